@@ -1,0 +1,1 @@
+"""On-disk layout: primitives, documents, runs, objects, registry, index."""
