@@ -1,0 +1,105 @@
+"""litetrack: local-first experiment tracking and model registry, no server, no MLflow.
+
+``import litetrack`` (or ``import litetrack as mlflow``) gives the fluent
+tracking API. Heavy parts (pandas, cloudpickle, xgboost, pyspark) are imported
+only by the calls that need them: flavour modules such as
+``litetrack.xgboost`` and ``litetrack.pyfunc`` load on first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from litetrack import entities, errors
+from litetrack.client import Client
+from litetrack.errors import LitetrackError, MlflowException
+from litetrack.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_experiments,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+#: MLflow's name for the client, kept for drop-in use.
+MlflowClient = Client
+
+# Submodules loaded on first access (``litetrack.xgboost.log_model(...)``),
+# so that ``import litetrack`` stays light.
+_LAZY_SUBMODULES = {
+    "tracking",
+    "exceptions",
+    "search",
+    "cli",
+}
+# Functions living in modules that import more than the core needs.
+_LAZY_ATTRS: dict[str, str] = {
+    "search_runs": "litetrack.search",
+}
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "LitetrackError",
+    "MlflowClient",
+    "MlflowException",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "errors",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"litetrack.{name}")
+    target = _LAZY_ATTRS.get(name)
+    if target is not None:
+        return getattr(importlib.import_module(target), name)
+    raise AttributeError(f"module 'litetrack' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_ATTRS))

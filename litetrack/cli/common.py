@@ -1,0 +1,44 @@
+"""Helpers shared by the CLI commands: opening the store, printing JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from litetrack.client import Client
+from litetrack.store.location import current_store_path, path_from_uri
+
+
+def open_client(args: argparse.Namespace, must_exist: bool = True) -> Client | None:
+    """The client for ``--store`` (or the default); None, after a friendly message, when the store is missing."""
+    store_arg = getattr(args, "store", None)
+    path = path_from_uri(store_arg) if store_arg else current_store_path()
+    if path.exists() and not path.is_dir():
+        print(f"error: store path {str(path)!r} is a file, not a folder", file=sys.stderr)
+        return None
+    if must_exist and not path.is_dir():
+        print(
+            f"No litetrack store at {path} yet: nothing has been logged there.\n"
+            "Log a run first (import litetrack; litetrack.start_run() ...), or point to a store "
+            "with --store PATH or the LITETRACK_STORE environment variable.",
+            file=sys.stderr,
+        )
+        return None
+    return Client(str(path))
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON (NaN kept as JSON-compatible null)."""
+    print(json.dumps(_clean(obj), indent=2, sort_keys=False, default=str))
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj

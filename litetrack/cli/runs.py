@@ -1,0 +1,329 @@
+"""``ls`` and ``show``: experiments and runs in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import time
+from typing import Any
+
+from litetrack.cli.common import open_client, print_json
+from litetrack.cli.table import format_duration, format_number, format_table, format_time
+from litetrack.client import Client
+from litetrack.entities import Experiment, Run, ViewType
+from litetrack.errors import ExperimentNotFound, InvalidArgument, RunNotFound
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``ls`` and ``show``."""
+    from litetrack.cli import add_common
+
+    p = sub.add_parser("ls", help="list experiments, or the runs of one experiment")
+    p.add_argument("experiment", nargs="?", help="experiment name or id")
+    p.add_argument("--filter", "-f", default="", help="filter string, e.g. \"metrics.rmse < 6.5\"")
+    p.add_argument("--sort", "-s", action="append", default=None,
+                   help="order by, e.g. \"metrics.rmse\" or \"metrics.rmse DESC\" (repeatable)")
+    p.add_argument("--limit", "-n", type=int, default=None, help="show at most N runs")
+    p.add_argument("--columns", "-c", default=None,
+                   help="comma-separated columns, e.g. \"metrics.rmse,params.max_depth,duration\"")
+    p.add_argument("--all", action="store_true", help="include deleted runs / experiments")
+    p.add_argument("--csv", action="store_true", help="CSV output")
+    p.add_argument("--width", type=int, default=None, help="table width (0: no trimming)")
+    add_common(p)
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("show", help="show one run in full")
+    p.add_argument("run_id", help="run id (a unique prefix is enough)")
+    add_common(p)
+    p.set_defaults(func=cmd_show)
+
+
+# -- resolution -------------------------------------------------------------------
+
+
+def resolve_experiment(client: Client, text: str) -> Experiment:
+    """An experiment by exact name, else by id."""
+    exp = client.get_experiment_by_name(text)
+    if exp is not None:
+        return exp
+    try:
+        return client.get_experiment(text)
+    except (ExperimentNotFound, InvalidArgument):
+        names = [e.name for e in client.search_experiments(ViewType.ALL)]
+        raise ExperimentNotFound(
+            f"No experiment named or numbered {text!r}; experiments: {', '.join(names) or 'none'}"
+        ) from None
+
+
+def resolve_run_id(client: Client, text: str) -> str:
+    """A run id from a full id or a unique prefix of one."""
+    runs = client.store.runs
+    try:
+        if runs.exists(text):
+            return text
+    except InvalidArgument:
+        raise RunNotFound(f"No run with id {text!r}") from None
+    found = [rid for rid in runs.iter_ids() if rid.startswith(text)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise RunNotFound(f"No run with id or id prefix {text!r} in store {client.tracking_uri!r}")
+    raise RunNotFound(f"Run id prefix {text!r} is ambiguous: {', '.join(sorted(found)[:5])} ...")
+
+
+# -- ls ---------------------------------------------------------------------------------
+
+
+def _run_counts(client: Client) -> dict[str, int]:
+    counter = getattr(client.store, "run_counts", None)
+    if counter is not None:
+        return counter()  # type: ignore[no-any-return]
+    counts: dict[str, int] = {}
+    for doc in client.store.runs.iter_docs():
+        if doc.get("lifecycle_stage", "active") == "active":
+            counts[doc["experiment_id"]] = counts.get(doc["experiment_id"], 0) + 1
+    return counts
+
+
+def _ls_experiments(client: Client, args: argparse.Namespace) -> int:
+    view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
+    exps = list(client.search_experiments(view))
+    counts = _run_counts(client)
+    if args.json:
+        print_json([
+            {
+                "experiment_id": e.experiment_id,
+                "name": e.name,
+                "lifecycle_stage": e.lifecycle_stage,
+                "runs": counts.get(e.experiment_id, 0),
+                "creation_time": e.creation_time,
+                "tags": e.tags,
+            }
+            for e in exps
+        ])
+        return 0
+    rows = [
+        [e.experiment_id, e.name, str(counts.get(e.experiment_id, 0)), format_time(e.creation_time)]
+        + (["deleted" if e.lifecycle_stage == "deleted" else ""] if args.all else [])
+        for e in exps
+    ]
+    headers = ["id", "name", "runs", "created"] + (["state"] if args.all else [])
+    print(format_table(headers, rows, args.width, [False, False, True, False, False]))
+    return 0
+
+
+def run_duration_ms(run: Run) -> float | None:
+    """End minus start; for a live run, now minus start."""
+    start, end = run.info.start_time, run.info.end_time
+    if start is None:
+        return None
+    if end is None:
+        if run.info.status != "RUNNING":
+            return None
+        end = int(time.time() * 1000)
+    return float(end - start)
+
+
+# Column name -> (header, value for JSON/CSV, text for the table).
+def column_value(run: Run, column: str, client: Client) -> tuple[Any, str]:
+    """The raw value and display text of a named column for one run."""
+    info, data = run.info, run.data
+    if column in ("run_id", "id"):
+        return info.run_id, info.run_id[:8]
+    if column in ("name", "run_name"):
+        return info.run_name, info.run_name or ""
+    if column == "status":
+        return info.status, info.status
+    if column in ("start", "start_time"):
+        return info.start_time, format_time(info.start_time)
+    if column in ("end", "end_time"):
+        return info.end_time, format_time(info.end_time)
+    if column == "duration":
+        d = run_duration_ms(run)
+        return (None if d is None else d / 1000), format_duration(d)
+    if column in ("size", "artifact_size", "model_size"):
+        sizer = getattr(client.store, "artifact_size", None)
+        from litetrack.cli.table import format_size
+
+        size = sizer(info.run_id, model_only=column == "model_size") if sizer else None
+        return size, format_size(size)
+    if column.startswith("metrics."):
+        v = data.metrics.get(column[8:])
+        return v, format_number(v)
+    if column.startswith("params."):
+        v = data.params.get(column[7:])
+        return v, v or ""
+    if column.startswith("tags."):
+        v = data.tags.get(column[5:])
+        return v, v or ""
+    if column in ("user", "user_id"):
+        return info.user_id, info.user_id or ""
+    raise InvalidArgument(
+        f"Unknown column {column!r}: use run_id, name, status, start, end, duration, "
+        "size, model_size, metrics.KEY, params.KEY or tags.KEY"
+    )
+
+
+def default_columns(runs: list[Run], client: Client) -> list[str]:
+    """id, name, status, start, duration, model size (if any), the latest metrics, the params."""
+    metric_keys: dict[str, None] = {}
+    param_keys: dict[str, None] = {}
+    for r in runs:
+        metric_keys.update(dict.fromkeys(r.data.metrics))
+        param_keys.update(dict.fromkeys(r.data.params))
+    cols = ["run_id", "name", "status", "start", "duration"]
+    if getattr(client.store, "artifact_size", None) is not None:
+        cols.append("size")
+    return cols + [f"metrics.{k}" for k in sorted(metric_keys)] + [
+        f"params.{k}" for k in sorted(param_keys)
+    ]
+
+
+def _ls_runs(client: Client, args: argparse.Namespace) -> int:
+    exp = resolve_experiment(client, args.experiment)
+    view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
+    runs = list(
+        client.search_runs(
+            [exp.experiment_id], args.filter, view, max_results=args.limit or 10**9,
+            order_by=args.sort,
+        )
+    )
+    columns = (
+        [c.strip() for c in args.columns.split(",") if c.strip()]
+        if args.columns
+        else default_columns(runs, client)
+    )
+    if args.columns:
+        columns = ["run_id", *[c for c in columns if c not in ("run_id", "id")]]
+    table = [[column_value(r, c, client) for c in columns] for r in runs]
+    if args.json:
+        print_json([
+            {("run_id" if c in ("id",) else c): (r.info.run_id if c in ("run_id", "id") else cell[0])
+             for c, cell in zip(columns, row)}
+            for r, row in zip(runs, table)
+        ])
+        return 0
+    if args.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns)
+        for r, row in zip(runs, table):
+            w.writerow([r.info.run_id if c in ("run_id", "id") else ("" if v is None else v)
+                        for c, (v, _) in zip(columns, row)])
+        sys.stdout.write(out.getvalue())
+        return 0
+    if not runs:
+        print(f"No runs in experiment {exp.name!r}" + (f" matching {args.filter!r}" if args.filter else ""))
+        return 0
+    headers = ["id" if c == "run_id" else c for c in columns]
+    numeric = [c.startswith("metrics.") or c in ("duration", "size", "model_size") for c in columns]
+    print(format_table(headers, [[text for _, text in row] for row in table], args.width, numeric))
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """``ls``: experiments with run counts, or the runs of one experiment."""
+    client = open_client(args)
+    if client is None:
+        return 1
+    if args.experiment is None:
+        return _ls_experiments(client, args)
+    return _ls_runs(client, args)
+
+
+# -- show -------------------------------------------------------------------------------
+
+
+def run_details(client: Client, run_id: str) -> dict[str, Any]:
+    """Everything ``show`` prints about a run, as a JSON-able dict."""
+    doc = client.store.runs.read(run_id)
+    run = client.get_run(run_id)
+    info = run.info
+    details: dict[str, Any] = {
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "status": info.status,
+        "lifecycle_stage": info.lifecycle_stage,
+        "user_id": info.user_id,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "duration_s": (d / 1000 if (d := run_duration_ms(run)) is not None else None),
+        "artifact_uri": info.artifact_uri,
+        "parent_run_id": doc.get("parent_run_id"),
+        "host": doc.get("host"),
+        "pid": doc.get("pid"),
+        "params": dict(sorted(run.data.params.items())),
+        "metrics": {
+            k: {kk: s.get(kk) for kk in ("value", "step", "timestamp", "min", "max", "first", "count")}
+            for k, s in sorted((doc.get("metrics") or {}).items())
+        },
+        "tags": dict(sorted(run.data.tags.items())),
+        "inputs": doc.get("inputs") or [],
+    }
+    for extra in SHOW_SECTIONS:
+        details.update(extra(client, run_id, doc))
+    return details
+
+
+#: Extra sections for ``show`` (artifacts, source, environment ...): each takes
+#: (client, run_id, doc) and returns keys to add to the details.
+SHOW_SECTIONS: list[Any] = []
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``show RUN_ID``: one run in full."""
+    client = open_client(args)
+    if client is None:
+        return 1
+    run_id = resolve_run_id(client, args.run_id)
+    d = run_details(client, run_id)
+    if args.json:
+        print_json(d)
+        return 0
+    lines = [
+        f"Run {d['run_id']}  ({d['run_name']})",
+        f"  experiment  {d['experiment_id']}",
+        f"  status      {d['status']}" + ("  [deleted]" if d["lifecycle_stage"] == "deleted" else ""),
+        f"  user        {d['user_id']}   host {d['host']}   pid {d['pid']}",
+        f"  started     {format_time(d['start_time'])}",
+        f"  ended       {format_time(d['end_time'])}",
+        f"  duration    {format_duration(None if d['duration_s'] is None else d['duration_s'] * 1000)}",
+        f"  artifacts   {d['artifact_uri']}",
+    ]
+    if d["parent_run_id"]:
+        lines.append(f"  parent      {d['parent_run_id']}")
+    if d["params"]:
+        lines.append("Params")
+        width = max(len(k) for k in d["params"])
+        lines += [f"  {k.ljust(width)}  {v}" for k, v in d["params"].items()]
+    if d["metrics"]:
+        lines.append("Metrics (latest; min / max / count over history)")
+        width = max(len(k) for k in d["metrics"])
+        for k, s in d["metrics"].items():
+            lines.append(
+                f"  {k.ljust(width)}  {format_number(s['value'])}  (step {s['step']}; "
+                f"{format_number(s['min'])} / {format_number(s['max'])} / {s['count']})"
+            )
+    user_tags = {k: v for k, v in d["tags"].items() if not k.startswith("mlflow.")}
+    if user_tags:
+        lines.append("Tags")
+        width = max(len(k) for k in user_tags)
+        lines += [f"  {k.ljust(width)}  {v}" for k, v in user_tags.items()]
+    if d["inputs"]:
+        lines.append("Inputs")
+        for i in d["inputs"]:
+            ds = i.get("dataset", {})
+            ctx = (i.get("tags") or {}).get("mlflow.data.context", "")
+            lines.append(f"  {ds.get('name')}  digest {ds.get('digest')}  {ctx}")
+    for render in SHOW_RENDERERS:
+        lines += render(d)
+    print("\n".join(lines))
+    return 0
+
+
+#: Text renderers for the extra sections: each takes the details dict and
+#: returns lines.
+SHOW_RENDERERS: list[Any] = []

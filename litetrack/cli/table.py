@@ -1,0 +1,107 @@
+"""Plain-text tables that fit the terminal."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+
+
+def terminal_width(width: int | None = None) -> int:
+    """The width to fit: ``width`` if given (0 = unlimited), else the terminal's."""
+    if width is not None:
+        return width
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _trim(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    return text[: width - 1] + "…"
+
+
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None = None,
+    right_align: Sequence[bool] | None = None,
+) -> str:
+    """Render ``rows`` under ``headers``, trimming the widest columns first until it fits.
+
+    Each column keeps at least 4 characters (or its header if shorter); a
+    table that cannot fit even then is printed at that minimum.
+    """
+    max_width = terminal_width(width)
+    ncols = len(headers)
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    sep = 2
+    if max_width > 0:
+        floor = [min(w, max(4, min(len(h), 8))) for w, h in zip(widths, headers)]
+        total = sum(widths) + sep * (ncols - 1)
+        while total > max_width:
+            # Shrink the widest column that can still shrink.
+            candidates = [i for i in range(ncols) if widths[i] > floor[i]]
+            if not candidates:
+                break
+            i = max(candidates, key=lambda j: widths[j])
+            widths[i] -= 1
+            total -= 1
+    right = list(right_align or [False] * ncols)
+    lines = []
+    for row in [list(headers), *[list(r) for r in rows]]:
+        cells = []
+        for i, cell in enumerate(row):
+            text = _trim(cell, widths[i])
+            cells.append(text.rjust(widths[i]) if right[i] else text.ljust(widths[i]))
+        lines.append((" " * sep).join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def format_duration(ms: float | None) -> str:
+    """``1h 02m``, ``3m 07s``, ``4.2s``, ``120ms``; ``-`` when unknown."""
+    if ms is None:
+        return "-"
+    seconds = ms / 1000
+    if seconds < 1:
+        return f"{ms:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def format_size(nbytes: float | None) -> str:
+    """Human-readable byte count (``1.5 MB``); ``-`` when unknown."""
+    if nbytes is None:
+        return "-"
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def format_number(value: float | None) -> str:
+    """Compact numbers for table cells (6 significant digits)."""
+    if value is None:
+        return ""
+    if value != value:
+        return "nan"
+    return f"{value:.6g}"
+
+
+def format_time(ms: int | None) -> str:
+    """Local time ``YYYY-MM-DD HH:MM:SS`` from epoch milliseconds."""
+    if ms is None:
+        return "-"
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))

@@ -1,0 +1,293 @@
+"""``litetrack.Client``: the explicit-id API (MLflow's ``MlflowClient``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from litetrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
+from litetrack.store.core import Store, get_store
+from litetrack.store.experiments import doc_to_experiment
+from litetrack.validation import validate_experiment_id, validate_run_id
+
+T = TypeVar("T")
+
+
+class PagedList(list[T]):
+    """A page of results; ``token`` fetches the next page (None on the last one)."""
+
+    def __init__(self, items: Iterable[T], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
+    """The store named by ``tracking_uri``, or the current default one."""
+    from litetrack.store.location import path_from_uri
+    from litetrack.store.location import current_store_path
+
+    path = path_from_uri(tracking_uri) if tracking_uri is not None else current_store_path()
+    return get_store(path)
+
+
+class Client:
+    """Operations on experiments and runs, each taking explicit ids.
+
+    ``Client(tracking_uri=None)`` uses the store chosen by
+    :func:`litetrack.set_tracking_uri` / ``LITETRACK_STORE`` / the default.
+    """
+
+    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
+        self._store = resolve_store(tracking_uri)
+        self.tracking_uri = str(self._store.root)
+
+    @property
+    def store(self) -> Store:
+        """The underlying store."""
+        return self._store
+
+    # -- experiments ------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> str:
+        """Create an experiment and return its id; names are unique."""
+        self._store.ensure_writable()
+        return self._store.experiments.create(
+            name, artifact_location, {k: str(v) for k, v in (tags or {}).items()}
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id; :class:`ExperimentNotFound` if none."""
+        if not self._store.exists():
+            raise ExperimentNotFound(
+                f"No experiment with id {experiment_id!r}: store {str(self._store.root)!r} "
+                "does not exist yet"
+            )
+        return doc_to_experiment(self._store.experiments.read(validate_experiment_id(experiment_id)))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment called ``name`` (active or deleted), or None."""
+        if not self._store.exists():
+            return None
+        doc = self._store.experiments.find_by_name(name)
+        return doc_to_experiment(doc) if doc else None
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Experiments matching a filter (``name``, ``tags.X``, ``creation_time`` ...)."""
+        from litetrack.search import query_experiments
+
+        return query_experiments(
+            self._store, view_type, max_results, filter_string, order_by, page_token
+        )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment (the new name must be unused)."""
+        self._store.experiments.update(validate_experiment_id(experiment_id), name=new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete an experiment (restorable until ``gc``)."""
+        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Restore a soft-deleted experiment."""
+        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.ACTIVE)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag on an experiment."""
+        from litetrack.validation import validate_key, validate_tag_value
+
+        key = validate_key(key, "tag key")
+        self._store.experiments.update(
+            validate_experiment_id(experiment_id), tags={key: validate_tag_value(key, value)}
+        )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        self._store.experiments.update(validate_experiment_id(experiment_id), delete_tags=[key])
+
+    # -- runs ----------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run in an active experiment and return it."""
+        return self._create_run(experiment_id, start_time, tags, run_name).get_run()
+
+    def _create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        description: str | None = None,
+    ) -> _CreatedRun:
+        from litetrack.validation import validate_key, validate_name, validate_tag_value
+
+        self._store.ensure_writable()
+        experiment_id = validate_experiment_id(experiment_id)
+        exp = self._store.experiments.read(experiment_id)
+        if exp["lifecycle_stage"] != LifecycleStage.ACTIVE:
+            raise InvalidState(
+                f"Cannot create a run in experiment {experiment_id!r} ({exp['name']!r}): "
+                "it is deleted (restore it first)"
+            )
+        clean_tags = {}
+        for k, v in (tags or {}).items():
+            k = validate_key(k, "tag key")
+            clean_tags[k] = validate_tag_value(k, v)
+        if description is not None:
+            clean_tags["mlflow.note.content"] = validate_tag_value("mlflow.note.content", description)
+        if run_name is not None:
+            run_name = validate_name(run_name, "run name")
+        if parent_run_id is not None:
+            validate_run_id(parent_run_id)
+        writer = self._store.runs.create(
+            experiment_id,
+            run_name=run_name,
+            start_time=start_time,
+            tags=clean_tags,
+            parent_run_id=parent_run_id,
+        )
+        return _CreatedRun(self, writer.run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with this id (params, latest metrics, tags); :class:`RunNotFound` if none."""
+        return self._store.runs.get(validate_run_id(run_id))
+
+    def _writer(self, run_id: str) -> Any:
+        return self._store.runs.writer(validate_run_id(run_id))
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        **_: Any,
+    ) -> None:
+        """Append one metric point to a run (allowed on finished runs, as in MLflow)."""
+        self._writer(run_id).log_metric(key, value, timestamp, step)
+
+    def log_param(self, run_id: str, key: str, value: Any, **_: Any) -> Any:
+        """Log a param; re-logging the same value is fine, another value is an error."""
+        self._writer(run_id).log_params({key: value})
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, **_: Any) -> None:
+        """Set a tag on a run (``mlflow.runName`` renames the run)."""
+        self._writer(run_id).set_tags({key: value})
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag from a run."""
+        self._writer(run_id).delete_tag(key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        **_: Any,
+    ) -> None:
+        """Log metrics, params and tags at once: all validated, then one write."""
+        param_map: dict[str, Any] = {}
+        for p in params:
+            if p.key in param_map and param_map[p.key] != str(p.value):
+                raise InvalidArgument(
+                    f"Param {p.key!r} appears twice in the batch with different values "
+                    f"{param_map[p.key]!r} and {str(p.value)!r}"
+                )
+            param_map[p.key] = str(p.value)
+        self._writer(run_id).log_batch(metrics, param_map, {t.key: t.value for t in tags})
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point logged for a metric, in logging order."""
+        return self._store.runs.metric_history(validate_run_id(run_id), key)
+
+    def set_terminated(
+        self, run_id: str, status: str | None = None, end_time: int | None = None
+    ) -> None:
+        """Finish a run: status FINISHED by default, end time now by default."""
+        self._store.runs.set_status(validate_run_id(run_id), status or RunStatus.FINISHED, end_time)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        """Change a run's status and/or name."""
+        if status is not None:
+            self._store.runs.set_status(validate_run_id(run_id), status)
+        if name is not None:
+            self.set_tag(run_id, "mlflow.runName", name)
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (restorable until ``gc``)."""
+        self._store.runs.set_lifecycle(validate_run_id(run_id), LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        """Restore a soft-deleted run."""
+        self._store.runs.set_lifecycle(validate_run_id(run_id), LifecycleStage.ACTIVE)
+
+    def search_runs(
+        self,
+        experiment_ids: str | list[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Runs of the given experiments matching ``filter_string``, ordered, one page.
+
+        The returned list has ``token`` for the next page (pass it back as
+        ``page_token``), None on the last page.
+        """
+        from litetrack.search import query_runs
+
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [str(experiment_ids)]
+        return query_runs(
+            self._store,
+            [validate_experiment_id(e) for e in experiment_ids],
+            filter_string,
+            run_view_type,
+            max_results,
+            order_by,
+            page_token,
+        )
+
+
+class _CreatedRun:
+    """A just-created run: its id and a lazy way to read it back."""
+
+    __slots__ = ("client", "run_id")
+
+    def __init__(self, client: Client, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+
+    def get_run(self) -> Run:
+        return self.client.get_run(self.run_id)

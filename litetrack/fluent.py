@@ -1,0 +1,431 @@
+"""The module-level tracking API (MLflow's fluent API): an active-run stack per thread.
+
+``log_metric`` without an active run starts one, as MLflow does. A run left
+open when the interpreter exits is ended FINISHED, or FAILED when the
+interpreter exits on an uncaught exception.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from litetrack.client import Client
+from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
+from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
+from litetrack.store.location import get_tracking_uri, set_tracking_uri
+from litetrack.store.runs import RunWriter
+from litetrack.validation import validate_experiment_id
+
+__all__ = [
+    "ActiveRun",
+    "set_tracking_uri",
+    "get_tracking_uri",
+    "set_experiment",
+    "create_experiment",
+    "get_experiment",
+    "get_experiment_by_name",
+    "search_experiments",
+    "delete_experiment",
+    "start_run",
+    "end_run",
+    "active_run",
+    "last_active_run",
+    "log_param",
+    "log_params",
+    "log_metric",
+    "log_metrics",
+    "set_tag",
+    "set_tags",
+    "delete_tag",
+    "get_run",
+    "delete_run",
+    "get_parent_run",
+]
+
+ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
+ENV_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[ActiveRun] = []
+
+
+_local = _State()
+_active_experiment: tuple[Any, str] | None = None  # (store path, experiment id)
+_last_active_run_id: str | None = None
+_last_store: Any = None
+_all_active: dict[str, ActiveRun] = {}  # every live fluent run, for atexit
+_exit_hooked = False
+_uncaught = False
+#: Called with (client, run_id, kwargs of start_run) after a new run is created
+#: (source and environment capture register here).
+run_start_hooks: list[Callable[[Client, str, dict[str, Any]], None]] = []
+
+
+class ActiveRun:
+    """The run returned by :func:`start_run`; a context manager that ends it.
+
+    ``info`` and ``data`` are read from the store on access, so they show
+    what has been logged so far.
+    """
+
+    def __init__(self, client: Client, run_id: str, writer: RunWriter) -> None:
+        self._client = client
+        self.run_id = run_id
+        self.writer = writer
+
+    def _run(self) -> Run:
+        return self._client.get_run(self.run_id)
+
+    @property
+    def info(self) -> Any:
+        """The run's :class:`~litetrack.entities.RunInfo`."""
+        return self._run().info
+
+    @property
+    def data(self) -> Any:
+        """The run's :class:`~litetrack.entities.RunData` (params, latest metrics, tags)."""
+        return self._run().data
+
+    @property
+    def inputs(self) -> Any:
+        """The run's dataset inputs."""
+        return self._run().inputs
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        # End this run (and any nested run left open inside it).
+        stack = _local.stack
+        if self in stack:
+            while stack and stack[-1] is not self:
+                end_run(status)
+            end_run(status)
+        return False  # re-raise
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.run_id!r}>"
+
+
+def _client() -> Client:
+    return Client()
+
+
+def _hook_exit() -> None:
+    global _exit_hooked
+    if _exit_hooked:
+        return
+    _exit_hooked = True
+    previous = sys.excepthook
+
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        global _uncaught
+        _uncaught = True
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_end_all_at_exit)
+
+
+def _end_all_at_exit() -> None:
+    status = RunStatus.FAILED if _uncaught else RunStatus.FINISHED
+    for active in list(_all_active.values()):
+        try:
+            active._client.set_terminated(active.run_id, status)
+            active._client.store.runs.release(active.run_id)
+        except Exception:  # noqa: BLE001 - best effort at exit; the run will read as KILLED
+            pass
+    _all_active.clear()
+
+
+# -- experiments ------------------------------------------------------------------
+
+
+def _experiment_id_from_env(client: Client) -> str | None:
+    exp_id = os.environ.get(ENV_EXPERIMENT_ID)
+    if exp_id:
+        return exp_id
+    name = os.environ.get(ENV_EXPERIMENT_NAME)
+    if name:
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            return _create_or_get(client, name)
+        return exp.experiment_id
+    return None
+
+
+def _create_or_get(client: Client, name: str) -> str:
+    try:
+        return client.create_experiment(name)
+    except ExperimentAlreadyExists:
+        # Another process created it between our lookup and our create.
+        exp = client.get_experiment_by_name(name)
+        assert exp is not None
+        return exp.experiment_id
+
+
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+    """Make an experiment active (by name or id), creating it by name when missing.
+
+    Returns the experiment. Raises :class:`InvalidArgument` when neither or
+    both are given, :class:`ExperimentNotFound` for an unknown id and
+    :class:`InvalidState` for a deleted experiment.
+    """
+    global _active_experiment
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidArgument("set_experiment needs exactly one of experiment_name or experiment_id")
+    client = _client()
+    if experiment_id is not None:
+        exp = client.get_experiment(validate_experiment_id(experiment_id))
+    else:
+        assert experiment_name is not None
+        found = client.get_experiment_by_name(experiment_name)
+        if found is None:
+            exp = client.get_experiment(_create_or_get(client, experiment_name))
+        else:
+            exp = found
+    if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise InvalidState(
+            f"Cannot set a deleted experiment {exp.name!r} (id {exp.experiment_id!r}) as the "
+            "active experiment; restore it first with Client().restore_experiment(...)"
+        )
+    _active_experiment = (client.store.root, exp.experiment_id)
+    return exp
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
+    """Create an experiment; return its id."""
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id."""
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment with this name, or None."""
+    return _client().get_experiment_by_name(name)
+
+
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    """Experiments matching ``filter_string``, as a list."""
+    return list(_client().search_experiments(view_type, max_results, filter_string, order_by))
+
+
+def delete_experiment(experiment_id: str) -> None:
+    """Soft-delete an experiment."""
+    _client().delete_experiment(experiment_id)
+
+
+def _current_experiment_id(client: Client) -> str:
+    if _active_experiment is not None and _active_experiment[0] == client.store.root:
+        return _active_experiment[1]
+    return _experiment_id_from_env(client) or "0"
+
+
+# -- runs -------------------------------------------------------------------------
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+    capture_source: bool | None = None,
+    capture_environment: bool | None = None,
+) -> ActiveRun:
+    """Start a new run, or resume ``run_id``, and make it the active run.
+
+    Usable as a context manager: leaving the block ends the run FINISHED, or
+    FAILED when an exception escapes (the exception is re-raised). A second
+    top-level run while one is active needs ``nested=True``.
+    ``capture_source`` / ``capture_environment`` switch the source and
+    environment capture off (or on) for this run.
+    """
+    global _last_store
+    client = _client()
+    stack = _local.stack
+    if stack and not nested and parent_run_id is None:
+        raise InvalidState(
+            f"Run with UUID {stack[-1].run_id} is already active. To start a new run, first end "
+            "the current run with end_run(). To start a nested run, call start_run with nested=True"
+        )
+    if run_id is not None:
+        run = client.get_run(run_id)
+        if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+            raise InvalidArgument(
+                f"Run {run_id!r} belongs to experiment {run.info.experiment_id!r}, not "
+                f"{experiment_id!r}"
+            )
+        if any(a.run_id == run_id for a in stack):
+            raise InvalidState(f"Run {run_id!r} is already active in this thread")
+        client.store.runs.release(run_id)  # writer state re-read after the status change
+        writer = client.store.runs.resume(run_id)
+        if tags:
+            writer.set_tags(dict(tags))
+        if run_name is not None:
+            writer.set_tags({"mlflow.runName": run_name})
+    else:
+        exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
+        parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
+        created = client._create_run(
+            exp_id, tags=tags, run_name=run_name, parent_run_id=parent, description=description
+        )
+        run_id = created.run_id
+        writer = client.store.runs.writer(run_id)
+        opts = {"capture_source": capture_source, "capture_environment": capture_environment}
+        for hook in run_start_hooks:
+            hook(client, run_id, opts)
+    active = ActiveRun(client, run_id, writer)
+    stack.append(active)
+    _all_active[run_id] = active
+    _last_store = client.store
+    _hook_exit()
+    return active
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run (FINISHED unless ``status`` says otherwise). No-op without one."""
+    global _last_active_run_id
+    stack = _local.stack
+    if not stack:
+        return
+    active = stack.pop()
+    _all_active.pop(active.run_id, None)
+    active._client.set_terminated(active.run_id, RunStatus.from_string(status))
+    active._client.store.runs.release(active.run_id)
+    _last_active_run_id = active.run_id
+
+
+def active_run() -> ActiveRun | None:
+    """The active run of this thread, or None."""
+    stack = _local.stack
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the last run ended in this process, else None."""
+    stack = _local.stack
+    if stack:
+        return stack[-1]._run()
+    if _last_active_run_id is None:
+        return None
+    return _client().get_run(_last_active_run_id)
+
+
+def _writer(run_id: str | None = None) -> RunWriter:
+    stack = _local.stack
+    if run_id is None:
+        if stack:
+            return stack[-1].writer
+        return start_run().writer
+    for active in stack:
+        if active.run_id == run_id:
+            return active.writer
+    return _client().store.runs.writer(run_id)
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    **_: Any,
+) -> None:
+    """Append one metric point to the active run (starting one if needed).
+
+    Durable against a process kill when it returns. Raises
+    :class:`InvalidMetricValue` for values that are not real numbers.
+    """
+    _writer(run_id).log_metric(key, value, timestamp, step)
+
+
+def log_metrics(
+    metrics: dict[str, float],
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    **_: Any,
+) -> None:
+    """Log several metrics at the same step with one write (all validated first)."""
+    import time
+
+    ts = timestamp if timestamp is not None else int(time.time() * 1000)
+    _writer(run_id).log_batch([Metric(k, v, ts, step or 0) for k, v in metrics.items()])
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log a param on the active run; returns the value."""
+    _writer().log_params({key: value})
+    return value
+
+
+def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """Log several params with one write."""
+    _writer(run_id).log_params(params)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    """Set a tag on the active run."""
+    _writer().set_tags({key: value})
+
+
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    """Set several tags with one write."""
+    _writer().set_tags(tags)
+
+
+def delete_tag(key: str) -> None:
+    """Delete a tag from the active run."""
+    _writer().delete_tag(key)
+
+
+def get_run(run_id: str) -> Run:
+    """The run with this id."""
+    return _client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent of a nested run, or None."""
+    run = get_run(run_id)
+    parent = run.data.tags.get("mlflow.parentRunId")
+    return get_run(parent) if parent else None
+
+
+def delete_run(run_id: str) -> None:
+    """Soft-delete a run."""
+    _client().delete_run(run_id)

@@ -1,0 +1,208 @@
+"""Experiments: one JSON document each, names unique across processes.
+
+Creating or renaming an experiment happens under ``experiments/.lock`` so two
+processes can never create the same name or the same id; everything else is a
+single atomic document replace.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from litetrack.entities import Experiment, LifecycleStage
+from litetrack.errors import ExperimentAlreadyExists, ExperimentNotFound, InvalidState
+from litetrack.store.fs import FileLock, write_json
+from litetrack.validation import validate_experiment_id, validate_name
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+
+def now_ms() -> int:
+    """Current time in integer milliseconds since the epoch (MLflow's unit)."""
+    return int(time.time() * 1000)
+
+
+def doc_to_experiment(doc: dict[str, Any]) -> Experiment:
+    """Build the public entity from a validated document."""
+    return Experiment(
+        experiment_id=doc["experiment_id"],
+        name=doc["name"],
+        artifact_location=doc["artifact_location"],
+        lifecycle_stage=doc.get("lifecycle_stage", LifecycleStage.ACTIVE),
+        tags=doc.get("tags") or {},
+        creation_time=doc.get("creation_time"),
+        last_update_time=doc.get("last_update_time"),
+    )
+
+
+class ExperimentStore:
+    """``<store>/experiments/``: create, read, rename, delete and restore experiments."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / "experiments"
+        self._lock = FileLock(self.dir / ".lock")
+
+    def _path(self, experiment_id: str) -> Path:
+        return self.dir / f"{experiment_id}.json"
+
+    def _ensure_dir(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    # -- reading ---------------------------------------------------------
+    def read(self, experiment_id: str) -> dict[str, Any]:
+        """The validated document of an experiment; :class:`ExperimentNotFound` if none."""
+        from litetrack.store.docs import read_doc
+
+        experiment_id = validate_experiment_id(experiment_id)
+        try:
+            return read_doc(self._path(experiment_id), "experiment")
+        except FileNotFoundError:
+            if experiment_id == DEFAULT_EXPERIMENT_ID:
+                return self.ensure_default()
+            raise ExperimentNotFound(
+                f"No experiment with id {experiment_id!r} in store {str(self.root)!r}"
+            ) from None
+
+    def list_docs(self) -> list[dict[str, Any]]:
+        """Every experiment document (the Default one created if missing), sorted by id."""
+        from litetrack.store.docs import read_doc
+
+        self.ensure_default()
+        docs = []
+        for entry in os.scandir(self.dir):
+            name = entry.name
+            if name.endswith(".json") and not name.startswith("."):
+                try:
+                    docs.append(read_doc(entry.path, "experiment"))
+                except FileNotFoundError:
+                    continue  # removed by gc between listing and reading
+        docs.sort(key=lambda d: _id_sort_key(d["experiment_id"]))
+        return docs
+
+    def find_by_name(self, name: str) -> dict[str, Any] | None:
+        """The document of the experiment called ``name`` (active or deleted), or None."""
+        for doc in self.list_docs():
+            if doc["name"] == name:
+                return doc
+        return None
+
+    # -- writing ---------------------------------------------------------
+    def ensure_default(self) -> dict[str, Any]:
+        """Create the Default experiment (id "0") if it does not exist yet."""
+        from litetrack.store.docs import read_doc
+
+        path = self._path(DEFAULT_EXPERIMENT_ID)
+        try:
+            return read_doc(path, "experiment")
+        except FileNotFoundError:
+            pass
+        self._ensure_dir()
+        with self._lock:
+            try:
+                return read_doc(path, "experiment")
+            except FileNotFoundError:
+                doc = self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
+                write_json(path, doc)
+                return doc
+
+    def _new_doc(
+        self,
+        experiment_id: str,
+        name: str,
+        artifact_location: str | None,
+        tags: dict[str, str] | None,
+    ) -> dict[str, Any]:
+        now = now_ms()
+        return {
+            "schema_version": 1,
+            "experiment_id": experiment_id,
+            "name": name,
+            "artifact_location": artifact_location or self.root.as_uri(),
+            "lifecycle_stage": LifecycleStage.ACTIVE,
+            "tags": dict(tags or {}),
+            "creation_time": now,
+            "last_update_time": now,
+            "deleted_time": None,
+        }
+
+    def create(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        """Create an experiment; return its id.
+
+        Raises :class:`ExperimentAlreadyExists` if any experiment (even a
+        deleted one, as in MLflow) already has that name.
+        """
+        name = validate_name(name)
+        self.ensure_default()
+        with self._lock:
+            existing = self.find_by_name(name)
+            if existing is not None:
+                state = " (in deleted state)" if existing["lifecycle_stage"] == "deleted" else ""
+                raise ExperimentAlreadyExists(
+                    f"Experiment {name!r} already exists{state} with id "
+                    f"{existing['experiment_id']!r}; pick another name"
+                    + (" or restore it" if state else ""),
+                    name=name,
+                )
+            ids = [
+                int(p.stem) for p in self.dir.glob("*.json") if p.stem.isdigit()
+            ]
+            experiment_id = str(max(ids, default=0) + 1)
+            write_json(self._path(experiment_id), self._new_doc(experiment_id, name, artifact_location, tags))
+            return experiment_id
+
+    def update(self, experiment_id: str, **changes: Any) -> dict[str, Any]:
+        """Apply ``changes`` to the document under the lock; return the new document."""
+        with self._lock:
+            doc = self.read(experiment_id)
+            if "name" in changes and changes["name"] != doc["name"]:
+                name = validate_name(changes["name"])
+                other = self.find_by_name(name)
+                if other is not None and other["experiment_id"] != doc["experiment_id"]:
+                    raise ExperimentAlreadyExists(
+                        f"Cannot rename experiment {experiment_id!r} to {name!r}: "
+                        f"experiment {other['experiment_id']!r} already has that name",
+                        name=name,
+                    )
+            tags = changes.pop("tags", None)
+            if tags:
+                doc["tags"] = {**doc.get("tags", {}), **tags}
+            delete_tags = changes.pop("delete_tags", None)
+            for key in delete_tags or ():
+                doc.get("tags", {}).pop(key, None)
+            doc.update(changes)
+            doc["last_update_time"] = now_ms()
+            write_json(self._path(doc["experiment_id"]), doc)
+            return doc
+
+    def set_lifecycle(self, experiment_id: str, stage: str) -> dict[str, Any]:
+        """Soft-delete (``deleted``) or restore (``active``) an experiment."""
+        doc = self.read(experiment_id)
+        if stage == LifecycleStage.DELETED and experiment_id == DEFAULT_EXPERIMENT_ID:
+            raise InvalidState("The Default experiment (id '0') cannot be deleted")
+        if doc["lifecycle_stage"] == stage:
+            verb = "deleted" if stage == LifecycleStage.DELETED else "active"
+            raise InvalidState(f"Experiment {experiment_id!r} is already {verb}")
+        deleted_time = now_ms() if stage == LifecycleStage.DELETED else None
+        return self.update(experiment_id, lifecycle_stage=stage, deleted_time=deleted_time)
+
+    def remove(self, experiment_id: str) -> None:
+        """Permanently remove an experiment document (gc only)."""
+        with self._lock:
+            try:
+                os.unlink(self._path(validate_experiment_id(experiment_id)))
+            except FileNotFoundError:
+                pass
+
+
+def _id_sort_key(experiment_id: str) -> tuple[int, int | str]:
+    return (0, int(experiment_id)) if experiment_id.isdigit() else (1, experiment_id)

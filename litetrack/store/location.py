@@ -1,0 +1,122 @@
+"""Where the store lives: explicit URI, ``LITETRACK_STORE``, or the user data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from litetrack.errors import StoreError, UnsupportedURI
+
+ENV_STORE = "LITETRACK_STORE"
+#: MLflow's variable, honoured when it names a local path so MLflow-configured
+#: shells keep working.
+ENV_MLFLOW_URI = "MLFLOW_TRACKING_URI"
+
+_REMOTE_SCHEMES = {
+    "http": "an MLflow tracking server",
+    "https": "an MLflow tracking server",
+    "databricks": "Databricks",
+    "databricks-uc": "Databricks Unity Catalog",
+    "sqlite": "an MLflow SQL store",
+    "postgresql": "an MLflow SQL store",
+    "mysql": "an MLflow SQL store",
+    "mssql": "an MLflow SQL store",
+    "uc": "Databricks Unity Catalog",
+}
+
+
+def path_from_uri(uri: str | os.PathLike[str]) -> Path:
+    """Turn a path or ``file:`` URI into an absolute Path.
+
+    Raises :class:`UnsupportedURI` for server or database URIs: litetrack is
+    local-first and keeps everything in one folder.
+    """
+    text = os.fspath(uri)
+    if not isinstance(text, str) or not text.strip():
+        raise UnsupportedURI(f"Invalid tracking URI {uri!r}: expected a folder path or file: URI")
+    if "://" in text or (":" in text and text.split(":", 1)[0].isalpha() and len(text.split(":", 1)[0]) > 1):
+        parsed = urlparse(text)
+        scheme = parsed.scheme.split("+", 1)[0].lower()
+        if scheme == "file":
+            if parsed.netloc not in ("", "localhost"):
+                raise UnsupportedURI(
+                    f"Unsupported tracking URI {text!r}: file URIs must name a local path "
+                    "(file:///abs/path or file:relative/path)"
+                )
+            raw = unquote(parsed.path) if parsed.netloc or text.startswith("file://") else unquote(
+                text[len("file:") :]
+            )
+            return Path(raw).expanduser().absolute()
+        what = _REMOTE_SCHEMES.get(scheme, f"a {scheme!r} backend")
+        raise UnsupportedURI(
+            f"Unsupported tracking URI {text!r}: it points to {what}, but litetrack is "
+            "local-first and stores everything in a folder. Pass a folder path or a "
+            "file: URI instead (for example set_tracking_uri('./litetrack-store')); to bring "
+            "existing MLflow runs over, use `python -m litetrack import-mlflow`."
+        )
+    return Path(text).expanduser().absolute()
+
+
+def default_store_path() -> Path:
+    """The store used when nothing was set: ``LITETRACK_STORE``, else the user data folder."""
+    env = os.environ.get(ENV_STORE)
+    if env:
+        return path_from_uri(env)
+    mlflow_env = os.environ.get(ENV_MLFLOW_URI)
+    if mlflow_env and (mlflow_env.startswith("file:") or "://" not in mlflow_env):
+        return path_from_uri(mlflow_env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("litetrack"))
+
+
+def check_store_path(path: Path, *, create: bool) -> None:
+    """Raise :class:`StoreError` if ``path`` cannot hold a store.
+
+    With ``create`` the folder (and parents) is made; it must then be writable.
+    """
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"Store path {str(path)!r} is a file, not a folder", path=str(path))
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"Cannot create store folder {str(path)!r}: {e.strerror or e}", path=str(path)
+            ) from e
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise StoreError(f"Store folder {str(path)!r} is not writable", path=str(path))
+
+
+_explicit: tuple[str, Path] | None = None
+
+
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Use the store at ``uri`` (a folder path or ``file:`` URI) from now on.
+
+    The path is made absolute now, so a later ``chdir`` does not move the
+    store. ``None`` goes back to the default (``LITETRACK_STORE`` or the user
+    data folder). Raises :class:`UnsupportedURI` for server/database URIs.
+    """
+    global _explicit
+    if uri is None:
+        _explicit = None
+        return
+    path = path_from_uri(uri)
+    check_store_path(path, create=False)
+    _explicit = (os.fspath(uri), path)
+
+
+def get_tracking_uri() -> str:
+    """The tracking URI in use: what was set, else the default store path."""
+    if _explicit is not None:
+        return _explicit[0]
+    return str(default_store_path())
+
+
+def current_store_path() -> Path:
+    """The folder of the store in use."""
+    if _explicit is not None:
+        return _explicit[1]
+    return default_store_path()

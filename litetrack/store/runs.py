@@ -1,0 +1,659 @@
+"""Runs: ``runs/<run_id>/run.json`` plus the append-only ``runs/<run_id>/log.jsonl``.
+
+The document holds the run's info, params, tags and a summary of each metric
+(latest point, min, max, first, count) as of byte ``log_offset`` of the log.
+Everything logged while the run is live (metrics, params, tags) is *appended*
+to the log, one record per line, with a single ``write`` call: a process
+killed at any instant loses nothing it already logged, and logging costs a
+few microseconds. Readers fold the part of the log past ``log_offset`` into
+the document they read; ``end_run`` folds it for good.
+
+Log records (one JSON object per line)::
+
+    {"key": "rmse", "value": 0.5, "timestamp": 1700000000000, "step": 3}
+    {"param": "max_depth", "value": "6"}
+    {"tag": "team", "value": "ml"}        {"tag": "team", "deleted": true}
+
+A line without its newline at the end of the log (a writer killed mid-write on
+a filesystem that tore the write) is skipped with a warning, never a crash.
+
+Every change to a run that is not RUNNING, and every document rewrite, is also
+recorded as the run id in ``<store>/changes.log``, which the search index
+consumes to stay up to date (RUNNING runs are always re-read by the index).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from litetrack.entities import (
+    DatasetInput,
+    LifecycleStage,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+)
+from litetrack.errors import (
+    InvalidArgument,
+    InvalidState,
+    ParamConflict,
+    RunNotFound,
+)
+from litetrack.store.fs import open_append, write_json
+from litetrack.store.procs import hostname, own_start_time, process_alive
+from litetrack.validation import (
+    validate_key,
+    validate_metric_value,
+    validate_param_value,
+    validate_run_id,
+    validate_step,
+    validate_tag_value,
+    validate_timestamp,
+)
+
+logger = logging.getLogger(__name__)
+
+RUN_DOC = "run.json"
+RUN_LOG = "log.jsonl"
+RUN_NAME_TAG = "mlflow.runName"
+PARENT_TAG = "mlflow.parentRunId"
+NOTE_TAG = "mlflow.note.content"
+USER_TAG = "mlflow.user"
+
+_user: str | None = None
+
+
+def current_user() -> str:
+    """The login name recorded as a run's ``user_id`` (cached)."""
+    global _user
+    if _user is None:
+        try:
+            _user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no passwd entry in some containers
+            _user = "unknown"
+    return _user
+
+
+def _dump_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _float_json(value: float) -> str:
+    # repr() is the shortest round-tripping form; NaN and infinities need
+    # the spellings Python's json module reads back.
+    if value - value == 0:
+        return repr(value)
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+# -- folding the log into a document --------------------------------------------
+
+
+def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
+    s = metrics.get(key)
+    ok = value == value  # NaN never becomes a min or max
+    if s is None:
+        metrics[key] = {
+            "value": value,
+            "timestamp": ts,
+            "step": step,
+            "min": value if ok else None,
+            "max": value if ok else None,
+            "first": value,
+            "count": 1,
+        }
+        return
+    # MLflow's "latest" value: highest step, then highest timestamp; a later
+    # record wins a tie.
+    if (step, ts) >= (s["step"], s["timestamp"]):
+        s["value"], s["timestamp"], s["step"] = value, ts, step
+    s["count"] = s.get("count", 1) + 1
+    if ok:
+        if s.get("min") is None or value < s["min"]:
+            s["min"] = value
+        if s.get("max") is None or value > s["max"]:
+            s["max"] = value
+
+
+def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
+    if "key" in rec:
+        _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
+    elif "param" in rec:
+        doc["params"][rec["param"]] = rec["value"]
+    elif "tag" in rec:
+        if rec.get("deleted"):
+            doc["tags"].pop(rec["tag"], None)
+        else:
+            doc["tags"][rec["tag"]] = rec["value"]
+            if rec["tag"] == RUN_NAME_TAG:
+                doc["run_name"] = rec["value"]
+
+
+def read_log_records(log_path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Complete records of a log from byte ``offset``; returns (records, end offset).
+
+    A torn last line (no newline) and unparsable lines are skipped with a
+    warning naming the file.
+    """
+    try:
+        with open(log_path, "rb") as f:
+            if offset:
+                f.seek(offset)
+            data = f.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        logger.warning(
+            "Skipping a torn last line (%d bytes without newline) at the end of %s",
+            len(data) - end,
+            log_path,
+        )
+    records = []
+    loads = json.loads
+    for lineno, line in enumerate(data[:end].splitlines(), 1):
+        if not line:
+            continue
+        try:
+            rec = loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            logger.warning("Skipping an unreadable record in %s: %r", log_path, line[:80])
+            continue
+        records.append(rec)
+    return records, offset + end
+
+
+def fold_log(doc: dict[str, Any], log_path: Path, size: int | None = None) -> dict[str, Any]:
+    """Apply the records past ``doc['log_offset']`` to ``doc`` (in place) and return it."""
+    offset = doc.get("log_offset", 0)
+    if size is None:
+        try:
+            size = os.stat(log_path).st_size
+        except FileNotFoundError:
+            return doc
+    if size <= offset:
+        return doc
+    doc.setdefault("params", {})
+    doc.setdefault("tags", {})
+    doc.setdefault("metrics", {})
+    records, end = read_log_records(log_path, offset)
+    for rec in records:
+        try:
+            _apply_record(doc, rec)
+        except (KeyError, TypeError, ValueError):
+            logger.warning("Skipping a malformed record in %s: %r", log_path, rec)
+    doc["log_offset"] = end
+    return doc
+
+
+def effective_status(doc: dict[str, Any]) -> str:
+    """The status readers report: RUNNING runs whose process died read as KILLED."""
+    status = doc["status"]
+    if status == RunStatus.RUNNING and not process_alive(
+        doc.get("pid"), doc.get("host"), doc.get("proc_start")
+    ):
+        return RunStatus.KILLED
+    return status
+
+
+def doc_to_run(doc: dict[str, Any]) -> Run:
+    """Build the public :class:`Run` from a (folded) run document."""
+    info = RunInfo(
+        run_id=doc["run_id"],
+        experiment_id=doc["experiment_id"],
+        user_id=doc.get("user_id"),
+        status=effective_status(doc),
+        start_time=doc.get("start_time"),
+        end_time=doc.get("end_time"),
+        lifecycle_stage=doc.get("lifecycle_stage", LifecycleStage.ACTIVE),
+        artifact_uri=doc["artifact_uri"],
+        run_name=doc.get("run_name"),
+    )
+    metrics = {k: float(v["value"]) for k, v in (doc.get("metrics") or {}).items()}
+    data = RunData(metrics=metrics, params=doc.get("params") or {}, tags=doc.get("tags") or {})
+    inputs = RunInputs(
+        [DatasetInput(d.get("dataset", {}), d.get("tags", {})) for d in doc.get("inputs") or ()]
+    )
+    return Run(info, data, inputs)
+
+
+# -- the store --------------------------------------------------------------------
+
+
+class RunStore:
+    """``<store>/runs/``: create runs, read them folded, rewrite their documents."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / "runs"
+        self.journal_path = root / "changes.log"
+        self._writers: dict[str, RunWriter] = {}
+        self._journal_fd: int | None = None
+        self._journal_pid = -1
+        self._dir_ready = False
+
+    # -- paths and journal --------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        """The folder of a run (the id is validated first: it becomes a path)."""
+        return self.dir / validate_run_id(run_id)
+
+    def changed(self, run_id: str) -> None:
+        """Record in the journal that a run's document or terminal log changed."""
+        pid = os.getpid()
+        if self._journal_fd is None or self._journal_pid != pid:
+            # A forked child must not share the parent's descriptor
+            # bookkeeping; O_APPEND keeps each line whole either way.
+            self._journal_fd = open_append(self.journal_path)
+            self._journal_pid = pid
+        os.write(self._journal_fd, run_id.encode() + b"\n")
+
+    # -- reading ----------------------------------------------------------------
+    def read_raw(self, run_id: str) -> dict[str, Any]:
+        """The validated document as written, without the log folded in."""
+        from litetrack.store.docs import read_doc
+
+        path = self.run_dir(run_id) / RUN_DOC
+        try:
+            return read_doc(path, "run")
+        except FileNotFoundError:
+            raise RunNotFound(
+                f"No run with id {run_id!r} in store {str(self.root)!r}", run_id=run_id
+            ) from None
+        except NotADirectoryError:
+            raise RunNotFound(f"No run with id {run_id!r}", run_id=run_id) from None
+
+    def read(self, run_id: str) -> dict[str, Any]:
+        """The run document with everything logged so far folded in."""
+        doc = self.read_raw(run_id)
+        return fold_log(doc, self.dir / run_id / RUN_LOG)
+
+    def get(self, run_id: str) -> Run:
+        """The public :class:`Run` for ``run_id``; :class:`RunNotFound` if none."""
+        return doc_to_run(self.read(run_id))
+
+    def exists(self, run_id: str) -> bool:
+        """Whether a run document exists for ``run_id``."""
+        return (self.run_dir(run_id) / RUN_DOC).exists()
+
+    def iter_ids(self) -> Iterator[str]:
+        """Ids of every run folder holding a document (any lifecycle stage)."""
+        try:
+            entries = os.scandir(self.dir)
+        except FileNotFoundError:
+            return
+        with entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and entry.is_dir():
+                    yield entry.name
+
+    def iter_docs(self, on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
+        """Every run document, folded. Corrupt ones go to ``on_error`` (or raise)."""
+        from litetrack.errors import CorruptDocument
+
+        for run_id in self.iter_ids():
+            try:
+                yield self.read(run_id)
+            except RunNotFound:
+                continue  # a folder being created or removed
+            except CorruptDocument as e:
+                if on_error is None:
+                    raise
+                on_error(run_id, e)
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point logged for ``key``, in the order logged."""
+        self.read_raw(run_id)  # RunNotFound for unknown ids
+        records, _ = read_log_records(self.dir / run_id / RUN_LOG)
+        return [
+            Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
+            for r in records
+            if r.get("key") == key
+        ]
+
+    def all_metric_histories(self, run_id: str) -> dict[str, list[Metric]]:
+        """Every metric's history for a run (one pass over the log)."""
+        records, _ = read_log_records(self.dir / validate_run_id(run_id) / RUN_LOG)
+        out: dict[str, list[Metric]] = {}
+        for r in records:
+            if "key" in r:
+                out.setdefault(r["key"], []).append(
+                    Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
+                )
+        return out
+
+    # -- writing ----------------------------------------------------------------
+    def create(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: dict[str, str] | None = None,
+        parent_run_id: str | None = None,
+        user_id: str | None = None,
+        run_id: str | None = None,
+    ) -> RunWriter:
+        """Create a RUNNING run owned by this process; return its writer."""
+        if not self._dir_ready:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._dir_ready = True
+        run_id = validate_run_id(run_id) if run_id else uuid.uuid4().hex
+        run_dir = self.dir / run_id
+        try:
+            os.mkdir(run_dir)
+        except FileExistsError:
+            raise InvalidArgument(f"A run with id {run_id!r} already exists") from None
+        tags = dict(tags or {})
+        if run_name is None:
+            run_name = tags.get(RUN_NAME_TAG) or _generate_run_name()
+        tags[RUN_NAME_TAG] = run_name
+        user_id = user_id or tags.get(USER_TAG) or current_user()
+        if parent_run_id:
+            tags[PARENT_TAG] = parent_run_id
+        doc: dict[str, Any] = {
+            "schema_version": 1,
+            "run_id": run_id,
+            "experiment_id": experiment_id,
+            "run_name": run_name,
+            "user_id": user_id,
+            "status": RunStatus.RUNNING,
+            "start_time": start_time if start_time is not None else int(time.time() * 1000),
+            "end_time": None,
+            "lifecycle_stage": LifecycleStage.ACTIVE,
+            "deleted_time": None,
+            "artifact_uri": f"runs:/{run_id}",
+            "pid": os.getpid(),
+            "host": hostname(),
+            "proc_start": own_start_time(),
+            "parent_run_id": parent_run_id,
+            "params": {},
+            "tags": tags,
+            "metrics": {},
+            "log_offset": 0,
+            "inputs": [],
+        }
+        write_json(run_dir / RUN_DOC, doc)
+        self.changed(run_id)
+        writer = RunWriter(self, run_id, doc)
+        self._writers[run_id] = writer
+        return writer
+
+    def writer(self, run_id: str) -> RunWriter:
+        """The (cached) writer of an existing run, for logging to it by id."""
+        w = self._writers.get(run_id)
+        if w is None:
+            doc = self.read(run_id)
+            w = RunWriter(self, run_id, doc)
+            if len(self._writers) >= 256:
+                # Bound the open descriptors of a long-lived client that
+                # touches many runs; the oldest writer is closed.
+                oldest = next(iter(self._writers))
+                self._writers.pop(oldest).close()
+            self._writers[run_id] = w
+        return w
+
+    def release(self, run_id: str) -> None:
+        """Close and forget the cached writer of a run (after end_run)."""
+        w = self._writers.pop(run_id, None)
+        if w is not None:
+            w.close()
+
+    def update_doc(self, run_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Read-modify-write a run document under the run's lock; return the new document.
+
+        The log is folded first, so the rewritten document loses nothing.
+        """
+        import fcntl
+
+        run_dir = self.run_dir(run_id)
+        try:
+            dir_fd = os.open(run_dir, os.O_RDONLY)
+        except FileNotFoundError:
+            raise RunNotFound(f"No run with id {run_id!r} in store {str(self.root)!r}") from None
+        try:
+            fcntl.flock(dir_fd, fcntl.LOCK_EX)
+            doc = self.read(run_id)
+            change(doc)
+            write_json(run_dir / RUN_DOC, doc)
+        finally:
+            os.close(dir_fd)  # closing releases the flock
+        self.changed(run_id)
+        w = self._writers.get(run_id)
+        if w is not None:
+            w.sync_state(doc)
+        return doc
+
+    def set_status(self, run_id: str, status: str, end_time: int | None = None) -> dict[str, Any]:
+        """Set a run's status; terminal statuses record ``end_time`` (now by default)."""
+        status = RunStatus.from_string(RunStatus.to_string(status))
+
+        def change(doc: dict[str, Any]) -> None:
+            doc["status"] = status
+            if status in RunStatus.TERMINAL:
+                doc["end_time"] = end_time if end_time is not None else int(time.time() * 1000)
+            else:
+                doc["end_time"] = None
+
+        return self.update_doc(run_id, change)
+
+    def resume(self, run_id: str) -> RunWriter:
+        """Make this process the owner of an existing run and set it RUNNING."""
+
+        def change(doc: dict[str, Any]) -> None:
+            if doc.get("lifecycle_stage") == LifecycleStage.DELETED:
+                raise InvalidState(f"Cannot resume run {run_id!r}: it is deleted")
+            doc["status"] = RunStatus.RUNNING
+            doc["end_time"] = None
+            doc["pid"] = os.getpid()
+            doc["host"] = hostname()
+            doc["proc_start"] = own_start_time()
+
+        self.update_doc(run_id, change)
+        return self.writer(run_id)
+
+    def set_lifecycle(self, run_id: str, stage: str) -> dict[str, Any]:
+        """Soft-delete or restore a run."""
+
+        def change(doc: dict[str, Any]) -> None:
+            doc["lifecycle_stage"] = stage
+            doc["deleted_time"] = int(time.time() * 1000) if stage == LifecycleStage.DELETED else None
+
+        return self.update_doc(run_id, change)
+
+    def remove(self, run_id: str) -> None:
+        """Permanently delete a run folder (gc only)."""
+        import shutil
+
+        self.release(run_id)
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        self.changed(run_id)
+
+
+class RunWriter:
+    """Appends to one run's log. One per run per process, cached by the store."""
+
+    __slots__ = ("store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "_fd", "_prefix")
+
+    def __init__(self, store: RunStore, run_id: str, doc: dict[str, Any]) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.log_path = store.dir / run_id / RUN_LOG
+        self.params: dict[str, str] = dict(doc.get("params") or {})
+        self.tags: dict[str, str] = dict(doc.get("tags") or {})
+        self.terminal = doc["status"] in RunStatus.TERMINAL
+        self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
+        self._fd: int | None = None
+        self._prefix: dict[str, bytes] = {}
+
+    def sync_state(self, doc: dict[str, Any]) -> None:
+        """Refresh the cached status flags after the document was rewritten."""
+        self.terminal = doc["status"] in RunStatus.TERMINAL
+        self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
+        self.params = dict(doc.get("params") or {})
+        self.tags = dict(doc.get("tags") or {})
+
+    def _open(self) -> int:
+        fd = open_append(self.log_path)
+        size = os.fstat(fd).st_size
+        if size:
+            # If a killed writer left a torn last line, start on a fresh
+            # line so our first record is not glued onto it.
+            with open(self.log_path, "rb") as f:
+                f.seek(size - 1)
+                if f.read(1) != b"\n":
+                    os.write(fd, b"\n")
+        self._fd = fd
+        return fd
+
+    def _check_writable(self) -> None:
+        if self.deleted:
+            raise InvalidState(
+                f"Cannot log to run {self.run_id!r}: it is deleted (restore it first)",
+                run_id=self.run_id,
+            )
+
+    def _write(self, data: bytes) -> None:
+        fd = self._fd if self._fd is not None else self._open()
+        os.write(fd, data)
+        if self.terminal:
+            self.store.changed(self.run_id)
+
+    def close(self) -> None:
+        """Close the log descriptor (the writer can still reopen it)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # -- metrics -------------------------------------------------------------------
+    def log_metric(
+        self, key: str, value: Any, timestamp: int | None = None, step: int | None = None
+    ) -> None:
+        """Append one metric point (validated first; nothing written on error)."""
+        if self.deleted:
+            self._check_writable()
+        prefix = self._prefix.get(key)
+        if prefix is None:
+            validate_key(key, "metric key")
+            prefix = self._prefix[key] = b'{"key":"' + key.encode() + b'","value":'
+        if type(value) is not float:
+            value = validate_metric_value(key, value)
+        ts = int(time.time() * 1000) if timestamp is None else validate_timestamp(timestamp)
+        step = 0 if step is None else (step if type(step) is int else validate_step(step))
+        self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode())
+
+    def _metric_lines(self, metrics: Iterable[Any]) -> list[bytes]:
+        lines = []
+        for m in metrics:
+            key = validate_key(m.key, "metric key")
+            value = validate_metric_value(key, m.value)
+            ts = validate_timestamp(m.timestamp) if m.timestamp is not None else int(time.time() * 1000)
+            step = validate_step(m.step)
+            lines.append(
+                f'{{"key":"{key}","value":{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode()
+            )
+        return lines
+
+    # -- params and tags -------------------------------------------------------
+    def _param_lines(self, params: dict[str, Any]) -> tuple[list[bytes], dict[str, str]]:
+        lines, new = [], {}
+        for key, value in params.items():
+            key = validate_key(key, "param key")
+            text = validate_param_value(key, value)
+            old = self.params.get(key, new.get(key))
+            if old is not None:
+                if old != text:
+                    raise ParamConflict(
+                        f"Param {key!r} of run {self.run_id!r} was already logged with value "
+                        f"{old!r}; it cannot be changed to {text!r} (params are immutable, "
+                        "as in MLflow; use a tag or a new run)",
+                        key=key,
+                    )
+                continue
+            new[key] = text
+            lines.append(f'{{"param":"{key}","value":{_dump_str(text)}}}\n'.encode())
+        return lines, new
+
+    def _tag_lines(self, tags: dict[str, Any]) -> tuple[list[bytes], dict[str, str]]:
+        lines, new = [], {}
+        for key, value in tags.items():
+            key = validate_key(key, "tag key")
+            text = validate_tag_value(key, value)
+            new[key] = text
+            lines.append(f'{{"tag":"{key}","value":{_dump_str(text)}}}\n'.encode())
+        return lines, new
+
+    def log_batch(
+        self,
+        metrics: Iterable[Any] = (),
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> None:
+        """Validate everything, then append it all with one write."""
+        self._check_writable()
+        lines = self._metric_lines(metrics)
+        param_lines, new_params = self._param_lines(params or {})
+        tag_lines, new_tags = self._tag_lines(tags or {})
+        data = b"".join(param_lines + tag_lines + lines)
+        if data:
+            self._write(data)
+        self.params.update(new_params)
+        self.tags.update(new_tags)
+        if RUN_NAME_TAG in new_tags:
+            name = new_tags[RUN_NAME_TAG]
+            self.store.update_doc(self.run_id, lambda d: d.__setitem__("run_name", name))
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Log several params at once (one write)."""
+        self.log_batch(params=params)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        """Set several tags at once (one write)."""
+        self.log_batch(tags=tags)
+
+    def delete_tag(self, key: str) -> None:
+        """Delete a tag; :class:`InvalidArgument` if the run has no such tag."""
+        self._check_writable()
+        key = validate_key(key, "tag key")
+        if key not in self.tags:
+            raise InvalidArgument(
+                f"No tag with key {key!r} on run {self.run_id!r}; existing tags: "
+                f"{sorted(self.tags) or 'none'}"
+            )
+        self._write(f'{{"tag":"{key}","deleted":true}}\n'.encode())
+        del self.tags[key]
+
+
+_ADJECTIVES = (
+    "amber bold brave bright calm clever crisp dapper eager fair gentle glad "
+    "grand honest jolly keen kind lively lucky merry mild neat nimble noble "
+    "polite proud quick quiet rare sharp shy silent smart sunny swift tidy vast warm wise"
+).split()
+_NOUNS = (
+    "ant bass bat bear bee bird boar calf carp cat colt crab crane deer dog dove "
+    "duck eel elk finch fish fox frog gnu goat hare hawk hen horse jay koi lamb "
+    "lark lion lynx mole moth mouse mule newt owl ox panda pig pug ram rat seal "
+    "shark sheep shrew skunk sloth snail snake squid stag swan toad trout wasp whale wolf worm yak"
+).split()
+
+
+def _generate_run_name() -> str:
+    # MLflow names runs "adjective-noun-NNN" when none is given.
+    import random
+
+    rnd = random.Random()
+    return f"{rnd.choice(_ADJECTIVES)}-{rnd.choice(_NOUNS)}-{rnd.randrange(1000)}"

@@ -1,0 +1,171 @@
+"""Checks applied at the API boundary, before anything is written.
+
+They are on the per-metric hot path, so each validated key is remembered:
+checking a key that was already accepted is one dict lookup.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from litetrack.errors import InvalidArgument, InvalidMetricValue, InvalidName
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_NAME_LENGTH = 500
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /]+$")
+_ALLOWED = "letters, digits, '_', '-', '.', '/' and space"
+_valid_keys: set[str] = set()
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def validate_key(key: Any, kind: str = "key") -> str:
+    """Return ``key`` if it is a valid metric/param/tag key, else raise :class:`InvalidName`."""
+    if key in _valid_keys:
+        return key  # type: ignore[no-any-return]
+    if not isinstance(key, str):
+        raise InvalidName(f"Invalid {kind} {key!r}: must be a string, got {type(key).__name__}")
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidName(
+            f"Invalid {kind} {key!r}: must have 1 to {MAX_KEY_LENGTH} characters"
+        )
+    if not _KEY_RE.match(key):
+        raise InvalidName(f"Invalid {kind} {key!r}: only {_ALLOWED} are allowed")
+    if key.startswith("/"):
+        raise InvalidName(f"Invalid {kind} {key!r}: must not start with '/'")
+    if ".." in key.split("/") or key == "." or "/./" in f"/{key}/":
+        raise InvalidName(f"Invalid {kind} {key!r}: must not contain '.' or '..' path segments")
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def validate_metric_value(key: str, value: Any) -> float:
+    """Return ``value`` as a float; refuse strings, None, bools and non-real numbers.
+
+    NaN and +/-inf are accepted (they are real outcomes of training).
+    """
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+        raise InvalidMetricValue(
+            f"Invalid value {value!r} for metric {key!r}: must be a real number "
+            "(int or float; NaN and +/-inf allowed), "
+            f"got {type(value).__name__}"
+        )
+    try:
+        import numbers
+
+        if isinstance(value, numbers.Real) or hasattr(value, "__float__"):
+            if hasattr(value, "dtype") and getattr(value.dtype, "kind", "f") in "bOSUc":
+                raise TypeError
+            result = float(value)
+            return result
+    except (TypeError, ValueError):
+        pass
+    raise InvalidMetricValue(
+        f"Invalid value {value!r} for metric {key!r}: must be a real number "
+        f"(int or float; NaN and +/-inf allowed), got {type(value).__name__}"
+    )
+
+
+def validate_step(step: Any) -> int:
+    """Steps are integers (numpy integers accepted); None means 0."""
+    if step is None:
+        return 0
+    if type(step) is int:
+        return step
+    if isinstance(step, bool):
+        raise InvalidArgument(f"Invalid step {step!r}: must be an integer")
+    try:
+        import operator
+
+        return operator.index(step)
+    except TypeError:
+        raise InvalidArgument(
+            f"Invalid step {step!r}: must be an integer, got {type(step).__name__}"
+        ) from None
+
+
+def validate_timestamp(timestamp: Any) -> int:
+    """Timestamps are integer milliseconds since the epoch."""
+    if type(timestamp) is int:
+        return timestamp
+    if isinstance(timestamp, bool):
+        raise InvalidArgument(f"Invalid timestamp {timestamp!r}: must be integer milliseconds")
+    try:
+        import operator
+
+        return operator.index(timestamp)
+    except TypeError:
+        if isinstance(timestamp, float) and math.isfinite(timestamp):
+            return int(timestamp)
+        raise InvalidArgument(
+            f"Invalid timestamp {timestamp!r}: must be integer milliseconds since the epoch"
+        ) from None
+
+
+def stringify(value: Any) -> str:
+    """Params and tags are stored as strings, as MLflow does (``str(value)``)."""
+    return value if type(value) is str else str(value)
+
+
+def validate_param_value(key: str, value: Any) -> str:
+    """Return the string form of a param value, refusing values over the length limit."""
+    text = stringify(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"Param {key!r} value has {len(text)} characters; at most "
+            f"{MAX_PARAM_VALUE_LENGTH} are allowed"
+        )
+    return text
+
+
+def validate_tag_value(key: str, value: Any) -> str:
+    """Return the string form of a tag value, refusing values over the length limit."""
+    text = stringify(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"Tag {key!r} value has {len(text)} characters; at most "
+            f"{MAX_TAG_VALUE_LENGTH} are allowed"
+        )
+    return text
+
+
+def validate_name(name: Any, kind: str = "experiment name") -> str:
+    """Names of experiments, runs and models: non-empty strings without control characters."""
+    if not isinstance(name, str):
+        raise InvalidName(f"Invalid {kind} {name!r}: must be a string, got {type(name).__name__}")
+    if not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise InvalidName(
+            f"Invalid {kind} {name!r}: must be a non-blank string of at most "
+            f"{MAX_NAME_LENGTH} characters"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidName(f"Invalid {kind} {name!r}: control characters are not allowed")
+    return name
+
+
+def validate_run_id(run_id: Any) -> str:
+    """Run ids are 1-64 characters of letters, digits, '_' and '-' (they name folders)."""
+    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+        raise InvalidArgument(
+            f"Invalid run id {run_id!r}: expected 1-64 letters, digits, '_' or '-'"
+        )
+    return run_id
+
+
+def validate_experiment_id(experiment_id: Any) -> str:
+    """Experiment ids are strings of digits (ints are accepted and converted)."""
+    if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
+        experiment_id = str(experiment_id)
+    if not isinstance(experiment_id, str) or not _RUN_ID_RE.match(experiment_id):
+        raise InvalidArgument(
+            f"Invalid experiment id {experiment_id!r}: expected a string of letters, digits, "
+            "'_' or '-' (e.g. '0')"
+        )
+    return experiment_id
