@@ -51,6 +51,7 @@ class Client:
     def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
         self._store = resolve_store(tracking_uri)
         self.tracking_uri = str(self._store.root)
+        self._pid = os.getpid()
 
     @property
     def store(self) -> Store:

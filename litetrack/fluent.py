@@ -126,8 +126,20 @@ class ActiveRun:
         return f"<ActiveRun: run_id={self.run_id!r}>"
 
 
+_cached_client: Client | None = None
+
+
 def _client() -> Client:
-    return Client()
+    # One Client per store in use: building one resolves the store path,
+    # which the fluent calls would otherwise repeat on every run.
+    global _cached_client
+    from litetrack.store.location import current_store_path
+
+    path = current_store_path()
+    client = _cached_client
+    if client is None or client.store.root != path or client._pid != os.getpid():
+        client = _cached_client = Client(path)
+    return client
 
 
 def _hook_exit() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from litetrack.entities import Experiment, LifecycleStage
 from litetrack.errors import ExperimentAlreadyExists, ExperimentNotFound, InvalidState
-from litetrack.store.fs import FileLock, write_json
+from litetrack.store.fs import FileLock, stat_key, write_json
 from litetrack.validation import validate_experiment_id, validate_name
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -46,6 +46,7 @@ class ExperimentStore:
         self.root = root
         self.dir = root / "experiments"
         self._lock = FileLock(self.dir / ".lock")
+        self._cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
     def _path(self, experiment_id: str) -> Path:
         return self.dir / f"{experiment_id}.json"
@@ -59,8 +60,17 @@ class ExperimentStore:
         from litetrack.store.docs import read_doc
 
         experiment_id = validate_experiment_id(experiment_id)
+        path = self._path(experiment_id)
         try:
-            return read_doc(self._path(experiment_id), "experiment")
+            # Runs read their experiment at creation; a stat is much cheaper
+            # than parsing and validating the document again.
+            key = stat_key(os.stat(path))
+            hit = self._cache.get(experiment_id)
+            if hit is not None and hit[0] == key:
+                return dict(hit[1])
+            doc = read_doc(path, "experiment")
+            self._cache[experiment_id] = (key, doc)
+            return dict(doc)
         except FileNotFoundError:
             if experiment_id == DEFAULT_EXPERIMENT_ID:
                 return self.ensure_default()

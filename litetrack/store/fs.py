@@ -40,11 +40,15 @@ def _tmp_name(dirpath: str, name: str) -> str:
     return os.path.join(dirpath, f"{TMP_PREFIX}{name}.{os.getpid()}.{n}")
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically.
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None
+) -> os.stat_result:
+    """Replace ``path`` with ``data`` atomically; return the new file's stat.
 
     The parent folder must exist. Raises ``OSError`` from the filesystem; on
-    any error the temp file is removed and ``path`` is left as it was.
+    any error the temp file is removed and ``path`` is left as it was. The
+    stat lets callers recognise their own write later (inode, size, mtime)
+    without reading the file back.
     """
     path = os.fspath(path)
     dirpath, name = os.path.split(path)
@@ -58,9 +62,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: bool | Non
                 view = view[written:]
             if _FSYNC if fsync is None else fsync:
                 os.fsync(fd)
+            st = os.fstat(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        return st
     except BaseException:
         try:
             os.unlink(tmp)
@@ -70,13 +76,23 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: bool | Non
 
 
 def dumps(doc: Any) -> bytes:
-    """Serialise a document the one way litetrack writes JSON (readable, stable key order)."""
-    return json.dumps(doc, indent=1, sort_keys=True, allow_nan=True).encode("utf-8")
+    """Serialise a document the one way litetrack writes JSON (stable key order).
+
+    One line, no indentation: ``json`` only uses its C encoder without
+    ``indent``, and the pure-Python one costs ~0.4 ms per run document.
+    ``jq . run.json`` pretty-prints it for people.
+    """
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=True).encode("utf-8")
 
 
-def write_json(path: str | os.PathLike[str], doc: Any) -> None:
-    """Atomically replace ``path`` with the JSON form of ``doc``."""
-    atomic_write(path, dumps(doc))
+def write_json(path: str | os.PathLike[str], doc: Any) -> os.stat_result:
+    """Atomically replace ``path`` with the JSON form of ``doc``; return its stat."""
+    return atomic_write(path, dumps(doc))
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    """Identity of one version of a file: an atomic replace always changes the inode."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def open_append(path: str | os.PathLike[str]) -> int:

@@ -50,7 +50,7 @@ from litetrack.errors import (
     ParamConflict,
     RunNotFound,
 )
-from litetrack.store.fs import open_append, write_json
+from litetrack.store.fs import open_append, stat_key, write_json
 from litetrack.store.procs import hostname, own_start_time, process_alive
 from litetrack.validation import (
     validate_key,
@@ -86,6 +86,10 @@ def current_user() -> str:
 
 
 def _dump_str(value: str) -> str:
+    # Most params and tags are plain printable ASCII: quoting them needs no
+    # escaping, and json.dumps costs ~1.5 us per value on the run hot path.
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -142,7 +146,7 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
                 doc["run_name"] = rec["value"]
 
 
-def read_log_records(log_path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """Complete records of a log from byte ``offset``; returns (records, end offset).
 
     A torn last line (no newline) and unparsable lines are skipped with a
@@ -162,13 +166,23 @@ def read_log_records(log_path: Path, offset: int = 0) -> tuple[list[dict[str, An
             len(data) - end,
             log_path,
         )
+    if not end:
+        return [], offset
+    lines = data[:end].splitlines()
+    try:
+        # One parse for the whole tail is ~5x cheaper than one per line; a
+        # damaged line makes it fail and we fall back to line by line.
+        records = json.loads(b"[" + b",".join(lines) + b"]")
+        if all(type(r) is dict for r in records):
+            return records, offset + end
+    except ValueError:
+        pass
     records = []
-    loads = json.loads
-    for lineno, line in enumerate(data[:end].splitlines(), 1):
+    for line in lines:
         if not line:
             continue
         try:
-            rec = loads(line)
+            rec = json.loads(line)
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except ValueError:
@@ -178,7 +192,7 @@ def read_log_records(log_path: Path, offset: int = 0) -> tuple[list[dict[str, An
     return records, offset + end
 
 
-def fold_log(doc: dict[str, Any], log_path: Path, size: int | None = None) -> dict[str, Any]:
+def fold_log(doc: dict[str, Any], log_path: str | Path, size: int | None = None) -> dict[str, Any]:
     """Apply the records past ``doc['log_offset']`` to ``doc`` (in place) and return it."""
     offset = doc.get("log_offset", 0)
     if size is None:
@@ -241,6 +255,8 @@ class RunStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.dir = root / "runs"
+        # String paths on the hot paths: pathlib costs ~5 us per join.
+        self._dir = str(self.dir)
         self.journal_path = root / "changes.log"
         self._writers: dict[str, RunWriter] = {}
         self._journal_fd: int | None = None
@@ -267,7 +283,7 @@ class RunStore:
         """The validated document as written, without the log folded in."""
         from litetrack.store.docs import read_doc
 
-        path = self.run_dir(run_id) / RUN_DOC
+        path = f"{self._dir}/{validate_run_id(run_id)}/{RUN_DOC}"
         try:
             return read_doc(path, "run")
         except FileNotFoundError:
@@ -280,7 +296,7 @@ class RunStore:
     def read(self, run_id: str) -> dict[str, Any]:
         """The run document with everything logged so far folded in."""
         doc = self.read_raw(run_id)
-        return fold_log(doc, self.dir / run_id / RUN_LOG)
+        return fold_log(doc, f"{self._dir}/{run_id}/{RUN_LOG}")
 
     def get(self, run_id: str) -> Run:
         """The public :class:`Run` for ``run_id``; :class:`RunNotFound` if none."""
@@ -353,7 +369,7 @@ class RunStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
         run_id = validate_run_id(run_id) if run_id else uuid.uuid4().hex
-        run_dir = self.dir / run_id
+        run_dir = f"{self._dir}/{run_id}"
         try:
             os.mkdir(run_dir)
         except FileExistsError:
@@ -387,9 +403,10 @@ class RunStore:
             "log_offset": 0,
             "inputs": [],
         }
-        write_json(run_dir / RUN_DOC, doc)
+        st = write_json(f"{run_dir}/{RUN_DOC}", doc)
         self.changed(run_id)
         writer = RunWriter(self, run_id, doc)
+        writer.doc_cache = (stat_key(st), doc)
         self._writers[run_id] = writer
         return writer
 
@@ -420,22 +437,36 @@ class RunStore:
         """
         import fcntl
 
-        run_dir = self.run_dir(run_id)
+        run_dir = f"{self._dir}/{validate_run_id(run_id)}"
         try:
             dir_fd = os.open(run_dir, os.O_RDONLY)
         except FileNotFoundError:
             raise RunNotFound(f"No run with id {run_id!r} in store {str(self.root)!r}") from None
+        w = self._writers.get(run_id)
+        doc_path = f"{run_dir}/{RUN_DOC}"
         try:
             fcntl.flock(dir_fd, fcntl.LOCK_EX)
-            doc = self.read(run_id)
+            doc = None
+            if w is not None and w.doc_cache is not None:
+                # The document we wrote last is still the one on disk (same
+                # inode, size and mtime): skip reading and re-validating it.
+                key, cached = w.doc_cache
+                w.doc_cache = None  # invalid if change() fails below
+                try:
+                    if stat_key(os.stat(doc_path)) == key:
+                        doc = fold_log(cached, f"{run_dir}/{RUN_LOG}")
+                except FileNotFoundError:
+                    pass
+            if doc is None:
+                doc = self.read(run_id)
             change(doc)
-            write_json(run_dir / RUN_DOC, doc)
+            st = write_json(doc_path, doc)
         finally:
             os.close(dir_fd)  # closing releases the flock
         self.changed(run_id)
-        w = self._writers.get(run_id)
         if w is not None:
             w.sync_state(doc)
+            w.doc_cache = (stat_key(st), doc)
         return doc
 
     def set_status(self, run_id: str, status: str, end_time: int | None = None) -> dict[str, Any]:
@@ -487,18 +518,23 @@ class RunStore:
 class RunWriter:
     """Appends to one run's log. One per run per process, cached by the store."""
 
-    __slots__ = ("store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "_fd", "_prefix")
+    __slots__ = (
+        "store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "doc_cache",
+        "_fd", "_prefix",
+    )
 
     def __init__(self, store: RunStore, run_id: str, doc: dict[str, Any]) -> None:
         self.store = store
         self.run_id = run_id
-        self.log_path = store.dir / run_id / RUN_LOG
+        self.log_path = f"{store._dir}/{run_id}/{RUN_LOG}"
         self.params: dict[str, str] = dict(doc.get("params") or {})
         self.tags: dict[str, str] = dict(doc.get("tags") or {})
         self.terminal = doc["status"] in RunStatus.TERMINAL
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self._fd: int | None = None
         self._prefix: dict[str, bytes] = {}
+        #: (stat key, document) of the last version this process wrote.
+        self.doc_cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     def sync_state(self, doc: dict[str, Any]) -> None:
         """Refresh the cached status flags after the document was rewritten."""
@@ -655,5 +691,4 @@ def _generate_run_name() -> str:
     # MLflow names runs "adjective-noun-NNN" when none is given.
     import random
 
-    rnd = random.Random()
-    return f"{rnd.choice(_ADJECTIVES)}-{rnd.choice(_NOUNS)}-{rnd.randrange(1000)}"
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randrange(1000)}"

@@ -1,0 +1,100 @@
+"""Tracking throughput: import time, runs/s, per-metric cost, `ls` over many runs.
+
+Usage: python benchmarks/bench_tracking.py [--runs 2000] [--ls-runs 10000]
+Prints one line per figure; everything goes to a temporary store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def bench_import() -> None:
+    def wall(code: str) -> float:
+        best = []
+        for _ in range(7):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            best.append(time.perf_counter() - t)
+        return statistics.median(best)
+
+    bare = wall("pass")
+    lt = wall("import litetrack")
+    print(f"python -c pass: {bare * 1000:.0f} ms; python -c 'import litetrack': {lt * 1000:.0f} ms "
+          f"(litetrack adds {(lt - bare) * 1000:.0f} ms)")
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, litetrack; print(sorted(m for m in ('pandas','numpy','xgboost','cloudpickle','pyspark','pydantic') if m in sys.modules))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    print(f"heavy modules imported by 'import litetrack': {out}")
+
+
+def bench_runs(n: int) -> None:
+    import litetrack
+
+    with tempfile.TemporaryDirectory() as d:
+        litetrack.set_tracking_uri(d)
+        litetrack.set_experiment("bench")
+        params = {f"param_{i}": i * 0.5 for i in range(10)}
+        tags = {f"tag_{i}": f"value-{i}" for i in range(5)}
+        t = time.perf_counter()
+        for i in range(n):
+            with litetrack.start_run(capture_source=False, capture_environment=False):
+                litetrack.log_params(params)
+                litetrack.set_tags(tags)
+                litetrack.log_metrics({f"metric_{j}": i * 0.1 + j for j in range(5)})
+        dt = time.perf_counter() - t
+        print(f"runs with 10 params, 5 tags, 5 metrics: {n / dt:,.0f} runs/s ({dt / n * 1e6:.0f} us/run, {n} runs)")
+
+        with litetrack.start_run(capture_source=False, capture_environment=False):
+            m = 200_000
+            log_metric = litetrack.log_metric
+            t = time.perf_counter()
+            for i in range(m):
+                log_metric("loss", 0.5, step=i)
+            dt = time.perf_counter() - t
+        print(f"log_metric: {dt / m * 1e6:.2f} us/call ({m} calls, each one os.write on an O_APPEND fd)")
+        litetrack.set_tracking_uri(None)
+
+
+def bench_ls(n: int) -> None:
+    import litetrack
+
+    with tempfile.TemporaryDirectory() as d:
+        litetrack.set_tracking_uri(d)
+        litetrack.set_experiment("big")
+        for i in range(n):
+            with litetrack.start_run(capture_source=False, capture_environment=False):
+                litetrack.log_params({"max_depth": i % 10, "lr": 0.1})
+                litetrack.log_metrics({"rmse": 5 + (i % 97) / 10, "mae": 3.0})
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "litetrack", "--store", d, "ls", "big", "--width", "120"],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+            times.append(time.perf_counter() - t)
+        print(f"python -m litetrack ls EXPERIMENT over {n:,} runs: {min(times):.2f} s wall (best of 3)")
+        litetrack.set_tracking_uri(None)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=2000)
+    ap.add_argument("--ls-runs", type=int, default=10_000)
+    args = ap.parse_args()
+    os.environ.pop("LITETRACK_STORE", None)
+    bench_import()
+    bench_runs(args.runs)
+    bench_ls(args.ls_runs)
+
+
+if __name__ == "__main__":
+    main()
