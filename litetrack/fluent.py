@@ -72,32 +72,39 @@ run_start_hooks: list[Callable[[Client, str, dict[str, Any]], None]] = []
 class ActiveRun:
     """The run returned by :func:`start_run`; a context manager that ends it.
 
-    ``info`` and ``data`` are read from the store on access, so they show
-    what has been logged so far.
+    As in MLflow, ``info``, ``data`` and ``inputs`` are a snapshot of the run
+    (taken on first access, so starting a run reads nothing back); use
+    :func:`get_run` for the current state.
     """
 
     def __init__(self, client: Client, run_id: str, writer: RunWriter) -> None:
         self._client = client
         self.run_id = run_id
         self.writer = writer
+        self._snapshot: Run | None = None
 
     def _run(self) -> Run:
         return self._client.get_run(self.run_id)
 
+    def _snap(self) -> Run:
+        if self._snapshot is None:
+            self._snapshot = self._run()
+        return self._snapshot
+
     @property
     def info(self) -> Any:
-        """The run's :class:`~litetrack.entities.RunInfo`."""
-        return self._run().info
+        """The run's :class:`~litetrack.entities.RunInfo` (snapshot)."""
+        return self._snap().info
 
     @property
     def data(self) -> Any:
-        """The run's :class:`~litetrack.entities.RunData` (params, latest metrics, tags)."""
-        return self._run().data
+        """The run's :class:`~litetrack.entities.RunData` (snapshot)."""
+        return self._snap().data
 
     @property
     def inputs(self) -> Any:
-        """The run's dataset inputs."""
-        return self._run().inputs
+        """The run's dataset inputs (snapshot)."""
+        return self._snap().inputs
 
     def __enter__(self) -> ActiveRun:
         return self

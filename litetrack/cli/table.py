@@ -50,7 +50,13 @@ def format_table(
             i = max(candidates, key=lambda j: widths[j])
             widths[i] -= 1
             total -= 1
-    right = list(right_align or [False] * ncols)
+        # Still too wide at the minimum widths: leave out the rightmost columns.
+        while total > max_width and ncols > 1:
+            total -= widths[ncols - 1] + sep
+            ncols -= 1
+        headers = list(headers)[:ncols]
+        rows = [list(r)[:ncols] for r in rows]
+    right = list(right_align or [False] * ncols)[:ncols]
     lines = []
     for row in [list(headers), *[list(r) for r in rows]]:
         cells = []

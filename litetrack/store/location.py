@@ -35,6 +35,8 @@ def path_from_uri(uri: str | os.PathLike[str]) -> Path:
     text = os.fspath(uri)
     if not isinstance(text, str) or not text.strip():
         raise UnsupportedURI(f"Invalid tracking URI {uri!r}: expected a folder path or file: URI")
+    if text.lower() in ("databricks", "databricks-uc", "uc"):
+        text = text + "://"
     if "://" in text or (":" in text and text.split(":", 1)[0].isalpha() and len(text.split(":", 1)[0]) > 1):
         parsed = urlparse(text)
         scheme = parsed.scheme.split("+", 1)[0].lower()
