@@ -1,0 +1,1 @@
+"""Model format, flavours and environments of saved models."""
