@@ -180,7 +180,7 @@ def test_modules_import_light() -> None:
     code = (
         "import sys, litetrack.environment, litetrack.source, litetrack.models.requirements\n"
         "heavy = {'pandas', 'numpy', 'xgboost', 'cloudpickle', 'yaml', 'sklearn', 'piptools',"
-        " 'packaging', 'pyspark'}\n"
+        " 'pyspark'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
