@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from litetrack.store.core import Store
 
 __all__ = ["search_runs", "query_runs", "query_experiments", "doc_to_record"]
+
+logger = logging.getLogger(__name__)
 
 
 def doc_to_record(doc: dict[str, Any]) -> RunRecord:
@@ -121,10 +124,18 @@ def query_runs(
     offset = _decode_token(page_token)
     if not store.exists():
         return PagedList([], None)
-    index = _index_for(store)
+    index = store.search_index()
+    docs: list[dict[str, Any]] | None = None
     if index is not None:
-        docs, more = index.search(experiment_ids, stages, expr, keys, limit, offset)
-    else:
+        import sqlite3
+
+        try:
+            docs, more = index.search(experiment_ids, stages, expr, keys, limit, offset)
+        except sqlite3.Error as e:
+            # The index is only a cache: a locked or broken one must not
+            # fail the search, just slow it down.
+            logger.warning("Search index unavailable (%s); scanning the run documents", e)
+    if docs is None:
         by_id = {d["run_id"]: d for d in scan_documents(store, experiment_ids, stages)}
         records = [r for r in map(doc_to_record, by_id.values()) if matches(expr, r)]
         ordered = sort_records(records, keys)
@@ -133,12 +144,6 @@ def query_runs(
         more = end is not None and end < len(ordered)
     token = _encode_token(offset + len(docs)) if more else None
     return PagedList([doc_to_run(d) for d in docs], token)
-
-
-def _index_for(store: Store) -> Any:
-    """The store's search index, or None to scan documents."""
-    get = getattr(store, "search_index", None)
-    return get() if get is not None else None
 
 
 def query_experiments(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def _populate() -> list[str]:
             litetrack.log_params({"max_depth": i + 3, "objective": "reg:squarederror"})
             litetrack.log_metric("rmse", 7.0 - i)
         ids.append(run.run_id)
+        time.sleep(0.002)  # distinct start times: "newest first" is by start time
     return ids
 
 

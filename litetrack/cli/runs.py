@@ -76,21 +76,10 @@ def resolve_run_id(client: Client, text: str) -> str:
 # -- ls ---------------------------------------------------------------------------------
 
 
-def _run_counts(client: Client) -> dict[str, int]:
-    counter = getattr(client.store, "run_counts", None)
-    if counter is not None:
-        return counter()  # type: ignore[no-any-return]
-    counts: dict[str, int] = {}
-    for doc in client.store.runs.iter_docs():
-        if doc.get("lifecycle_stage", "active") == "active":
-            counts[doc["experiment_id"]] = counts.get(doc["experiment_id"], 0) + 1
-    return counts
-
-
 def _ls_experiments(client: Client, args: argparse.Namespace) -> int:
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     exps = list(client.search_experiments(view))
-    counts = _run_counts(client)
+    counts = client.store.run_counts()
     if args.json:
         print_json([
             {

@@ -13,6 +13,7 @@ from litetrack.store.location import check_store_path
 from litetrack.store.runs import RunStore
 
 if TYPE_CHECKING:
+    from litetrack.store.index import SearchIndex
     from litetrack.store.objects import ObjectStore
 
 
@@ -24,6 +25,7 @@ class Store:
         self.experiments = ExperimentStore(root)
         self.runs = RunStore(root)
         self._ready = False
+        self._index: SearchIndex | None | bool = None
 
     def ensure_writable(self) -> None:
         """Create the folder on first write; raise StoreError if it cannot be used."""
@@ -41,6 +43,25 @@ class Store:
         from litetrack.store.objects import ObjectStore
 
         return ObjectStore(self.root / "objects")
+
+    def search_index(self) -> SearchIndex | None:
+        """The derived search index (None when disabled with ``LITETRACK_INDEX=0``)."""
+        if self._index is None:
+            from litetrack.store.index import open_index
+
+            self._index = open_index(self) or False
+        return self._index or None
+
+    def run_counts(self) -> dict[str, int]:
+        """Active runs per experiment id (from the index when available)."""
+        index = self.search_index()
+        if index is not None and self.exists():
+            return index.run_counts()
+        counts: dict[str, int] = {}
+        for doc in self.runs.iter_docs():
+            if doc.get("lifecycle_stage", "active") == "active":
+                counts[doc["experiment_id"]] = counts.get(doc["experiment_id"], 0) + 1
+        return counts
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"

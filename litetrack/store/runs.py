@@ -515,8 +515,26 @@ class RunStore:
         self.changed(run_id)
 
 
+def _needs_journal(doc: dict[str, Any]) -> bool:
+    """Whether appends to this run must be announced in the changes journal.
+
+    The search index re-reads RUNNING runs on its own, but only while they
+    are alive; appends to any other run (finished, or RUNNING but owned by
+    another process, possibly a dead one) are journaled.
+    """
+    return not (
+        doc["status"] == RunStatus.RUNNING
+        and doc.get("pid") == os.getpid()
+        and doc.get("host") == hostname()
+    )
+
+
 class RunWriter:
-    """Appends to one run's log. One per run per process, cached by the store."""
+    """Appends to one run's log. One per run per process, cached by the store.
+
+    ``terminal`` is True when every append must also be journaled (see
+    :func:`_needs_journal`).
+    """
 
     __slots__ = (
         "store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "doc_cache",
@@ -529,7 +547,7 @@ class RunWriter:
         self.log_path = f"{store._dir}/{run_id}/{RUN_LOG}"
         self.params: dict[str, str] = dict(doc.get("params") or {})
         self.tags: dict[str, str] = dict(doc.get("tags") or {})
-        self.terminal = doc["status"] in RunStatus.TERMINAL
+        self.terminal = _needs_journal(doc)
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self._fd: int | None = None
         self._prefix: dict[str, bytes] = {}
@@ -538,7 +556,7 @@ class RunWriter:
 
     def sync_state(self, doc: dict[str, Any]) -> None:
         """Refresh the cached status flags after the document was rewritten."""
-        self.terminal = doc["status"] in RunStatus.TERMINAL
+        self.terminal = _needs_journal(doc)
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self.params = dict(doc.get("params") or {})
         self.tags = dict(doc.get("tags") or {})
