@@ -48,14 +48,26 @@ MlflowClient = Client
 # Submodules loaded on first access (``litetrack.xgboost.log_model(...)``),
 # so that ``import litetrack`` stays light.
 _LAZY_SUBMODULES = {
-    "tracking",
-    "exceptions",
-    "search",
+    "artifacts",
     "cli",
+    "data",
+    "exceptions",
+    "models",
+    "pyfunc",
+    "search",
+    "sklearn",
+    "tracking",
+    "xgboost",
 }
 # Functions living in modules that import more than the core needs.
 _LAZY_ATTRS: dict[str, str] = {
     "search_runs": "litetrack.search",
+    "log_artifact": "litetrack.artifacts",
+    "log_artifacts": "litetrack.artifacts",
+    "log_text": "litetrack.artifacts",
+    "log_dict": "litetrack.artifacts",
+    "log_figure": "litetrack.artifacts",
+    "get_artifact_uri": "litetrack.artifacts",
 }
 
 __all__ = [
@@ -76,8 +88,14 @@ __all__ = [
     "get_experiment_by_name",
     "get_parent_run",
     "get_run",
+    "get_artifact_uri",
     "get_tracking_uri",
     "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_text",
     "log_metric",
     "log_metrics",
     "log_param",

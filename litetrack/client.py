@@ -252,6 +252,50 @@ class Client:
         """Restore a soft-deleted run."""
         self._store.runs.set_lifecycle(validate_run_id(run_id), LifecycleStage.ACTIVE)
 
+    # -- artifacts -------------------------------------------------------------
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Log a local file as an artifact of the run (stored once per distinct content)."""
+        from litetrack.store.artifacts import log_artifact
+
+        log_artifact(self._store, validate_run_id(run_id), local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+        """Log every file under a local folder as artifacts of the run."""
+        from litetrack.store.artifacts import log_artifacts
+
+        log_artifacts(self._store, validate_run_id(run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Log a string as the text artifact ``artifact_file``."""
+        from litetrack.artifacts import log_text
+
+        log_text(text, artifact_file, run_id=validate_run_id(run_id))
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Log a dict as a JSON or YAML artifact (by the file extension)."""
+        from litetrack.artifacts import dict_to_text
+
+        self.log_text(run_id, dict_to_text(dictionary, artifact_file), artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None) -> None:
+        """Log a matplotlib or plotly figure as an image artifact."""
+        from litetrack.artifacts import figure_bytes
+        from litetrack.store.artifacts import log_bytes
+
+        log_bytes(self._store, validate_run_id(run_id), figure_bytes(figure, artifact_file, save_kwargs), artifact_file)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[Any]:
+        """Entries directly under ``path`` (``.path``, ``.is_dir``, ``.file_size``)."""
+        from litetrack.store.artifacts import list_artifacts
+
+        return list_artifacts(self._store, validate_run_id(run_id), path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local path."""
+        from litetrack.store.artifacts import download
+
+        return download(self._store, validate_run_id(run_id), path or None, dst_path)
+
     def search_runs(
         self,
         experiment_ids: str | list[str],

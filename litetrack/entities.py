@@ -296,9 +296,14 @@ class RunInputs(_Entity):
 class Run(_Entity):
     """A run: ``info``, ``data`` and ``inputs``."""
 
-    __slots__ = ("info", "data", "inputs")
+    __slots__ = ("info", "data", "inputs", "sizes")
 
     def __init__(self, run_info: RunInfo, run_data: RunData, run_inputs: RunInputs | None = None):
         self.info = run_info
         self.data = run_data
         self.inputs = run_inputs or RunInputs()
+        #: (bytes of all artifacts, bytes of logged models), beyond MLflow's Run.
+        self.sizes: tuple[int, int] = (0, 0)
+
+    def _fields(self) -> tuple[str, ...]:
+        return ("info", "data", "inputs")

@@ -133,10 +133,9 @@ def column_value(run: Run, column: str, client: Client) -> tuple[Any, str]:
         d = run_duration_ms(run)
         return (None if d is None else d / 1000), format_duration(d)
     if column in ("size", "artifact_size", "model_size"):
-        sizer = getattr(client.store, "artifact_size", None)
         from litetrack.cli.table import format_size
 
-        size = sizer(info.run_id, model_only=column == "model_size") if sizer else None
+        size = run.sizes[1] if column == "model_size" else run.sizes[0]
         return size, format_size(size)
     if column.startswith("metrics."):
         v = data.metrics.get(column[8:])
@@ -163,7 +162,9 @@ def default_columns(runs: list[Run], client: Client) -> list[str]:
         metric_keys.update(dict.fromkeys(r.data.metrics))
         param_keys.update(dict.fromkeys(r.data.params))
     cols = ["run_id", "name", "status", "start", "duration"]
-    if getattr(client.store, "artifact_size", None) is not None:
+    if any(r.sizes[1] for r in runs):
+        cols.append("model_size")
+    elif any(r.sizes[0] for r in runs):
         cols.append("size")
     return cols + [f"metrics.{k}" for k in sorted(metric_keys)] + [
         f"params.{k}" for k in sorted(param_keys)

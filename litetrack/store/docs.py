@@ -41,6 +41,13 @@ class MetricSummary(_Doc):
     count: int = 1
 
 
+class ArtifactEntry(_Doc):
+    """One artifact of a run: the digest of its blob and its size."""
+
+    digest: str
+    size: int
+
+
 class RunDoc(_Doc):
     """``runs/<run_id>/run.json``."""
 
@@ -64,6 +71,9 @@ class RunDoc(_Doc):
     metrics: dict[str, MetricSummary] = {}
     log_offset: int = 0
     inputs: list[dict[str, Any]] = []
+    artifacts: dict[str, ArtifactEntry] = {}
+    source: dict[str, Any] | None = None
+    environment: dict[str, Any] | None = None
 
 
 class ExperimentDoc(_Doc):

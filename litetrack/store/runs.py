@@ -13,6 +13,7 @@ Log records (one JSON object per line)::
     {"key": "rmse", "value": 0.5, "timestamp": 1700000000000, "step": 3}
     {"param": "max_depth", "value": "6"}
     {"tag": "team", "value": "ml"}        {"tag": "team", "deleted": true}
+    {"artifact": "model/model.ubj", "digest": "<sha256>", "size": 1234}
 
 A line without its newline at the end of the log (a writer killed mid-write on
 a filesystem that tore the write) is skipped with a warning, never a crash.
@@ -137,6 +138,8 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
         _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
     elif "param" in rec:
         doc["params"][rec["param"]] = rec["value"]
+    elif "artifact" in rec:
+        doc.setdefault("artifacts", {})[rec["artifact"]] = {"digest": rec["digest"], "size": rec["size"]}
     elif "tag" in rec:
         if rec.get("deleted"):
             doc["tags"].pop(rec["tag"], None)
@@ -243,7 +246,25 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
     inputs = RunInputs(
         [DatasetInput(d.get("dataset", {}), d.get("tags", {})) for d in doc.get("inputs") or ()]
     )
-    return Run(info, data, inputs)
+    run = Run(info, data, inputs)
+    run.sizes = artifact_sizes(doc.get("artifacts") or {})
+    return run
+
+
+def artifact_sizes(artifacts: dict[str, Any]) -> tuple[int, int]:
+    """(bytes of all artifacts, bytes of the model folders among them) of a run.
+
+    A model folder is one holding an ``MLmodel`` descriptor.
+    """
+    total = 0
+    model_dirs = [p[: -len("MLmodel")] for p in artifacts if p == "MLmodel" or p.endswith("/MLmodel")]
+    model = 0
+    for path, entry in artifacts.items():
+        size = int(entry.get("size", 0))
+        total += size
+        if any(path.startswith(d) for d in model_dirs):
+            model += size
+    return total, model
 
 
 # -- the store --------------------------------------------------------------------
@@ -678,6 +699,20 @@ class RunWriter:
     def set_tags(self, tags: dict[str, Any]) -> None:
         """Set several tags at once (one write)."""
         self.log_batch(tags=tags)
+
+    def log_artifact_records(self, entries: Iterable[tuple[str, str, int]]) -> None:
+        """Record (artifact path, digest, size) entries with one write.
+
+        The blobs must already be in the object store: the blob is committed
+        first, the reference after it (a crash leaves at worst an orphan blob).
+        """
+        self._check_writable()
+        data = b"".join(
+            f'{{"artifact":{json.dumps(path)},"digest":"{digest}","size":{size}}}\n'.encode()
+            for path, digest, size in entries
+        )
+        if data:
+            self._write(data)
 
     def delete_tag(self, key: str) -> None:
         """Delete a tag; :class:`InvalidArgument` if the run has no such tag."""

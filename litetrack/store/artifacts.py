@@ -1,0 +1,212 @@
+"""Run artifacts: logical paths mapped to content-addressed blobs.
+
+A run's artifacts are records in its log (``{"artifact": path, "digest": ...,
+"size": ...}``), folded into ``run.json`` under ``artifacts``. The bytes live
+once in ``objects/`` whatever the number of runs that logged them. Order of
+commit: the blob is stored first, the record after it, so a crash leaves at
+worst an unreferenced blob (removed by ``gc``), never a dangling path.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidArtifactPath
+from litetrack.store.paths import join_artifact_path, validate_artifact_path
+
+if TYPE_CHECKING:
+    from litetrack.store.core import Store
+
+
+class FileInfo:
+    """An entry of :func:`list_artifacts` (MLflow's ``FileInfo``)."""
+
+    __slots__ = ("path", "is_dir", "file_size")
+
+    def __init__(self, path: str, is_dir: bool, file_size: int | None) -> None:
+        self.path = path
+        self.is_dir = is_dir
+        self.file_size = file_size
+
+    def __repr__(self) -> str:
+        return f"<FileInfo: path={self.path!r}, is_dir={self.is_dir}, file_size={self.file_size}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileInfo) and (self.path, self.is_dir, self.file_size) == (
+            other.path,
+            other.is_dir,
+            other.file_size,
+        )
+
+
+def _check_local_file(local_path: str | os.PathLike[str]) -> str:
+    path = os.fspath(local_path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidArgument(f"Cannot log artifact {path!r}: no such file") from None
+    except OSError as e:
+        raise InvalidArgument(f"Cannot log artifact {path!r}: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InvalidArgument(
+            f"Cannot log artifact {path!r}: it is a directory; use log_artifacts(local_dir) for folders"
+        )
+    if not os.access(path, os.R_OK):
+        raise InvalidArgument(f"Cannot log artifact {path!r}: the file is not readable")
+    return path
+
+
+def manifest(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
+    """The artifacts of a run: logical path -> {"digest", "size"}."""
+    return dict(store.runs.read(run_id).get("artifacts") or {})
+
+
+def _check_conflicts(existing: Iterable[str], new_paths: Iterable[str]) -> None:
+    # A path cannot be both a file and a folder: downloads would break.
+    files = set(existing)
+    dirs = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
+    batch = list(new_paths)
+    files_new = set(batch)
+    dirs_new = {p.rsplit("/", i)[0] for p in batch for i in range(1, p.count("/") + 1)}
+    for p in batch:
+        if p in dirs or p in dirs_new:
+            raise InvalidArtifactPath(f"Artifact path {p!r} is already a folder of artifacts")
+    for d in dirs_new:
+        if d in files or d in files_new:
+            raise InvalidArtifactPath(f"Artifact path {d!r} is already a file; cannot put files under it")
+
+
+def log_files(store: Store, run_id: str, files: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """Store (local file, artifact path) pairs for a run; return (path, digest, size) entries.
+
+    All paths are validated and all sources checked before anything is
+    written. The blobs are stored, then the records appended in one write.
+    """
+    store.ensure_writable()
+    writer = store.runs.writer(run_id)
+    writer._check_writable()
+    checked = [(_check_local_file(src), validate_artifact_path(dst)) for src, dst in files]
+    _check_conflicts(manifest(store, run_id), [dst for _, dst in checked])
+    entries = []
+    for src, dst in checked:
+        try:
+            ref = store.objects.put_file(src)
+        except PermissionError as e:
+            raise InvalidArgument(f"Cannot log artifact {src!r}: {e.strerror}") from None
+        entries.append((dst, ref.digest, ref.size))
+    writer.log_artifact_records(entries)
+    return entries
+
+
+def log_bytes(store: Store, run_id: str, data: bytes, artifact_file: str) -> tuple[str, str, int]:
+    """Store ``data`` as the artifact ``artifact_file`` of a run."""
+    store.ensure_writable()
+    dst = validate_artifact_path(artifact_file)
+    writer = store.runs.writer(run_id)
+    writer._check_writable()
+    _check_conflicts(manifest(store, run_id), [dst])
+    ref = store.objects.put_bytes(data)
+    entry = (dst, ref.digest, ref.size)
+    writer.log_artifact_records([entry])
+    return entry
+
+
+def log_artifact(store: Store, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Log one local file under ``artifact_path`` (its name kept), as MLflow does."""
+    path = _check_local_file(local_path)
+    log_files(store, run_id, [(path, join_artifact_path(artifact_path, os.path.basename(path)))])
+
+
+def log_artifacts(store: Store, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Log every file under ``local_dir`` (recursively) under ``artifact_path``."""
+    root = os.fspath(local_dir)
+    if not os.path.isdir(root):
+        what = "no such folder" if not os.path.exists(root) else "not a folder (use log_artifact for files)"
+        raise InvalidArgument(f"Cannot log artifacts from {root!r}: {what}")
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            files.append((full, join_artifact_path(artifact_path, rel)))
+    log_files(store, run_id, files)
+
+
+def list_artifacts(store: Store, run_id: str, path: str | None = None) -> list[FileInfo]:
+    """The files and folders directly under ``path`` (the root by default), sorted."""
+    prefix = validate_artifact_path(path, allow_empty=True) if path else ""
+    entries = manifest(store, run_id)
+    if prefix in entries:
+        e = entries[prefix]
+        return [FileInfo(prefix, False, e["size"])]
+    base = f"{prefix}/" if prefix else ""
+    out: dict[str, FileInfo] = {}
+    for p, e in entries.items():
+        if not p.startswith(base):
+            continue
+        rest = p[len(base):]
+        head, sep, _ = rest.partition("/")
+        full = base + head
+        out[full] = FileInfo(full, True, None) if sep else FileInfo(full, False, e["size"])
+    return [out[k] for k in sorted(out)]
+
+
+def resolve(store: Store, run_id: str, path: str | None) -> dict[str, dict[str, Any]]:
+    """Artifacts at or under ``path``: logical path -> entry. ArtifactNotFound if none."""
+    prefix = validate_artifact_path(path, allow_empty=True) if path else ""
+    entries = manifest(store, run_id)
+    if prefix in entries:
+        return {prefix: entries[prefix]}
+    base = f"{prefix}/" if prefix else ""
+    found = {p: e for p, e in entries.items() if p.startswith(base)}
+    if not found and prefix:
+        raise ArtifactNotFound(
+            f"Run {run_id!r} has no artifact at {prefix!r}; top level: "
+            f"{[f.path for f in list_artifacts(store, run_id)] or 'no artifacts'}"
+        )
+    return found
+
+
+def read_bytes(store: Store, run_id: str, path: str, verify: bool = True) -> bytes:
+    """The content of one artifact file (its digest checked unless ``verify=False``)."""
+    dst = validate_artifact_path(path)
+    entry = manifest(store, run_id).get(dst)
+    if entry is None:
+        raise ArtifactNotFound(f"Run {run_id!r} has no artifact file {dst!r}")
+    return store.objects.read_bytes(entry["digest"], verify=verify)
+
+
+def download(
+    store: Store, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None,
+    verify: bool = False,
+) -> str:
+    """Materialise artifacts as ordinary files; return the local path of ``path``.
+
+    Files are real copies: changing them never touches the store.
+    """
+    found = resolve(store, run_id, path)
+    prefix = validate_artifact_path(path, allow_empty=True) if path else ""
+    dst_root = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
+    dst_root.mkdir(parents=True, exist_ok=True)
+    for p, e in found.items():
+        target = dst_root / p
+        target.parent.mkdir(parents=True, exist_ok=True)
+        store.objects.copy_to(e["digest"], target, verify=verify)
+    return str(dst_root / prefix) if prefix else str(dst_root)
+
+
+def parse_runs_uri(uri: str) -> tuple[str, str]:
+    """``runs:/<run_id>/<path>`` -> (run_id, path). InvalidArgument for other forms."""
+    if not isinstance(uri, str) or not uri.startswith("runs:/"):
+        raise InvalidArgument(f"Invalid run artifact URI {uri!r}: expected runs:/<run_id>/<path>")
+    rest = uri[len("runs:/"):].lstrip("/")
+    run_id, _, path = rest.partition("/")
+    if not run_id:
+        raise InvalidArgument(f"Invalid run artifact URI {uri!r}: no run id")
+    return run_id, path.strip("/")
