@@ -210,3 +210,51 @@ def parse_runs_uri(uri: str) -> tuple[str, str]:
     if not run_id:
         raise InvalidArgument(f"Invalid run artifact URI {uri!r}: no run id")
     return run_id, path.strip("/")
+
+
+def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool = True) -> Path:
+    """A read-only local folder holding ``entries`` (relative path -> {"digest", "size"}).
+
+    Folders are cached under ``<store>/cache/materialized/<key>/``, the key
+    being a hash of the entries, so loading the same model twice copies
+    nothing the second time. A folder is built in a temp folder and renamed
+    into place, so a reader never sees a half-built one. Blobs are verified
+    while being copied unless ``verify=False``.
+    """
+    import hashlib
+    import json as _json
+
+    key = hashlib.sha256(
+        _json.dumps(sorted((p, e["digest"]) for p, e in entries.items())).encode()
+    ).hexdigest()[:32]
+    base = store.root / "cache" / "materialized"
+    final = base / key
+    if final.is_dir():
+        return final
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
+    try:
+        for rel, e in entries.items():
+            target = tmp / validate_artifact_path(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.objects.copy_to(e["digest"], target, verify=verify)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():  # lost a race to another process: theirs is as good
+                raise
+    finally:
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def subtree(entries: dict[str, dict[str, Any]], prefix: str) -> dict[str, dict[str, Any]]:
+    """Entries under ``prefix``, with paths made relative to it."""
+    prefix = prefix.strip("/")
+    if not prefix:
+        return dict(entries)
+    base = prefix + "/"
+    return {p[len(base):]: e for p, e in entries.items() if p.startswith(base)}
