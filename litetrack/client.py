@@ -17,6 +17,7 @@ from litetrack.entities import (
     ViewType,
 )
 from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
+from litetrack.registry.client import RegistryClientMixin
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
 from litetrack.validation import validate_experiment_id, validate_run_id
@@ -41,7 +42,7 @@ def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
     return get_store(path)
 
 
-class Client:
+class Client(RegistryClientMixin):
     """Operations on experiments and runs, each taking explicit ids.
 
     ``Client(tracking_uri=None)`` uses the store chosen by
