@@ -18,6 +18,7 @@ from litetrack.errors import LitetrackError
 # Command modules, each with register(subparsers). Order is the help order.
 COMMAND_MODULES = [
     "litetrack.cli.runs",
+    "litetrack.cli.compare",
     "litetrack.cli.maintenance",
 ]
 
