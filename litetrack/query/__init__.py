@@ -1,0 +1,80 @@
+"""The filter language: MLflow search filter strings, order_by, and their SQL form.
+
+Stdlib only: this package sits on every search path and must stay cheap to import.
+
+>>> from litetrack.query import parse_filter, matches
+>>> expr = parse_filter("metrics.rmse < 0.5 and params.max_depth = '6'")
+"""
+
+from __future__ import annotations
+
+from litetrack.query.evaluate import (
+    ilike,
+    like,
+    matches,
+    matches_experiment,
+    sort_experiments,
+    sort_records,
+)
+from litetrack.query.nodes import (
+    AGGREGATES,
+    And,
+    Compare,
+    ExperimentRecord,
+    Expr,
+    Field,
+    InList,
+    IsNull,
+    MetricSummary,
+    Not,
+    Or,
+    OrderKey,
+    RunRecord,
+    format_field,
+    format_filter,
+    format_order_key,
+)
+from litetrack.query.parse import (
+    EXPERIMENT_ATTRIBUTES,
+    RUN_ATTRIBUTES,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_filter,
+    parse_order_by,
+)
+from litetrack.query.sql import INDEX_SCHEMA, compile_sql, configure_connection, load_records
+
+__all__ = [
+    "AGGREGATES",
+    "EXPERIMENT_ATTRIBUTES",
+    "INDEX_SCHEMA",
+    "RUN_ATTRIBUTES",
+    "And",
+    "Compare",
+    "ExperimentRecord",
+    "Expr",
+    "Field",
+    "InList",
+    "IsNull",
+    "MetricSummary",
+    "Not",
+    "Or",
+    "OrderKey",
+    "RunRecord",
+    "compile_sql",
+    "configure_connection",
+    "format_field",
+    "format_filter",
+    "format_order_key",
+    "ilike",
+    "like",
+    "load_records",
+    "matches",
+    "matches_experiment",
+    "parse_experiment_filter",
+    "parse_experiment_order_by",
+    "parse_filter",
+    "parse_order_by",
+    "sort_experiments",
+    "sort_records",
+]
