@@ -233,7 +233,7 @@ class SearchIndex:
             count += len(batch)
             self._set_meta(
                 conn, format_version=FORMAT_VERSION, journal_offset=journal_end, runs_mtime=mtime,
-                built_at=int(time.time()),
+                built_at=int(time.time()), analyzed_runs=count,
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -277,6 +277,20 @@ class SearchIndex:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        self._maybe_analyze(conn, meta)
+
+    @staticmethod
+    def _maybe_analyze(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+        # The planner needs statistics to start from the selective predicate
+        # (a 10x difference on 100k runs); refresh them when the index has
+        # grown by half since they were gathered (0.3 s at 100k runs).
+        analyzed = int(meta.get("analyzed_runs", 0))
+        count = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+        if count >= analyzed * 1.5 + 500:
+            conn.execute("ANALYZE")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('analyzed_runs', ?)", (str(count),)
+            )
 
     def _ready(self) -> sqlite3.Connection:
         if self._conn is not None:
