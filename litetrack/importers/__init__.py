@@ -1,0 +1,1 @@
+"""Readers of other trackers' stores, so their history can be imported into litetrack."""
