@@ -14,6 +14,8 @@ Log records (one JSON object per line)::
     {"param": "max_depth", "value": "6"}
     {"tag": "team", "value": "ml"}        {"tag": "team", "deleted": true}
     {"artifact": "model/model.ubj", "digest": "<sha256>", "size": 1234}
+    {"source": {...}}  {"environment": {...}}   (summaries: litetrack.capture)
+    {"input": {"dataset": {...}, "tags": {"mlflow.data.context": "training"}}}
 
 A line without its newline at the end of the log (a writer killed mid-write on
 a filesystem that tore the write) is skipped with a warning, never a crash.
@@ -65,6 +67,9 @@ from litetrack.validation import (
 
 logger = logging.getLogger(__name__)
 
+#: Ending a run appends a status record instead of rewriting run.json when
+#: the log holds at most this many bytes beyond the document.
+FOLD_ON_END_BYTES = 64 * 1024
 RUN_DOC = "run.json"
 RUN_LOG = "log.jsonl"
 RUN_NAME_TAG = "mlflow.runName"
@@ -138,8 +143,18 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
         _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
     elif "param" in rec:
         doc["params"][rec["param"]] = rec["value"]
+    elif "status" in rec:
+        # Written by end_run instead of rewriting the document (see set_status).
+        doc["status"] = rec["status"]
+        doc["end_time"] = rec.get("end_time")
     elif "artifact" in rec:
         doc.setdefault("artifacts", {})[rec["artifact"]] = {"digest": rec["digest"], "size": rec["size"]}
+    elif "input" in rec:
+        _apply_input(doc, rec["input"])
+    elif "source" in rec:
+        doc["source"] = rec["source"]
+    elif "environment" in rec:
+        doc["environment"] = rec["environment"]
     elif "tag" in rec:
         if rec.get("deleted"):
             doc["tags"].pop(rec["tag"], None)
@@ -147,6 +162,22 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
             doc["tags"][rec["tag"]] = rec["value"]
             if rec["tag"] == RUN_NAME_TAG:
                 doc["run_name"] = rec["value"]
+
+
+def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What makes two dataset inputs of a run the same: name, digest and context."""
+    ds = entry.get("dataset") or {}
+    return (ds.get("name"), ds.get("digest"), (entry.get("tags") or {}).get("mlflow.data.context"))
+
+
+def _apply_input(doc: dict[str, Any], entry: dict[str, Any]) -> None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("dataset"), dict):
+        raise ValueError("malformed input record")
+    inputs = doc.setdefault("inputs", [])
+    # Two processes may log the same dataset to one run: the fold keeps one.
+    key = input_key(entry)
+    if all(input_key(e) != key for e in inputs):
+        inputs.append({"dataset": entry["dataset"], "tags": dict(entry.get("tags") or {})})
 
 
 def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -490,9 +521,20 @@ class RunStore:
             w.doc_cache = (stat_key(st), doc)
         return doc
 
-    def set_status(self, run_id: str, status: str, end_time: int | None = None) -> dict[str, Any]:
-        """Set a run's status; terminal statuses record ``end_time`` (now by default)."""
+    def set_status(self, run_id: str, status: str, end_time: int | None = None) -> dict[str, Any] | None:
+        """Set a run's status; terminal statuses record ``end_time`` (now by default).
+
+        A run this process owns and whose log holds little that is not yet in
+        its document is ended with one appended ``{"status": ...}`` record
+        instead of a document rewrite: ending a run then costs one write, and
+        a reader folds at most :data:`FOLD_ON_END_BYTES` of log. Returns the new
+        document when it was rewritten.
+        """
         status = RunStatus.from_string(RunStatus.to_string(status))
+        w = self._writers.get(run_id)
+        if w is not None and w.try_append_status(status, end_time):
+            self.changed(run_id)
+            return None
 
         def change(doc: dict[str, Any]) -> None:
             doc["status"] = status
@@ -714,6 +756,41 @@ class RunWriter:
         if data:
             self._write(data)
 
+    def log_records(self, records: Iterable[dict[str, Any]], tags: dict[str, Any] | None = None) -> None:
+        """Append structured records (``source``, ``environment``, ``input``) and tags with one write.
+
+        One write keeps ``start_run`` cheap and makes the capture all-or-nothing
+        against a kill. Raises :class:`InvalidArgument` for another record kind.
+        """
+        self._check_writable()
+        lines = []
+        for rec in records:
+            if len(rec) != 1 or next(iter(rec)) not in _STRUCTURED_KINDS:
+                raise InvalidArgument(
+                    f"Unknown run log record {sorted(rec)!r}: expected one of {sorted(_STRUCTURED_KINDS)}"
+                )
+            lines.append(json.dumps(rec, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+        tag_lines, new_tags = self._tag_lines(tags or {})
+        data = b"".join(tag_lines + lines)
+        if data:
+            self._write(data)
+        self.tags.update(new_tags)
+
+    def try_append_status(self, status: str, end_time: int | None) -> bool:
+        """End the run by appending a status record, if cheap for readers; True if done."""
+        if self.terminal or self.deleted or self._fd is None or self.doc_cache is None:
+            return False
+        offset = self.doc_cache[1].get("log_offset", 0)
+        if os.fstat(self._fd).st_size - offset > FOLD_ON_END_BYTES:
+            return False  # a long history: fold it into the document once
+        if status in RunStatus.TERMINAL:
+            end = end_time if end_time is not None else int(time.time() * 1000)
+            os.write(self._fd, f'{{"status":"{status}","end_time":{end}}}\n'.encode())
+            self.terminal = True
+        else:
+            os.write(self._fd, f'{{"status":"{status}","end_time":null}}\n'.encode())
+        return True
+
     def delete_tag(self, key: str) -> None:
         """Delete a tag; :class:`InvalidArgument` if the run has no such tag."""
         self._check_writable()
@@ -726,6 +803,9 @@ class RunWriter:
         self._write(f'{{"tag":"{key}","deleted":true}}\n'.encode())
         del self.tags[key]
 
+
+#: Record kinds :meth:`RunWriter.log_records` accepts (each folded by ``_apply_record``).
+_STRUCTURED_KINDS = frozenset({"source", "environment", "input"})
 
 _ADJECTIVES = (
     "amber bold brave bright calm clever crisp dapper eager fair gentle glad "
