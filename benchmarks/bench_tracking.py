@@ -1,7 +1,8 @@
 """Tracking throughput: import time, runs/s, per-metric cost, `ls` over many runs.
 
-Usage: python benchmarks/bench_tracking.py [--runs 2000] [--ls-runs 10000]
-Prints one line per figure; everything goes to a temporary store.
+Usage: python benchmarks/bench_tracking.py [--runs 2000] [--ls-runs 10000] [--dir DIR]
+Prints one line per figure; everything goes to a temporary store under DIR
+(default: the system temp folder).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+BENCH_DIR: str | None = None
 
 
 def bench_import() -> None:
@@ -38,7 +42,7 @@ def bench_import() -> None:
 def bench_runs(n: int) -> None:
     import litetrack
 
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as d:
         litetrack.set_tracking_uri(d)
         litetrack.set_experiment("bench")
         params = {f"param_{i}": i * 0.5 for i in range(10)}
@@ -66,7 +70,7 @@ def bench_runs(n: int) -> None:
 def bench_ls(n: int) -> None:
     import litetrack
 
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as d:
         litetrack.set_tracking_uri(d)
         litetrack.set_experiment("big")
         for i in range(n):
@@ -89,7 +93,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=2000)
     ap.add_argument("--ls-runs", type=int, default=10_000)
+    ap.add_argument("--dir", default=None, help="parent folder of the temporary stores")
     args = ap.parse_args()
+    global BENCH_DIR
+    BENCH_DIR = args.dir
     os.environ.pop("LITETRACK_STORE", None)
     bench_import()
     bench_runs(args.runs)

@@ -264,9 +264,11 @@ class RunData(_Entity):
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        self.metrics: dict[str, float] = dict(metrics or {})
-        self.params: dict[str, str] = dict(params or {})
-        self.tags: dict[str, str] = dict(tags or {})
+        # Plain dicts are taken as they are (searches build thousands of runs
+        # from freshly parsed documents); other mappings are copied.
+        self.metrics: dict[str, float] = metrics if type(metrics) is dict else dict(metrics or {})
+        self.params: dict[str, str] = params if type(params) is dict else dict(params or {})
+        self.tags: dict[str, str] = tags if type(tags) is dict else dict(tags or {})
 
 
 class DatasetInput(_Entity):
@@ -307,3 +309,24 @@ class Run(_Entity):
 
     def _fields(self) -> tuple[str, ...]:
         return ("info", "data", "inputs")
+
+
+# Registry entities live in litetrack.registry.entities (which builds on
+# _Entity above); they are re-exported here lazily, as MLflow has them under
+# mlflow.entities.model_registry.
+_REGISTRY_ENTITIES = frozenset({
+    "RegisteredModel",
+    "ModelVersion",
+    "RegisteredModelTag",
+    "ModelVersionTag",
+    "RegisteredModelAlias",
+    "ModelVersionStatus",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_ENTITIES:
+        from litetrack.registry import entities as _registry_entities
+
+        return getattr(_registry_entities, name)
+    raise AttributeError(f"module 'litetrack.entities' has no attribute {name!r}")

@@ -115,9 +115,34 @@ def run_duration_ms(run: Run) -> float | None:
     return float(end - start)
 
 
-# Column name -> (header, value for JSON/CSV, text for the table).
-def column_value(run: Run, column: str, client: Client) -> tuple[Any, str]:
+def column_getter(column: str) -> Any:
+    """A function run -> (raw value, display text) for a named column (built once per listing)."""
+    for prefix, attr in (("metrics.", "metrics"), ("params.", "params"), ("tags.", "tags")):
+        if column.startswith(prefix):
+            key = column[len(prefix):]
+            if attr == "metrics":
+                def metric(run: Run, key: str = key) -> tuple[Any, str]:
+                    v = run.data.metrics.get(key)
+                    return v, format_number(v)
+                return metric
+
+            def text(run: Run, key: str = key, attr: str = attr) -> tuple[Any, str]:
+                v = getattr(run.data, attr).get(key)
+                return v, v or ""
+            return text
+    column_value(None, column)  # unknown columns raise here, before any row is built
+    return lambda run: column_value(run, column)
+
+
+def column_value(run: Run | None, column: str, client: Client | None = None) -> tuple[Any, str]:
     """The raw value and display text of a named column for one run."""
+    if run is None:
+        if column in _RUN_COLUMNS or column.startswith(("metrics.", "params.", "tags.")):
+            return None, ""
+        raise InvalidArgument(
+            f"Unknown column {column!r}: use run_id, name, status, start, end, duration, "
+            "size, model_size, metrics.KEY, params.KEY or tags.KEY"
+        )
     info, data = run.info, run.data
     if column in ("run_id", "id"):
         return info.run_id, info.run_id[:8]
@@ -154,6 +179,12 @@ def column_value(run: Run, column: str, client: Client) -> tuple[Any, str]:
     )
 
 
+_RUN_COLUMNS = frozenset([
+    "run_id", "id", "name", "run_name", "status", "start", "start_time", "end", "end_time",
+    "duration", "size", "artifact_size", "model_size", "user", "user_id",
+])
+
+
 def default_columns(runs: list[Run], client: Client) -> list[str]:
     """id, name, status, start, duration, model size (if any), the latest metrics, the params."""
     metric_keys: dict[str, None] = {}
@@ -187,7 +218,8 @@ def _ls_runs(client: Client, args: argparse.Namespace) -> int:
     )
     if args.columns:
         columns = ["run_id", *[c for c in columns if c not in ("run_id", "id")]]
-    table = [[column_value(r, c, client) for c in columns] for r in runs]
+    getters = [column_getter(c) for c in columns]
+    table = [[g(r) for g in getters] for r in runs]
     if args.json:
         print_json([
             {("run_id" if c in ("id",) else c): (r.info.run_id if c in ("run_id", "id") else cell[0])
@@ -317,3 +349,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 #: Text renderers for the extra sections: each takes the details dict and
 #: returns lines.
 SHOW_RENDERERS: list[Any] = []
+
+
+def _register_builtin_sections() -> None:
+    # Captured source and environment summaries (litetrack.capture).
+    from litetrack.cli import provenance
+
+    SHOW_SECTIONS.append(provenance.show_section)
+    SHOW_RENDERERS.append(provenance.render)
+
+
+_register_builtin_sections()

@@ -35,9 +35,8 @@ def format_table(
     max_width = terminal_width(width)
     ncols = len(headers)
     widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+    if rows:
+        widths = [max(w, max(map(len, col))) for w, col in zip(widths, zip(*rows))]
     sep = 2
     if max_width > 0:
         floor = [min(w, max(4, min(len(h), 8))) for w, h in zip(widths, headers)]
@@ -57,14 +56,22 @@ def format_table(
         headers = list(headers)[:ncols]
         rows = [list(r)[:ncols] for r in rows]
     right = list(right_align or [False] * ncols)[:ncols]
-    lines = []
-    for row in [list(headers), *[list(r) for r in rows]]:
-        cells = []
-        for i, cell in enumerate(row):
-            text = _trim(cell, widths[i])
-            cells.append(text.rjust(widths[i]) if right[i] else text.ljust(widths[i]))
-        lines.append((" " * sep).join(cells).rstrip())
-    return "\n".join(lines)
+    # Trim only the columns that were shrunk, then lay every row out with one
+    # str.format call: tables can have 10,000 rows.
+    natural = [len(h) for h in headers[:ncols]]
+    if rows:
+        natural = [max(n, max(map(len, col))) for n, col in zip(natural, zip(*rows))]
+    shrunk = [i for i in range(ncols) if natural[i] > widths[i]]
+    table = [list(headers), *rows]
+    if shrunk:
+        table = [list(r) for r in table]
+        for r in table:
+            for i in shrunk:
+                r[i] = _trim(r[i], widths[i])
+    fmt = (" " * sep).join(
+        f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right)
+    )
+    return "\n".join(fmt.format(*row).rstrip() for row in table)
 
 
 def format_duration(ms: float | None) -> str:

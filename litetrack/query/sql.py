@@ -74,6 +74,11 @@ CREATE INDEX IF NOT EXISTS tags_by_value ON tags(key, value);
 CREATE INDEX IF NOT EXISTS metrics_by_last ON metrics(key, last);
 """
 
+_RUNS_COLUMNS = frozenset(
+    ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time", "artifact_uri",
+     "user_id", "lifecycle_stage", "doc"]
+)
+
 #: Name of the SQL function :func:`configure_connection` registers for ILIKE.
 ILIKE_FUNCTION = "litetrack_ilike"
 
@@ -259,8 +264,11 @@ def compile_sql(
     lifecycle_stages: Sequence[str] | None = None,
     limit: int | None = None,
     offset: int | None = None,
+    columns: Sequence[str] = ("run_id",),
 ) -> tuple[str, list[object]]:
     """Compile a filter and order into ``(sql, params)`` selecting ``runs.run_id`` in order.
+
+    ``columns`` chooses other columns of ``runs`` to select (in that order).
 
     ``experiment_ids`` / ``lifecycle_stages`` restrict the runs (``None`` = no
     restriction, ``[]`` = nothing); ``limit``/``offset`` page the result. The
@@ -287,7 +295,11 @@ def compile_sql(
     ]
     order_sql += ["runs.start_time DESC NULLS LAST", "runs.run_id ASC"]
 
-    parts = ["SELECT runs.run_id FROM runs", *compiler.join_sql]
+    for col in columns:
+        if col not in _RUNS_COLUMNS:
+            raise InvalidArgument(f"Unknown runs column {col!r}: expected one of {sorted(_RUNS_COLUMNS)}")
+    select = ", ".join(f"runs.{col}" for col in columns)
+    parts = [f"SELECT {select} FROM runs", *compiler.join_sql]
     if where:
         parts.append("WHERE " + " AND ".join(where))
     parts.append("ORDER BY " + ", ".join(order_sql))

@@ -1,8 +1,11 @@
-"""Schemas of the JSON documents in the store, validated on every read.
+"""Reading the JSON documents of the store, validated on every read.
 
 Writers build plain dicts (cheaper than model_dump on the hot path); readers
-validate with these pydantic models, so a hand-edited or corrupted document
-is reported with the file and the field instead of failing deep inside.
+check every document, so a hand-edited or corrupted document is reported with
+the file and the field instead of failing deep inside. The schema is the
+pydantic models of :mod:`litetrack.store.schema`; reads first apply a fast
+structural check of the same fields and import pydantic (~90 ms) only to
+explain a document that fails it.
 Documents carry ``schema_version``; older versions are upgraded on read by
 the ``_upgrade_*`` functions (there is only version 1 so far).
 """
@@ -13,81 +16,10 @@ import json
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from litetrack.errors import CorruptDocument
 
 RUN_SCHEMA_VERSION = 1
 EXPERIMENT_SCHEMA_VERSION = 1
-
-Status = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
-Stage = Literal["active", "deleted"]
-
-
-class _Doc(BaseModel):
-    # Unknown fields are kept (a newer minor writer may add some) but ignored.
-    model_config = ConfigDict(extra="allow")
-
-
-class MetricSummary(_Doc):
-    """Latest point of one metric plus aggregates over its history."""
-
-    value: float
-    timestamp: int
-    step: int
-    min: float | None = None
-    max: float | None = None
-    first: float | None = None
-    count: int = 1
-
-
-class ArtifactEntry(_Doc):
-    """One artifact of a run: the digest of its blob and its size."""
-
-    digest: str
-    size: int
-
-
-class RunDoc(_Doc):
-    """``runs/<run_id>/run.json``."""
-
-    schema_version: int
-    run_id: str
-    experiment_id: str
-    run_name: str | None = None
-    user_id: str | None = None
-    status: Status
-    start_time: int | None = None
-    end_time: int | None = None
-    lifecycle_stage: Stage = "active"
-    deleted_time: int | None = None
-    artifact_uri: str
-    pid: int | None = None
-    host: str | None = None
-    proc_start: str | None = None
-    parent_run_id: str | None = None
-    params: dict[str, str] = {}
-    tags: dict[str, str] = {}
-    metrics: dict[str, MetricSummary] = {}
-    log_offset: int = 0
-    inputs: list[dict[str, Any]] = []
-    artifacts: dict[str, ArtifactEntry] = {}
-    source: dict[str, Any] | None = None
-    environment: dict[str, Any] | None = None
-
-
-class ExperimentDoc(_Doc):
-    """``experiments/<experiment_id>.json``."""
-
-    schema_version: int
-    experiment_id: str
-    name: str
-    artifact_location: str
-    lifecycle_stage: Stage = "active"
-    tags: dict[str, str] = {}
-    creation_time: int | None = None
-    last_update_time: int | None = None
-    deleted_time: int | None = None
 
 
 def _check_version(raw: dict[str, Any], current: int, path: str) -> None:
@@ -104,6 +36,81 @@ def _check_version(raw: dict[str, Any], current: int, path: str) -> None:
         )
 
 
+# Fast structural checks, equivalent to the pydantic models for the fields
+# litetrack reads. A listing of 10,000 runs would otherwise pay pydantic's
+# validation per document; the models run only to explain a failure (and in
+# `verify`, which checks every document with them).
+_STATUSES = frozenset(("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"))
+_STAGES = frozenset(("active", "deleted"))
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _opt_int(v: Any) -> bool:
+    return v is None or type(v) is int
+
+
+def _str_map(v: Any) -> bool:
+    return type(v) is dict and all(type(x) is str for x in v.values())
+
+
+def _looks_like_run(d: dict[str, Any]) -> bool:
+    try:
+        if not (
+            type(d["run_id"]) is str
+            and type(d["experiment_id"]) is str
+            and type(d["artifact_uri"]) is str
+            and d["status"] in _STATUSES
+            and d.get("lifecycle_stage", "active") in _STAGES
+            and _opt_int(d.get("start_time"))
+            and _opt_int(d.get("end_time"))
+            and _opt_int(d.get("deleted_time"))
+            and _opt_int(d.get("pid"))
+            and _is_int(d.get("log_offset", 0))
+            and _str_map(d.get("params", {}))
+            and _str_map(d.get("tags", {}))
+            and type(d.get("inputs", [])) is list
+            and (d.get("run_name") is None or type(d.get("run_name")) is str)
+        ):
+            return False
+        for m in d.get("metrics", {}).values():
+            if not (type(m["value"]) in (int, float) and _is_int(m["timestamp"]) and _is_int(m["step"])):
+                return False
+        for a in d.get("artifacts", {}).values():
+            if not (type(a["digest"]) is str and _is_int(a["size"])):
+                return False
+        return True
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def _looks_like_experiment(d: dict[str, Any]) -> bool:
+    return (
+        type(d.get("experiment_id")) is str
+        and type(d.get("name")) is str
+        and type(d.get("artifact_location")) is str
+        and d.get("lifecycle_stage", "active") in _STAGES
+        and _str_map(d.get("tags", {}))
+        and _opt_int(d.get("creation_time"))
+        and _opt_int(d.get("last_update_time"))
+    )
+
+
+def validate_fully(raw: dict[str, Any], path: str, kind: Literal["run", "experiment"]) -> dict[str, Any]:
+    """Validate with the pydantic schema; return the normalised document.
+
+    Raises :class:`CorruptDocument` naming the file and the field.
+    """
+    from litetrack.store.schema import validate
+
+    message, doc = validate(raw, kind)
+    if message is not None:
+        raise CorruptDocument(f"Corrupt document {path}: {message}", path=path)
+    return doc
+
+
 def parse_doc(data: bytes, path: str, kind: Literal["run", "experiment"]) -> dict[str, Any]:
     """Validate a document read from ``path``; return it as a plain dict.
 
@@ -115,22 +122,17 @@ def parse_doc(data: bytes, path: str, kind: Literal["run", "experiment"]) -> dic
         raise CorruptDocument(f"Corrupt document {path}: not valid JSON ({e})", path=path) from None
     if not isinstance(raw, dict):
         raise CorruptDocument(f"Corrupt document {path}: expected a JSON object", path=path)
-    model: type[_Doc]
     if kind == "run":
         _check_version(raw, RUN_SCHEMA_VERSION, path)
-        model = RunDoc
+        if _looks_like_run(raw):
+            return raw
     else:
         _check_version(raw, EXPERIMENT_SCHEMA_VERSION, path)
-        model = ExperimentDoc
-    try:
-        model.model_validate(raw)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CorruptDocument(
-            f"Corrupt document {path}: field {where!r}: {first['msg']}", path=path
-        ) from None
-    return raw
+        if _looks_like_experiment(raw):
+            return raw
+    # The fast check failed: the schema either explains why, or accepts the
+    # document after coercion (e.g. "1" for 1), and we use its normal form.
+    return validate_fully(raw, path, kind)
 
 
 def read_doc(path: str | os.PathLike[str], kind: Literal["run", "experiment"]) -> dict[str, Any]:

@@ -273,9 +273,10 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
         run_name=doc.get("run_name"),
     )
     metrics = {k: float(v["value"]) for k, v in (doc.get("metrics") or {}).items()}
-    data = RunData(metrics=metrics, params=doc.get("params") or {}, tags=doc.get("tags") or {})
+    data = RunData(metrics=metrics, params=dict(doc.get("params") or {}), tags=dict(doc.get("tags") or {}))
+    raw_inputs = doc.get("inputs")
     inputs = RunInputs(
-        [DatasetInput(d.get("dataset", {}), d.get("tags", {})) for d in doc.get("inputs") or ()]
+        [DatasetInput(d.get("dataset", {}), d.get("tags", {})) for d in raw_inputs] if raw_inputs else None
     )
     run = Run(info, data, inputs)
     run.sizes = artifact_sizes(doc.get("artifacts") or {})
@@ -287,6 +288,8 @@ def artifact_sizes(artifacts: dict[str, Any]) -> tuple[int, int]:
 
     A model folder is one holding an ``MLmodel`` descriptor.
     """
+    if not artifacts:
+        return 0, 0
     total = 0
     model_dirs = [p[: -len("MLmodel")] for p in artifacts if p == "MLmodel" or p.endswith("/MLmodel")]
     model = 0
