@@ -297,6 +297,23 @@ class Client(RegistryClientMixin):
 
         return download(self._store, validate_run_id(run_id), path or None, dst_path)
 
+    # -- inputs -----------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None, **_: Any) -> None:
+        """Record datasets a run used (one write; repeats of name+digest+context skipped).
+
+        Each item is a :class:`~litetrack.entities.DatasetInput` (dataset dict
+        and tags, the context in ``mlflow.data.context``) or a dataset from
+        :mod:`litetrack.data` (no context).
+        """
+        from litetrack.data import input_entry, log_inputs
+        from litetrack.entities import DatasetInput
+
+        entries = [
+            input_entry(d.dataset, None, d.tags) if isinstance(d, DatasetInput) else input_entry(d)
+            for d in datasets or ()
+        ]
+        log_inputs(self._store, validate_run_id(run_id), entries)
+
     def search_runs(
         self,
         experiment_ids: str | list[str],

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
@@ -46,6 +47,7 @@ __all__ = [
     "get_run",
     "delete_run",
     "get_parent_run",
+    "log_input",
 ]
 
 ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
@@ -66,7 +68,7 @@ _exit_hooked = False
 _uncaught = False
 #: Called with (client, run_id, kwargs of start_run) after a new run is created
 #: (source and environment capture register here).
-run_start_hooks: list[Callable[[Client, str, dict[str, Any]], None]] = []
+run_start_hooks: list[Callable[[Client, str, dict[str, Any]], None]] = [on_run_start]
 
 
 class ActiveRun:
@@ -448,3 +450,21 @@ def get_parent_run(run_id: str) -> Run | None:
 def delete_run(run_id: str) -> None:
     """Soft-delete a run."""
     _client().delete_run(run_id)
+
+
+def log_input(
+    dataset: Any, context: str | None = None, tags: dict[str, Any] | None = None
+) -> None:
+    """Record that the active run (started if needed) used ``dataset``.
+
+    ``dataset`` comes from :mod:`litetrack.data` (``from_pandas``,
+    ``from_numpy``, ``from_file``); ``context`` (``"training"``,
+    ``"validation"`` ...) becomes the ``mlflow.data.context`` tag. Only the
+    description is recorded, never the data; the same dataset and context
+    logged again to the run is recorded once. Raises :class:`InvalidArgument`
+    for something that is not a dataset.
+    """
+    from litetrack.data import input_entry, log_inputs
+
+    entry = input_entry(dataset, context, tags)  # validated before a run is started
+    log_inputs(_client().store, _writer().run_id, [entry])

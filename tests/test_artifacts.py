@@ -55,7 +55,8 @@ def test_same_bytes_stored_once(store_path: Path, tmp_path: Path) -> None:
     f = tmp_path / "model.bin"
     f.write_bytes(os.urandom(100_000))
     for _ in range(5):
-        with litetrack.start_run():
+        # No capture: its source and environment blobs would count too.
+        with litetrack.start_run(capture_source=False, capture_environment=False):
             litetrack.log_artifact(str(f))
             litetrack.log_text("same text", "t.txt")
     assert len(_blobs(store_path)) == 2
@@ -121,7 +122,7 @@ def test_missing_artifact_errors(store_path: Path) -> None:
 
 
 def test_corrupted_blob_detected_on_verified_read(store_path: Path) -> None:
-    with litetrack.start_run() as run:
+    with litetrack.start_run(capture_source=False, capture_environment=False) as run:
         litetrack.log_text("original", "a.txt")
     blob = _blobs(store_path)[0]
     os.chmod(blob, 0o644)
