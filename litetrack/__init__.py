@@ -69,6 +69,9 @@ _LAZY_ATTRS: dict[str, str] = {
     "log_dict": "litetrack.artifacts",
     "log_figure": "litetrack.artifacts",
     "get_artifact_uri": "litetrack.artifacts",
+    "register_model": "litetrack.registry",
+    "search_registered_models": "litetrack.registry",
+    "search_model_versions": "litetrack.registry",
 }
 
 __all__ = [
@@ -102,7 +105,10 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "register_model",
     "search_experiments",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_tag",

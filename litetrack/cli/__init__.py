@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "litetrack.cli.runs",
     "litetrack.cli.compare",
     "litetrack.cli.maintenance",
+    "litetrack.cli.models",
     "litetrack.cli.envcmd",
     "litetrack.cli.importer",
 ]

@@ -1,0 +1,105 @@
+"""Checks applied to registry input before anything is written, and the name -> folder key."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from typing import Any
+
+from litetrack.errors import InvalidArgument
+from litetrack.validation import validate_key, validate_name, validate_tag_value
+
+_SLUG_RE = re.compile(r"[^A-Za-z0-9_.-]+")
+_ALIAS_RE = re.compile(r"^[\w\-]+$")
+_VERSION_LIKE_ALIAS = re.compile(r"^v\d+$", re.IGNORECASE)
+MAX_ALIAS_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 100_000
+
+
+def now_ms() -> int:
+    """Current time in integer milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+def model_key(name: str) -> str:
+    """The folder name of a registered model: readable slug + 16 hex digits of the name's hash."""
+    slug = _SLUG_RE.sub("-", name).strip("-.")[:40].rstrip("-.") or "model"
+    return f"{slug}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
+def validate_model_name(name: Any) -> str:
+    """Registered model names: non-blank strings without control characters, at most 500 chars."""
+    return validate_name(name, "registered model name")
+
+
+def validate_version(version: Any) -> int:
+    """A version number from an int or a string of digits (``3``, ``"3"``); >= 1."""
+    if isinstance(version, bool):
+        raise InvalidArgument(f"Invalid model version {version!r}: expected a positive integer")
+    if isinstance(version, int):
+        v = version
+    elif isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
+        v = int(version.strip())
+    else:
+        raise InvalidArgument(
+            f"Invalid model version {version!r}: expected a positive integer such as 3 or '3'",
+            version=version,
+        )
+    if v < 1:
+        raise InvalidArgument(
+            f"Invalid model version {version!r}: versions start at 1", version=version
+        )
+    return v
+
+
+def validate_alias(alias: Any) -> str:
+    """Aliases as in MLflow: letters, digits, ``_`` and ``-``; not ``latest``, not ``v<digits>``."""
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string", alias=alias)
+    if len(alias) > MAX_ALIAS_LENGTH or not _ALIAS_RE.match(alias):
+        raise InvalidArgument(
+            f"Invalid alias {alias!r}: use 1 to {MAX_ALIAS_LENGTH} letters, digits, '_' or '-' "
+            "(e.g. 'champion')",
+            alias=alias,
+        )
+    if alias.lower() == "latest" or _VERSION_LIKE_ALIAS.match(alias):
+        raise InvalidArgument(
+            f"Invalid alias {alias!r}: 'latest' and version-like names such as 'v3' are reserved "
+            "(models:/NAME/latest and version numbers already mean something)",
+            alias=alias,
+        )
+    return alias
+
+
+def validate_description(description: Any) -> str | None:
+    if description is None:
+        return None
+    if not isinstance(description, str):
+        raise InvalidArgument(f"Invalid description {description!r}: expected a string or None")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidArgument(
+            f"Description has {len(description)} characters; at most {MAX_DESCRIPTION_LENGTH} are allowed"
+        )
+    return description
+
+
+def validate_comment(comment: Any) -> str | None:
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise InvalidArgument(f"Invalid comment {comment!r}: expected a string or None")
+    return comment
+
+
+def validate_tags(tags: Any) -> dict[str, str]:
+    """Tag dicts (``{key: value}``; values become strings, as in MLflow)."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidArgument(f"Invalid tags {tags!r}: expected a dict of key -> value")
+    out = {}
+    for k, v in tags.items():
+        k = validate_key(k, "tag key")
+        out[k] = validate_tag_value(k, v)
+    return out
