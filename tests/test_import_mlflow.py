@@ -142,3 +142,59 @@ def test_damaged_store_reported_not_fatal(store_path: Path, tmp_path: Path, caps
     assert str(metric) in text or metric.name in text
     assert "meta.yaml" in text
     assert summary["runs_imported"] >= len(_expected("mlflow2")["runs"]) - 2
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_registry_compares_equal(layout: str, store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = _expected(layout)
+    _import(layout, store_path)
+    capsys.readouterr()
+    c = Client(str(store_path))
+    for name, want in expected["registered_models"].items():
+        rm = c.get_registered_model(name)
+        assert rm.description == want["description"]
+        assert rm.tags == want["tags"]
+        assert {a: int(v) for a, v in rm.aliases.items()} == {a: int(v) for a, v in want["aliases"].items()}
+        for number, wv in want["versions"].items():
+            mv = c.get_model_version(name, number)
+            assert int(mv.version) == int(number)
+            assert mv.current_stage == wv["current_stage"]
+            assert mv.run_id == wv["run_id"] and mv.source == wv["source"]
+            assert mv.description == wv["description"] and mv.tags == wv["tags"]
+            assert sorted(mv.aliases) == sorted(wv["aliases"])
+    for gone in expected.get("deleted_model_versions", []):
+        from litetrack.errors import ModelVersionNotFound
+
+        with pytest.raises(ModelVersionNotFound):
+            c.get_model_version(gone["name"], gone["version"])
+    # Importing again adds nothing.
+    _import(layout, store_path, "--json")
+    again = json.loads(capsys.readouterr().out)
+    assert again["model_versions"] == 0
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_imported_models_predict_exactly_as_mlflow_did(layout: str, store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("xgboost")
+    pytest.importorskip("sklearn")
+    pd = pytest.importorskip("pandas")
+    import numpy as np
+
+    import litetrack
+
+    _import(layout, store_path, "--json")
+    summary = json.loads(capsys.readouterr().out)
+    litetrack.set_tracking_uri(store_path)
+    preds = json.loads((DATA / layout / "expected_predictions.json").read_text())
+    X = pd.DataFrame(preds["input"]["data"], columns=preds["input"]["columns"])
+    checked = 0
+    for m in preds["models"]:
+        uri = f"runs:/{m['run_id']}/model"
+        if any(uri in s for s in summary["models_not_loadable"]):
+            continue  # e.g. MLflow 3.17 saves sklearn with skops: kept as artifacts, reported
+        got = np.asarray(litetrack.pyfunc.load_model(uri).predict(X), dtype="float64")
+        assert np.array_equal(got, np.asarray(m["predictions"], dtype="float64")), m["key"]
+        checked += 1
+    assert checked >= 2
+    champion = litetrack.pyfunc.load_model("models:/taxi-xgb@champion").predict(X)
+    assert len(champion) == len(X)

@@ -1,0 +1,93 @@
+"""Registry part of ``import-mlflow``: registered models with their version numbers kept.
+
+MLflow version numbers appear in notes, dashboards and ``models:/NAME/3``
+URIs, so they are kept exactly, gaps included: a version MLflow deleted is
+imported as a tombstone, which keeps its number from being reused. Importing
+again adds only the versions not yet present (idempotent).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from litetrack.errors import ModelNotFound
+from litetrack.registry import docs, history
+from litetrack.registry.checks import model_key
+from litetrack.registry.pinning import _from_local
+from litetrack.registry.store import registry_for
+
+if TYPE_CHECKING:
+    from litetrack.importers.mlflow_entities import MlflowRegisteredModel
+    from litetrack.importers.mlflow_files import MlflowFileStore
+    from litetrack.store.core import Store
+
+_STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
+
+
+def import_registered_model(
+    store: Store, rm: MlflowRegisteredModel, reader: MlflowFileStore, dry_run: bool = False
+) -> int:
+    """Import one MLflow registered model; return the number of versions added."""
+    live = [v for v in rm.versions if not v.deleted]
+    reg = registry_for(store)
+    key = model_key(rm.name)
+    if dry_run:
+        existing = reg._try_read_model(key, rm.name) if store.exists() else None
+        if existing is None:
+            return len(live)
+        return sum(1 for v in live if not os.path.exists(reg.version_path(key, int(v.version))))
+    added = 0
+    with reg.locked(rm.name):
+        mdoc = reg._try_read_model(key, rm.name)
+        if mdoc is None:
+            key, mdoc = reg._create_locked(rm.name, dict(rm.tags), rm.description)
+            if rm.creation_timestamp:
+                mdoc["creation_timestamp"] = rm.creation_timestamp
+        events: list[dict[str, Any]] = []
+        for v in sorted(rm.versions, key=lambda x: int(x.version)):
+            n = int(v.version)
+            path = reg.version_path(key, n)
+            if os.path.exists(path):
+                continue  # imported before
+            base = {
+                "schema_version": docs.VERSION_SCHEMA_VERSION,
+                "version": n,
+                "creation_timestamp": v.creation_timestamp or 0,
+                "source": v.source or "",
+                "run_id": v.run_id,
+            }
+            if v.deleted:
+                docs.create_doc_exclusive(path, {**base, "deleted": True, "deleted_timestamp": v.last_updated_timestamp})
+                continue
+            if v.storage_location is None or not v.storage_location.exists():
+                raise ModelNotFound(
+                    f"version {n}: its files ({v.storage_uri or v.source}) are not in the imported folder"
+                )
+            files = _from_local(store, str(v.storage_location))
+            vdoc = {
+                **base,
+                "last_updated_timestamp": v.last_updated_timestamp or v.creation_timestamp or 0,
+                "user_id": v.user_id,
+                "description": v.description,
+                "run_link": v.run_link,
+                "status": "READY",
+                "tags": dict(v.tags),
+                "files": files,
+                "size": sum(int(e["size"]) for e in files.values()),
+            }
+            docs.create_doc_exclusive(path, vdoc)
+            stage = _STAGES.get((v.current_stage or "").lower())
+            if stage is not None:
+                mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
+            events.append(history.event(rm.name, mdoc["id"], "import_version", version=n,
+                                        new={"source": v.source, "stage": stage or "None"},
+                                        comment="imported from MLflow"))
+            added += 1
+        for alias, version in rm.aliases.items():
+            mdoc["aliases"].setdefault(alias, int(version))
+        mdoc["latest"] = max([mdoc["latest"], *(int(v.version) for v in rm.versions)])
+        docs.write_doc(reg.model_path(key), mdoc)
+        if events:
+            reg._log(events)
+    return added
