@@ -58,6 +58,7 @@ _LAZY_SUBMODULES = {
     "search",
     "sklearn",
     "tracking",
+    "types",
     "xgboost",
 }
 # Functions living in modules that import more than the core needs.

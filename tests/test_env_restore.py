@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from litetrack.errors import InvalidState
-from litetrack.models.requirements import LOCK_FILE, restore_environment, write_env_files
+from litetrack.models.envfiles import LOCK_FILE, restore_environment, write_env_files
 
 pytest.importorskip("piptools", reason="restore needs the env extra (pip-tools)")
 

@@ -22,19 +22,22 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidState, NotFound
+from litetrack.models import envfiles as E
 from litetrack.models import requirements as R
-from litetrack.models.requirements import (
+from litetrack.models.envfiles import (
     Mismatch,
     check_environment,
     format_check,
+    read_python_env,
+    read_requirements,
+    restore_environment,
+    write_env_files,
+)
+from litetrack.models.requirements import (
     infer_requirements,
     modules_in_pickle,
     pinned,
-    read_python_env,
-    read_requirements,
     resolve_requirements,
-    restore_environment,
-    write_env_files,
 )
 
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -379,7 +382,7 @@ def test_write_env_files_creates_folder_and_rejects_multiline(tmp_path: Path) ->
 @example("[x]")
 @example("{x}")
 def test_yaml_scalar_matches_pyyaml(s: str) -> None:
-    mine = f"- {R._yaml_scalar(s)}\n"
+    mine = f"- {E._yaml_scalar(s)}\n"
     assert mine == yaml.safe_dump([s], default_flow_style=False, width=10**6)
     assert yaml.safe_load(mine) == [s]
 
@@ -387,9 +390,9 @@ def test_yaml_scalar_matches_pyyaml(s: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=20))
 def test_yaml_scalar_round_trips_any_text(s: str) -> None:
-    text = f"python: {R._yaml_scalar(s)}\n"
+    text = f"python: {E._yaml_scalar(s)}\n"
     assert yaml.safe_load(text) == {"python": s}
-    assert R._yaml_unquote(R._yaml_scalar(s)) == s
+    assert E._yaml_unquote(E._yaml_scalar(s)) == s
 
 
 def test_read_python_env_falls_back_to_conda(tmp_path: Path) -> None:

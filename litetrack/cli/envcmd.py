@@ -2,10 +2,12 @@
 
 ``env diff RUN_A [RUN_B]`` lists packages added, removed and changed from
 run A's captured environment to run B's, or to the running interpreter when
-B is omitted. Each subcommand is one ``add_*`` function in
-:data:`ENV_COMMANDS` that registers its parser (with ``func`` set), so a new
-one (``env check MODEL_URI``, ``env restore MODEL_URI --venv DIR``) is a
-function and a line in that list.
+B is omitted. ``env check MODEL_URI`` compares the running interpreter with a
+model's environment files; ``env restore MODEL_URI --venv DIR`` builds a
+virtualenv that matches the model's ``requirements.txt`` (pip-tools). Each
+subcommand is one ``add_*`` function in :data:`ENV_COMMANDS` that registers
+its parser (with ``func`` set), so a new one is a function and a line in
+that list.
 """
 
 from __future__ import annotations
@@ -34,8 +36,59 @@ def add_diff(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(func=cmd_diff)
 
 
+def add_check(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``env check MODEL_URI``."""
+    from litetrack.cli import add_common
+
+    p = env_sub.add_parser(
+        "check",
+        help="compare this interpreter with a model's environment (Python, each requirement)",
+        description="List how the running interpreter differs from what the model at MODEL_URI "
+        "was saved with: Python version, and each line of its requirements.txt (missing, or "
+        "installed in another version). Exits 1 when a difference can break loading the model.",
+    )
+    p.add_argument(
+        "model_uri",
+        metavar="MODEL_URI",
+        help="runs:/<run_id>/<path>, models:/<name>/<version>, or a model folder",
+    )
+    add_common(p)
+    p.set_defaults(func=cmd_check)
+
+
+def add_restore(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``env restore MODEL_URI --venv DIR [--find-links DIR] [--no-index]``."""
+    from litetrack.cli import add_common
+
+    p = env_sub.add_parser(
+        "restore",
+        help="build a virtualenv matching a model's requirements.txt exactly (pip-tools)",
+        description="Create (or re-sync) the virtualenv DIR so that its packages match the "
+        "model's requirements.txt exactly: pip-compile resolves it, pip-sync installs what is "
+        "missing, fixes versions and removes the rest. Needs pip-tools (litetrack[env]). "
+        "Works offline with --find-links to a folder of wheels and --no-index.",
+    )
+    p.add_argument(
+        "model_uri",
+        metavar="MODEL_URI",
+        help="runs:/<run_id>/<path>, models:/<name>/<version>, or a model folder",
+    )
+    p.add_argument(
+        "--venv", required=True, metavar="DIR", help="virtualenv folder (created if missing)"
+    )
+    p.add_argument("--find-links", metavar="DIR", help="folder (or URL) of wheels to install from")
+    p.add_argument("--no-index", action="store_true", help="do not use the package index")
+    p.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="sync requirements.txt as it is (it is already a complete lock)",
+    )
+    add_common(p, json_flag=False)
+    p.set_defaults(func=cmd_restore)
+
+
 #: Subcommand registrars of ``env``, in help order.
-ENV_COMMANDS: list[Callable[[Any], None]] = [add_diff]
+ENV_COMMANDS: list[Callable[[Any], None]] = [add_diff, add_check, add_restore]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -102,3 +155,74 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"Environment of run {run_a} -> {label_b}")
         print(format_env_diff(diff))
     return 1 if diff and args.exit_code else 0
+
+
+def _model_folder(args: argparse.Namespace) -> Any:
+    """The model's folder, its environment files checked against their recorded digests."""
+    from litetrack.models.base import open_model
+    from litetrack.models.envfiles import CONDA_FILE, PYTHON_ENV_FILE, REQUIREMENTS_FILE
+
+    uri = args.model_uri
+    store = None
+    if uri.startswith(("runs:", "models:")):
+        client = open_client(args)
+        if client is None:
+            return None
+        store = client.store
+    md = open_model(uri, store)
+    # A restore installs what requirements.txt names: a modified file must not get that far.
+    for name in (REQUIREMENTS_FILE, PYTHON_ENV_FILE, CONDA_FILE):
+        if (md.path / name).is_file():
+            md.verify(name)
+    return md.path
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``env check MODEL_URI [--json]``: 1 when a difference can break loading the model."""
+    from litetrack.models.envfiles import check_environment, format_check
+
+    folder = _model_folder(args)
+    if folder is None:
+        return 1
+    mismatches = check_environment(folder)
+    if args.json:
+        print_json(
+            {
+                "model": args.model_uri,
+                "matches": not mismatches,
+                "mismatches": [
+                    {
+                        "kind": m.kind,
+                        "name": m.name,
+                        "required": m.required,
+                        "installed": m.installed,
+                        "error": m.is_error,
+                    }
+                    for m in mismatches
+                ],
+            }
+        )
+    else:
+        print(format_check(mismatches, args.model_uri))
+    return 1 if any(m.is_error for m in mismatches) else 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """``env restore MODEL_URI --venv DIR [--find-links DIR] [--no-index] [--no-resolve]``."""
+    import os
+
+    from litetrack.models.envfiles import restore_environment
+
+    folder = _model_folder(args)
+    if folder is None:
+        return 1
+    restore_environment(
+        folder,
+        args.venv,
+        find_links=args.find_links,
+        no_index=args.no_index,
+        resolve=not args.no_resolve,
+    )
+    python = os.path.join(args.venv, "Scripts" if os.name == "nt" else "bin", "python")
+    print(f"environment of {args.model_uri} restored into {args.venv}; run the model with {python}")
+    return 0

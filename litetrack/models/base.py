@@ -1,0 +1,544 @@
+"""What every flavour shares: writing a model folder, logging it to a run, opening it to load.
+
+A flavour (``litetrack.sklearn``, ``litetrack.xgboost``, ``litetrack.pyfunc``
+...) writes its own files; :func:`save_model_folder` adds the rest of the
+folder: the environment files with inferred requirements, the input example,
+the signature and the ``MLmodel`` descriptor with the digest of every file.
+:func:`log_model_folder` saves into a temp folder and logs the files as the
+active run's artifacts. :class:`ModelDir` opens a folder named by a URI for a
+loader, checking every file a loader reads against its recorded digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from litetrack.errors import (
+    AlreadyExists,
+    ChecksumMismatch,
+    InvalidArgument,
+    InvalidState,
+)
+from litetrack.models.model import (
+    MLMODEL_FILE,
+    PYFUNC,
+    SCHEMA_VERSION,
+    Model,
+    ModelInfo,
+    file_sha256,
+)
+from litetrack.models.signature import ModelSignature
+
+__all__ = [
+    "ModelDir",
+    "log_model_folder",
+    "open_model",
+    "save_model_folder",
+]
+
+_log = logging.getLogger(__name__)
+
+#: Run tag listing the models logged to a run (MLflow's name and JSON shape).
+HISTORY_TAG = "mlflow.log-model.history"
+CODE_DIR = "code"
+PICKLE_HEADERS = tuple(b"\x80" + bytes([p]) for p in range(2, 6))
+
+# --------------------------------------------------------------------------
+# Requirements of a folder
+# --------------------------------------------------------------------------
+
+# digest -> modules: a preprocessor logged again with every run of a sweep is
+# scanned once per process.
+_scan_cache: OrderedDict[str, frozenset[str]] = OrderedDict()
+_SCAN_CACHE_MAX = 64
+
+
+def _modules_of(path: Path) -> set[str]:
+    from litetrack.models.requirements import modules_in_pickle
+
+    digest = file_sha256(path)
+    hit = _scan_cache.get(digest)
+    if hit is None:
+        hit = frozenset(modules_in_pickle(path, include_code=True))
+        _scan_cache[digest] = hit
+        if len(_scan_cache) > _SCAN_CACHE_MAX:
+            _scan_cache.popitem(last=False)
+    else:
+        _scan_cache.move_to_end(digest)
+    return set(hit)
+
+
+def is_pickle_file(path: Path) -> bool:
+    """Whether a file starts like a pickle of protocol 2 to 5 (what cloudpickle writes)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) in PICKLE_HEADERS
+    except OSError:
+        return False
+
+
+def _installed(dists: Iterable[str]) -> list[str]:
+    from litetrack.models.requirements import _dist_version
+
+    return [d for d in dists if _dist_version(d) is not None]
+
+
+def _pip_from_conda_env(conda_env: Any) -> list[str] | None:
+    """The pip requirements of an MLflow ``conda_env`` (dict or YAML file path)."""
+    if conda_env is None:
+        return None
+    if isinstance(conda_env, (str, os.PathLike)):
+        from litetrack.models import yamlio
+
+        conda_env = yamlio.load(Path(conda_env).read_text("utf-8"), os.fspath(conda_env))
+    if not isinstance(conda_env, dict):
+        raise InvalidArgument(
+            f"conda_env must be a dict or a YAML file path, got {type(conda_env).__name__}"
+        )
+    reqs: list[str] = []
+    for dep in conda_env.get("dependencies") or []:
+        if isinstance(dep, dict) and isinstance(dep.get("pip"), list):
+            reqs.extend(str(r) for r in dep["pip"])
+    return reqs
+
+
+def folder_requirements(
+    folder: Path,
+    pickles: Sequence[str],
+    flavor_packages: Sequence[str],
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    local_modules: Iterable[str] = (),
+) -> list[str]:
+    """Pinned requirements of a model folder: flavour packages + modules its pickles use."""
+    from litetrack.models.requirements import infer_requirements, resolve_requirements
+
+    if pip_requirements is not None:
+        return resolve_requirements([], pip_requirements, None)
+    modules: set[str] = set()
+    for rel in pickles:
+        modules |= _modules_of(folder / rel)
+    # litetrack is pinned by resolve_requirements (even from a source checkout).
+    modules -= {*local_modules, "litetrack"}
+    inferred = infer_requirements(sorted(modules), extra_packages=_installed(flavor_packages))
+    return resolve_requirements(inferred, None, extra_pip_requirements)
+
+
+# --------------------------------------------------------------------------
+# Saving
+# --------------------------------------------------------------------------
+
+
+def _prepare_target(path: str | os.PathLike[str]) -> tuple[Path, bool]:
+    """The folder to save into (created), and whether it existed (empty) before."""
+    target = Path(path)
+    existed = target.exists()
+    if existed and (not target.is_dir() or any(target.iterdir())):
+        raise AlreadyExists(
+            f"Cannot save a model to {target}: it already exists and is not an empty folder; "
+            "give a new path",
+            path=str(target),
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    return target, existed
+
+
+def _copy_code_paths(
+    folder: Path, code_paths: Sequence[str | os.PathLike[str]] | None
+) -> tuple[str | None, set[str]]:
+    """Copy ``code_paths`` into ``code/``; return the conf value and the module names they add."""
+    if not code_paths:
+        return None, set()
+    dest = folder / CODE_DIR
+    dest.mkdir()
+    names: set[str] = set()
+    for p in code_paths:
+        src = Path(p)
+        if not src.exists():
+            raise InvalidArgument(f"code path {src} does not exist")
+        target = dest / src.name
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, target)
+        names.add(src.stem if src.is_file() else src.name)
+    return CODE_DIR, names
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    """``{"python": "3.11.9", dist: version ...}`` for the installed ones among ``names``."""
+    from litetrack.models.requirements import _dist_version
+
+    out = {"python": platform.python_version()}
+    for name in names:
+        version = _dist_version(name)
+        if version is not None:
+            out[name] = version
+    return out
+
+
+def save_model_folder(
+    path: str | os.PathLike[str],
+    *,
+    flavor_name: str,
+    flavor_conf: dict[str, Any],
+    loader_module: str,
+    write_files: Callable[[Path], None],
+    pyfunc_conf: dict[str, Any] | None = None,
+    flavor_packages: Sequence[str] = (),
+    pickles: Sequence[str] = (),
+    versions_of: Sequence[str] = (),
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    predict_for_signature: Callable[[Path, Any], Any] | None = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    conda_env: Any = None,
+    code_paths: Sequence[str | os.PathLike[str]] | None = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+) -> Model:
+    """Write a complete model folder at ``path`` and return its descriptor.
+
+    ``write_files(folder)`` writes the flavour's own files; ``pickles`` lists
+    those (relative paths) whose referenced modules become requirements,
+    next to ``flavor_packages`` (distribution names pinned when installed).
+    A signature is inferred from ``input_example`` when none is given; its
+    outputs come from ``predict_for_signature(folder, example)`` when that
+    is given and succeeds. Raises :class:`~litetrack.errors.AlreadyExists`
+    when ``path`` is a non-empty folder.
+    """
+    from litetrack import __version__
+    from litetrack.models.envfiles import CONDA_FILE, PYTHON_ENV_FILE, write_env_files
+
+    if pip_requirements is None and conda_env is not None:
+        pip_requirements = _pip_from_conda_env(conda_env)
+    folder, existed = _prepare_target(path)
+    try:
+        write_files(folder)
+        code, local_modules = _copy_code_paths(folder, code_paths)
+        reqs = folder_requirements(
+            folder,
+            pickles,
+            flavor_packages,
+            pip_requirements,
+            extra_pip_requirements,
+            local_modules,
+        )
+        write_env_files(folder, reqs)
+        example_info = None
+        if input_example is not None:
+            from litetrack.models.input_example import as_example_data, save_input_example
+
+            example_info = save_input_example(folder, input_example)
+            if signature is None:
+                signature = _infer_from_example(
+                    folder, as_example_data(input_example), predict_for_signature
+                )
+        model = Model(
+            artifact_path=artifact_path,
+            run_id=run_id,
+            signature=signature,
+            saved_input_example_info=example_info,
+            metadata=metadata,
+        )
+        pyfunc = dict(pyfunc_conf or {})
+        if flavor_name == PYFUNC:  # custom pyfunc models have this one section only
+            pyfunc.update(flavor_conf)
+        pyfunc.update(
+            loader_module=loader_module,
+            python_version=platform.python_version(),
+            env={"conda": CONDA_FILE, "virtualenv": PYTHON_ENV_FILE},
+        )
+        if code:
+            pyfunc["code"] = code
+        model.add_flavor(PYFUNC, **pyfunc)
+        if flavor_name != PYFUNC:
+            model.add_flavor(flavor_name, **{**flavor_conf, "code": code})
+        model.litetrack.update(
+            schema_version=SCHEMA_VERSION,
+            version=__version__,
+            library_versions=library_versions(versions_of),
+        )
+        model.record_files(folder)
+        model.save(folder)
+        model.path = folder
+        return model
+    except BaseException:
+        # Leave the path as it was: no half-written model folder.
+        if existed:
+            for child in folder.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _infer_from_example(
+    folder: Path, example: Any, predict: Callable[[Path, Any], Any] | None
+) -> ModelSignature | None:
+    from litetrack.models.signature import infer_schema
+
+    try:
+        inputs = infer_schema(example)
+    except Exception as exc:  # noqa: BLE001 - a signature is optional; say why there is none
+        _log.warning("could not infer a model signature from the input example: %s", exc)
+        return None
+    outputs = None
+    if predict is not None:
+        try:
+            outputs = infer_schema(predict(folder, example))
+        except Exception as exc:  # noqa: BLE001 - the output schema is optional
+            _log.warning("could not infer the output schema from the input example: %s", exc)
+    return ModelSignature(inputs, outputs)
+
+
+# --------------------------------------------------------------------------
+# Logging
+# --------------------------------------------------------------------------
+
+
+def artifact_path_of(artifact_path: str | None, name: str | None) -> str:
+    """The artifact path of a logged model: ``artifact_path``, else ``name``, else ``model``."""
+    from litetrack.store.paths import validate_artifact_path
+
+    if artifact_path is not None and name is not None and artifact_path != name:
+        raise InvalidArgument(
+            f"log_model got artifact_path={artifact_path!r} and name={name!r}; give one of them"
+        )
+    return validate_artifact_path(artifact_path or name or "model")
+
+
+def _record_history(writer: Any, model: Model) -> None:
+    import json
+
+    from litetrack.validation import MAX_TAG_VALUE_LENGTH
+
+    entry = {
+        k: v
+        for k, v in model.to_dict().items()
+        if k in ("run_id", "artifact_path", "utc_time_created", "flavors", "model_uuid")
+    }
+    try:
+        history = json.loads(writer.tags.get(HISTORY_TAG) or "[]")
+        if not isinstance(history, list):
+            history = []
+    except ValueError:
+        history = []
+    history.append(entry)
+    text = json.dumps(history)
+    while len(text) > MAX_TAG_VALUE_LENGTH and len(history) > 1:
+        history.pop(0)  # the newest entries matter; the artifacts keep every model
+        text = json.dumps(history)
+    if len(text) <= MAX_TAG_VALUE_LENGTH:
+        writer.set_tags({HISTORY_TAG: text})
+
+
+def log_model_folder(
+    save: Callable[[Path, str, str], Model],
+    artifact_path: str | None = None,
+    name: str | None = None,
+    registered_model_name: str | None = None,
+) -> ModelInfo:
+    """Save a model with ``save(folder, run_id, artifact_path)`` and log it to the active run.
+
+    Starts a run when none is active (as MLflow does). Returns a
+    :class:`~litetrack.models.model.ModelInfo` whose ``model_uri`` is
+    ``runs:/<run_id>/<artifact_path>``. With ``registered_model_name`` the
+    model is also registered (:func:`litetrack.registry.register_model`).
+    """
+    from litetrack.fluent import _client, _writer
+    from litetrack.store.artifacts import log_files
+
+    path = artifact_path_of(artifact_path, name)
+    writer = _writer()
+    run_id = writer.run_id
+    store = _client().store
+    with tempfile.TemporaryDirectory(prefix="litetrack-model-") as tmp:
+        local = Path(tmp) / "model"
+        model = save(local, run_id, path)
+        files = []
+        for dirpath, dirnames, filenames in os.walk(local):
+            dirnames.sort()
+            for fname in sorted(filenames):
+                full = os.path.join(dirpath, fname)
+                rel = os.path.relpath(full, local).replace(os.sep, "/")
+                files.append((full, f"{path}/{rel}"))
+        log_files(store, run_id, files)
+    _record_history(writer, model)
+    uri = f"runs:/{run_id}/{path}"
+    info = ModelInfo(model, uri)
+    if registered_model_name is not None:
+        from litetrack import registry
+
+        register = getattr(registry, "register_model", None)
+        if register is None:
+            raise InvalidState(
+                f"The model was logged at {uri}, but it cannot be registered as "
+                f"{registered_model_name!r}: the model registry is not available in this version"
+            )
+        version = register(uri, registered_model_name)
+        info.registered_model_version = getattr(version, "version", version)
+    return info
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+_warned: set[tuple[Any, ...]] = set()
+
+
+class ModelVersionWarning(UserWarning):
+    """A model was saved with another version of Python or of a library it needs."""
+
+
+def _current_version(lib: str) -> str | None:
+    if lib == "python":
+        return platform.python_version()
+    module = {"scikit-learn": "sklearn"}.get(lib, lib)
+    mod = sys.modules.get(module)
+    version = getattr(mod, "__version__", None) if mod is not None else None
+    if version is None:
+        from litetrack.models.requirements import _dist_version
+
+        version = _dist_version(lib)
+    return version
+
+
+class ModelDir:
+    """A model folder opened for loading: its descriptor, and verified reads of its files."""
+
+    def __init__(
+        self,
+        path: Path,
+        uri: str,
+        digests: dict[str, str] | None = None,
+        *,
+        model: Model | None = None,
+        verify: bool = True,
+    ) -> None:
+        self.path = path
+        self.uri = uri
+        self.digests = digests
+        self._verify = verify
+        self.model = (
+            model
+            if model is not None
+            else Model.load(path, expected_sha256=(digests or {}).get(MLMODEL_FILE))
+        )
+
+    def flavor(self, name: str) -> dict[str, Any]:
+        """The flavour's section of ``MLmodel``; InvalidArgument when the model lacks it."""
+        conf = self.model.flavors.get(name)
+        if not isinstance(conf, dict):
+            raise InvalidArgument(
+                f"The model at {self.uri} has no {name!r} flavour (it has "
+                f"{sorted(self.model.flavors)}); load it with litetrack.pyfunc.load_model",
+                uri=self.uri,
+            )
+        return conf
+
+    def expected(self, rel: str) -> str | None:
+        """The digest ``rel`` must have: the store's record first, else the descriptor's."""
+        if self.digests is not None and rel in self.digests:
+            return self.digests[rel]
+        entry = self.model.files.get(rel)
+        return entry.get("sha256") if isinstance(entry, dict) else None
+
+    def _check(self, rel: str, actual: str) -> None:
+        if not self._verify:
+            return
+        expected = self.expected(rel)
+        if expected is None:
+            key = ("unverified", str(self.path), rel)
+            if key not in _warned:
+                _warned.add(key)
+                warnings.warn(
+                    f"{self.path / rel} has no recorded digest (a model written by another tool) "
+                    "and is loaded unverified; load models only from sources you trust",
+                    ModelVersionWarning,
+                    stacklevel=4,
+                )
+            return
+        if actual != expected:
+            raise ChecksumMismatch(
+                f"Refusing to load {self.path / rel}: its SHA-256 is {actual}, but the model "
+                f"recorded {expected} for {rel!r} when it was saved. The file was modified or "
+                "corrupted; unpickling it could run someone else's code",
+                path=str(self.path / rel),
+                expected=expected,
+                actual=actual,
+            )
+
+    def read(self, rel: str) -> bytes:
+        """The bytes of ``rel``, checked against its digest (ChecksumMismatch when they differ)."""
+        raw = (self.path / rel).read_bytes()
+        self._check(rel, hashlib.sha256(raw).hexdigest())
+        return raw
+
+    def verify(self, rel: str) -> Path:
+        """Check the file ``rel``, or every file under the folder ``rel``; return its path."""
+        target = self.path / rel
+        if target.is_dir():
+            for dirpath, _dirnames, filenames in os.walk(target):
+                for fname in filenames:
+                    full = Path(dirpath) / fname
+                    self._check(full.relative_to(self.path).as_posix(), file_sha256(full))
+        else:
+            self._check(rel, file_sha256(target))
+        return target
+
+    def add_code_to_path(self, conf: dict[str, Any]) -> None:
+        """Put the model's ``code/`` folder (``code_paths`` at save time) on ``sys.path``."""
+        code = conf.get("code")
+        if code:
+            code_dir = str(self.path / code)
+            if code_dir not in sys.path:
+                sys.path.insert(0, code_dir)
+
+    def warn_versions(self, libs: Iterable[str]) -> None:
+        """Warn once per model and library whose recorded version differs from the running one."""
+        recorded = self.model.library_versions
+        for lib in libs:
+            want = recorded.get(lib)
+            have = _current_version(lib)
+            if not want or not have or str(want) == have:
+                continue
+            key = (self.model.model_uuid, lib, str(want), have)
+            if key in _warned:
+                continue
+            _warned.add(key)
+            name = "Python" if lib == "python" else lib
+            warnings.warn(
+                f"The model at {self.uri} was saved with {name} {want}; this interpreter has "
+                f"{name} {have}. It may fail to load or predict differently. "
+                f"`python -m litetrack env check {self.uri}` lists every difference, and "
+                f"`python -m litetrack env restore {self.uri} --venv DIR` builds a matching "
+                "environment",
+                ModelVersionWarning,
+                stacklevel=4,
+            )
+
+
+def open_model(model_uri: str | os.PathLike[str], store: Any = None) -> ModelDir:
+    """Resolve ``model_uri`` and open its folder (see :mod:`litetrack.models.uri`)."""
+    from litetrack.models.uri import resolve_model
+
+    resolved = resolve_model(model_uri, store)
+    return ModelDir(resolved.path, resolved.uri, resolved.digests)

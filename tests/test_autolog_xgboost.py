@@ -1,0 +1,131 @@
+"""litetrack.xgboost.autolog(): xgboost.train with eval sets, the sklearn wrappers, disable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pd = pytest.importorskip("pandas")
+xgb = pytest.importorskip("xgboost")
+
+import litetrack  # noqa: E402
+import litetrack.xgboost as lxgb  # noqa: E402
+from litetrack import pyfunc  # noqa: E402
+from litetrack.artifacts import load_text  # noqa: E402
+
+
+@pytest.fixture
+def autolog():
+    original_train = xgb.train
+    original_fit = xgb.XGBModel.fit
+    lxgb.autolog()
+    yield
+    lxgb.autolog(disable=True)
+    assert xgb.train is original_train and xgb.training.train is original_train
+    assert xgb.XGBModel.fit is original_fit
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, 5)), columns=[f"f{i}" for i in range(5)])
+    y = X.to_numpy() @ rng.normal(size=5) + rng.normal(size=600)
+    return X, y
+
+
+def history(run_id: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in litetrack.Client().get_metric_history(run_id, key)]
+
+
+def test_train_with_eval_set(autolog, data) -> None:
+    X, y = data
+    dtrain = xgb.DMatrix(X[:400], label=y[:400])
+    dval = xgb.DMatrix(X[400:], label=y[400:])
+    evals_result: dict = {}
+    booster = xgb.train(
+        {"max_depth": 3, "eta": 0.3, "nthread": 1, "eval_metric": ["rmse", "mae"]},
+        dtrain,
+        num_boost_round=12,
+        evals=[(dtrain, "train"), (dval, "validation")],
+        evals_result=evals_result,
+        verbose_eval=False,
+    )
+    assert litetrack.active_run() is None  # the run autolog started is ended
+    run = litetrack.last_active_run()
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["mlflow.autologging"] == "xgboost"
+    params = run.data.params
+    assert params["max_depth"] == "3" and params["eta"] == "0.3"
+    assert params["num_boost_round"] == "12" and params["early_stopping_rounds"] == "None"
+    run_id = run.info.run_id
+    for data_name in ("train", "validation"):
+        for metric in ("rmse", "mae"):
+            got = history(run_id, f"{data_name}-{metric}")
+            assert [s for s, _ in got] == list(range(12))
+            assert [v for _, v in got] == pytest.approx(evals_result[data_name][metric])
+    val = evals_result["validation"]["mae"]  # the last metric of the last eval set
+    best = int(np.argmin(val))
+    assert run.data.metrics["best_iteration"] == best
+    assert run.data.metrics["best_score"] == pytest.approx(val[best])
+    importance = json.loads(load_text(f"runs:/{run_id}/feature_importance_weight.json"))
+    assert importance == pytest.approx(booster.get_score(importance_type="weight"))
+
+    model = pyfunc.load_model(f"runs:/{run_id}/model")
+    assert model.metadata.flavors["xgboost"]["model_format"] == "ubj"
+    assert [c.name for c in model.metadata.get_input_schema().inputs] == list(X.columns)
+    example = model.metadata.load_input_example()
+    assert example.equals(X[:5])
+    assert np.array_equal(model.predict(X), booster.predict(xgb.DMatrix(X)))
+
+
+def test_early_stopping_best_iteration(autolog, data) -> None:
+    X, y = data
+    dtrain = xgb.DMatrix(X[:400], label=y[:400])
+    dval = xgb.DMatrix(X[400:], label=y[400:])
+    with litetrack.start_run() as run:
+        booster = xgb.train(
+            {"max_depth": 6, "eta": 0.9, "nthread": 1},
+            dtrain,
+            200,
+            evals=[(dval, "val")],
+            early_stopping_rounds=3,
+            verbose_eval=False,
+        )
+        assert litetrack.active_run() is run  # an active run is used, not ended
+    metrics = litetrack.get_run(run.info.run_id).data.metrics
+    assert metrics["best_iteration"] == booster.best_iteration < 199
+    assert metrics["best_score"] == pytest.approx(booster.best_score)
+
+
+def test_sklearn_wrapper_fit(autolog, data) -> None:
+    X, y = data
+    reg = xgb.XGBRegressor(n_estimators=8, max_depth=2, n_jobs=1)
+    reg.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False)
+    run = litetrack.last_active_run()
+    assert run.data.params["n_estimators"] == "8" and run.data.params["max_depth"] == "2"
+    got = history(run.info.run_id, "validation_0-rmse")
+    assert [s for s, _ in got] == list(range(8))
+    assert [v for _, v in got] == pytest.approx(reg.evals_result()["validation_0"]["rmse"])
+    loaded = lxgb.load_model(f"runs:/{run.info.run_id}/model")
+    assert type(loaded) is xgb.XGBRegressor
+    assert np.array_equal(loaded.predict(X), reg.predict(X))
+    # One run for the fit: the train() it calls inside is not logged separately.
+    runs = litetrack.search_runs()
+    assert len(runs) == 1
+
+
+def test_failed_training_marks_the_run_failed(autolog, data) -> None:
+    X, y = data
+    with pytest.raises(xgb.core.XGBoostError):
+        xgb.train({"objective": "no:such"}, xgb.DMatrix(X, label=y), 2)
+    assert litetrack.last_active_run().info.status == "FAILED"
+
+
+def test_disable_stops_logging(data) -> None:
+    X, y = data
+    lxgb.autolog()
+    lxgb.autolog(disable=True)
+    xgb.train({"nthread": 1}, xgb.DMatrix(X, label=y), 2)
+    assert litetrack.last_active_run() is None
