@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 
-
 BENCH_DIR: str | None = None
 
 

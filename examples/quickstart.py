@@ -121,9 +121,9 @@ def spark_available() -> bool:
 def score_with_spark(frame: pd.DataFrame) -> np.ndarray:
     """Score the same trips as a Spark DataFrame with the Production model."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
     import warnings
+
+    from pyspark.sql import SparkSession
 
     # pyspark 4 warns that pandas 3 is not fully supported; the UDFs used here work.
     warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas.*")

@@ -35,8 +35,7 @@ class PagedList(list[T]):
 
 def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
     """The store named by ``tracking_uri``, or the current default one."""
-    from litetrack.store.location import path_from_uri
-    from litetrack.store.location import current_store_path
+    from litetrack.store.location import current_store_path, path_from_uri
 
     path = path_from_uri(tracking_uri) if tracking_uri is not None else current_store_path()
     return get_store(path)

@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 import typing
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +152,7 @@ def spark_udf(
     # Real objects, not strings: pyspark reads these hints to pick the UDF kind
     # (an iterator of batches, each a tuple of Series or a struct DataFrame).
     predict.__annotations__ = {
-        "iterator": typing.Iterator[typing.Tuple[typing.Union[pd.Series, pd.DataFrame], ...]],
+        "iterator": typing.Iterator[tuple[pd.Series | pd.DataFrame, ...]],
         "return": typing.Iterator[pd.Series],
     }
     return pandas_udf(predict, returnType=spark_type)  # type: ignore[call-overload]

@@ -10,7 +10,12 @@ import pytest
 
 import litetrack
 from litetrack import Client
-from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, InvalidArtifactPath
+from litetrack.errors import (
+    ArtifactNotFound,
+    ChecksumMismatch,
+    InvalidArgument,
+    InvalidArtifactPath,
+)
 
 
 def _blobs(store_path: Path) -> list[Path]:
