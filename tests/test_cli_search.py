@@ -69,3 +69,35 @@ def test_compare(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert by_label["rmse"]["values"][1] == {"last": 6.2, "min": 6.2, "max": 7.2}
     assert by_label["model size"]["values"] == [100, 200]
     assert lines  # table rendered
+
+
+def test_compare_shows_source_and_environment(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_python
+
+    ids = [
+        run_python(
+            "import litetrack\n"
+            "with litetrack.start_run() as r:\n"
+            "    litetrack.log_param('p', 1)\n"
+            "print(r.run_id)\n"
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    # Doctor the second run's environment: a package upgraded.
+    from litetrack import Client
+    from litetrack.capture import load_environment
+    import json as _json
+
+    c = Client()
+    env = load_environment(ids[1], c.store)
+    name = sorted(env["packages"])[0]
+    env["packages"][name] = "0.0.0-doctored"
+    blob = c.store.objects.put_bytes(_json.dumps(env, sort_keys=True).encode())
+    c.store.runs.update_doc(ids[1], lambda d: d["environment"].update(digest=blob.digest, size=blob.size))
+    assert main(["compare", ids[0], ids[1], "--json"]) == 0
+    rows = {r["label"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert rows["python"]["differ"] is False
+    assert rows["environment"]["differ"] is True
+    assert rows["packages vs first"]["values"][0] == "="
+    assert rows["packages vs first"]["values"][1].startswith("+0 -0 ~1")
+    assert "script" in rows

@@ -19,6 +19,51 @@ DIFF_MARK = "*"
 COMPARE_ROWS: list[Callable[[Client, list[dict[str, Any]]], list[tuple[str, list[str]]]]] = []
 
 
+def _source_environment_rows(client: Client, docs: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """Source commit and script, and how each run's environment differs from the first run's."""
+    sources = [d.get("source") or {} for d in docs]
+    envs = [d.get("environment") or {} for d in docs]
+    rows: list[tuple[str, list[str]]] = []
+    if any(sources):
+        rows.append(("git commit", [
+            (s.get("git_commit") or "-")[:10] + (" (dirty)" if s.get("git_dirty") else "") for s in sources
+        ]))
+        rows.append(("script", [s.get("entry_point", "-").rsplit("/", 1)[-1] for s in sources]))
+        rows.append(("script digest", [(s.get("script_digest") or "-")[:12] for s in sources]))
+    if any(envs):
+        rows.append(("python", [e.get("python", "-") for e in envs]))
+        rows.append(("environment", [(e.get("digest") or "-")[:12] for e in envs]))
+        rows.append(("packages vs first", _package_differences(client, docs)))
+    return rows
+
+
+def _package_differences(client: Client, docs: list[dict[str, Any]]) -> list[str]:
+    """Per run: "+added -removed ~changed" packages against the first run ("=" when identical)."""
+    from litetrack.capture import load_environment
+    from litetrack.environment import diff_environments
+
+    try:
+        envs = [load_environment(d["run_id"], client.store) for d in docs]
+    except Exception as e:  # noqa: BLE001 - a missing or damaged blob must not break compare
+        return [f"unavailable ({e})"] * len(docs)
+    base = envs[0]
+    out = []
+    for env in envs:
+        if env is None or base is None:
+            out.append("-")
+            continue
+        diff = diff_environments(base, env)
+        if not diff:
+            out.append("=")
+            continue
+        changed = ", ".join(f"{k} {a}->{b}" for k, (a, b) in list(diff.changed.items())[:3])
+        out.append(f"+{len(diff.added)} -{len(diff.removed)} ~{len(diff.changed)}" + (f" ({changed})" if changed else ""))
+    return out
+
+
+COMPARE_ROWS.append(_source_environment_rows)
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``compare``."""
     from litetrack.cli import add_common
