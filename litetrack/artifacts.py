@@ -52,7 +52,24 @@ def download_artifacts(
     artifact_path: str | None = None,
     dst_path: str | None = None,
 ) -> str:
-    """Copy artifacts to a local folder (a new temp folder by default); return the local path."""
+    """Copy artifacts to a local folder (a new temp folder by default); return the local path.
+
+    ``artifact_uri`` may be ``runs:/<run_id>/<path>`` or a registered model's
+    ``models:/NAME/VERSION`` (also ``/STAGE``, ``@ALIAS``), whose pinned files
+    are copied into ``dst_path``.
+    """
+    if isinstance(artifact_uri, str) and artifact_uri.startswith("models:"):
+        from pathlib import Path
+
+        from litetrack.registry import resolve_model_uri
+
+        store, entries = resolve_model_uri(artifact_uri)
+        dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-model-"))
+        for rel, entry in entries.items():
+            target = dst / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.objects.copy_to(entry["digest"], target, verify=True)
+        return str(dst)
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
     return _store_artifacts.download(_client().store, rid, path or None, dst_path)
 

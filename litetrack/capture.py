@@ -85,9 +85,9 @@ def _put_cached(objects: ObjectStore, data: bytes) -> BlobRef:
     with _lock:
         hit = _digests.get(id(data))
     if hit is not None and hit[0] is data:
-        # _refresh is put_bytes' own "present? then touch" step; calling it
+        # touch is put_bytes' own "present? then refresh" step; calling it
         # directly skips re-hashing a possibly large diff on every run.
-        if objects._refresh(hit[1], len(data)):
+        if objects.touch(hit[1], len(data)):
             return BlobRef(hit[1], len(data))
     ref = objects.put_bytes(data)
     with _lock:

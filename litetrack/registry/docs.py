@@ -42,7 +42,7 @@ import re
 from typing import Any
 
 from litetrack.errors import CorruptDocument
-from litetrack.store.fs import _FSYNC, TMP_PREFIX, atomic_write, dumps
+from litetrack.store.fs import FSYNC, TMP_PREFIX, atomic_write, dumps
 
 MODEL_SCHEMA_VERSION = 1
 VERSION_SCHEMA_VERSION = 1
@@ -209,7 +209,7 @@ def create_doc_exclusive(path: str, doc: dict[str, Any]) -> bool:
         try:
             while data:
                 data = data[os.write(fd, data) :]
-            if _FSYNC:
+            if FSYNC:
                 os.fsync(fd)
         finally:
             os.close(fd)

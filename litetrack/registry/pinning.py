@@ -39,9 +39,7 @@ def _keep(store: Store, files: Files, source: str) -> None:
     """Refresh each blob's mtime (gc grace) and check it is present with its size."""
     objects = store.objects
     for rel, entry in files.items():
-        # ObjectStore has no public "touch": _refresh is the put path's own
-        # check-and-refresh under the shared gc lock.
-        if not objects._refresh(entry["digest"], int(entry["size"])):
+        if not objects.touch(entry["digest"], int(entry["size"])):
             raise ArtifactNotFound(
                 f"Cannot register {source!r}: the blob of {rel!r} ({entry['digest']}) is missing from "
                 f"{objects.root} or has the wrong size; run `python -m litetrack verify`",

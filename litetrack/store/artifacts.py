@@ -230,6 +230,10 @@ def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool =
     base = store.root / "cache" / "materialized"
     final = base / key
     if final.is_dir():
+        try:
+            os.utime(final)  # "last used", for gc's clearing of old cache folders
+        except OSError:
+            pass
         return final
     base.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))

@@ -45,7 +45,7 @@ class ExperimentStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.dir = root / "experiments"
-        self._lock = FileLock(self.dir / ".lock")
+        self.lock = FileLock(self.dir / ".lock")
         self._cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
     def _path(self, experiment_id: str) -> Path:
@@ -112,7 +112,7 @@ class ExperimentStore:
         except FileNotFoundError:
             pass
         self._ensure_dir()
-        with self._lock:
+        with self.lock:
             try:
                 return read_doc(path, "experiment")
             except FileNotFoundError:
@@ -153,7 +153,7 @@ class ExperimentStore:
         """
         name = validate_name(name)
         self.ensure_default()
-        with self._lock:
+        with self.lock:
             existing = self.find_by_name(name)
             if existing is not None:
                 state = " (in deleted state)" if existing["lifecycle_stage"] == "deleted" else ""
@@ -172,7 +172,7 @@ class ExperimentStore:
 
     def update(self, experiment_id: str, **changes: Any) -> dict[str, Any]:
         """Apply ``changes`` to the document under the lock; return the new document."""
-        with self._lock:
+        with self.lock:
             doc = self.read(experiment_id)
             if "name" in changes and changes["name"] != doc["name"]:
                 name = validate_name(changes["name"])
@@ -207,7 +207,7 @@ class ExperimentStore:
 
     def remove(self, experiment_id: str) -> None:
         """Permanently remove an experiment document (gc only)."""
-        with self._lock:
+        with self.lock:
             try:
                 os.unlink(self._path(validate_experiment_id(experiment_id)))
             except FileNotFoundError:

@@ -9,7 +9,7 @@
 * :class:`FileLock` is a cross-process exclusive lock (``flock``).
 
 Durability: by default the data is safe against a *process* kill the moment
-the call returns (it is in the kernel's page cache). Set ``LITETRACK_FSYNC=1``
+the call returns (it is in the kernel's page cache). Set ``LITETRACKFSYNC=1``
 to also fsync documents, which protects against power loss at the cost of a
 few milliseconds per document.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 TMP_PREFIX = ".tmp-"
-_FSYNC = os.environ.get("LITETRACK_FSYNC", "") not in ("", "0", "false", "False")
+FSYNC = os.environ.get("LITETRACKFSYNC", "") not in ("", "0", "false", "False")
 _counter = 0
 _counter_lock = threading.Lock()
 
@@ -60,7 +60,7 @@ def atomic_write(
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            if _FSYNC if fsync is None else fsync:
+            if FSYNC if fsync is None else fsync:
                 os.fsync(fd)
             st = os.fstat(fd)
         finally:

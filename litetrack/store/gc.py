@@ -266,7 +266,7 @@ def gc(
         if dry_run:
             rep.experiments.append(eid)
             continue
-        with store.experiments._lock:
+        with store.experiments.lock:
             try:
                 doc = store.experiments.read(eid)
             except (ExperimentNotFound, CorruptDocument):

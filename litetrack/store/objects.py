@@ -95,7 +95,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import _FSYNC, TMP_PREFIX
+from litetrack.store.fs import FSYNC, TMP_PREFIX
 
 __all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE"]
 
@@ -299,7 +299,7 @@ class ObjectStore:
         self._blobs = self.root / _ALGO
         self._tmp = self.root / "tmp"
         self._lock_path = self.root / "gc.lock"
-        self._fsync = _FSYNC
+        self._fsync = FSYNC
 
     def __repr__(self) -> str:
         return f"ObjectStore({str(self.root)!r})"
@@ -345,7 +345,7 @@ class ObjectStore:
         src = os.fspath(src)
         st = os.stat(src)
         cached = _stat_cache.get(_stat_key(st))
-        if cached is not None and self._refresh(cached, st.st_size):
+        if cached is not None and self.touch(cached, st.st_size):
             return BlobRef(cached, st.st_size)
         started_ns = time.time_ns()
         with builtins.open(src, "rb", buffering=0) as f:
@@ -389,7 +389,7 @@ class ObjectStore:
             raise InvalidArgument("put_bytes needs bytes, not str; encode the text first")
         view = memoryview(data).cast("B")
         digest = hashlib.sha256(view).hexdigest()
-        if self._refresh(digest, view.nbytes):
+        if self.touch(digest, view.nbytes):
             return BlobRef(digest, view.nbytes)
         fd, tmp = self._open_temp()
         try:
@@ -468,8 +468,13 @@ class ObjectStore:
         finally:
             _unlink_quietly(tmp)
 
-    def _refresh(self, digest: str, size: int) -> bool:
-        """If the blob exists with ``size`` bytes, refresh its mtime and return True."""
+    def touch(self, digest: str, size: int) -> bool:
+        """If the blob exists with ``size`` bytes, refresh its mtime and return True.
+
+        A writer about to reference a blob it did not put itself (a registry
+        version pinning a run's files, a cached capture blob) calls this
+        first, so gc's grace period covers it (see the module docstring).
+        """
         path = self.path_for(digest)
         try:
             with self._gc_lock(shared=True):
