@@ -151,8 +151,10 @@ def spark_udf(
 
     # Real objects, not strings: pyspark reads these hints to pick the UDF kind
     # (an iterator of batches, each a tuple of Series or a struct DataFrame).
+    # It only understands typing.Tuple / typing.Union here, not the PEP 585 /
+    # 604 spellings, hence the noqa.
     predict.__annotations__ = {
-        "iterator": typing.Iterator[tuple[pd.Series | pd.DataFrame, ...]],
+        "iterator": typing.Iterator[typing.Tuple[typing.Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
         "return": typing.Iterator[pd.Series],
     }
     return pandas_udf(predict, returnType=spark_type)  # type: ignore[call-overload]
