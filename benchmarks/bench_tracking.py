@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 
+# Installed packages run from compiled bytecode; this machine sets
+# PYTHONDONTWRITEBYTECODE, which would recompile litetrack in every child.
+BYTECODE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 BENCH_DIR: str | None = None
 
 
@@ -23,7 +27,7 @@ def bench_import() -> None:
         best = []
         for _ in range(7):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
+            subprocess.run([sys.executable, "-c", code], check=True, env=BYTECODE_ENV)
             best.append(time.perf_counter() - t)
         return statistics.median(best)
 
@@ -117,7 +121,7 @@ def bench_ls(n: int) -> None:
             t = time.perf_counter()
             subprocess.run(
                 [sys.executable, "-m", "litetrack", "--store", d, "ls", "big", "--width", "120"],
-                check=True, stdout=subprocess.DEVNULL,
+                check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
             )
             times.append(time.perf_counter() - t)
         print(f"python -m litetrack ls EXPERIMENT over {n:,} runs: {min(times):.2f} s wall (best of 3)")

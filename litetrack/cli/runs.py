@@ -130,8 +130,31 @@ def column_getter(column: str) -> Any:
                 v = getattr(run.data, attr).get(key)
                 return v, v or ""
             return text
+    fast = _FAST_GETTERS.get(column)
+    if fast is not None:
+        return fast
     column_value(None, column)  # unknown columns raise here, before any row is built
     return lambda run: column_value(run, column)
+
+
+def _start_cell(run: Run) -> tuple[Any, str]:
+    return run.info.start_time, format_time(run.info.start_time)
+
+
+def _duration_cell(run: Run) -> tuple[Any, str]:
+    d = run_duration_ms(run)
+    return (None if d is None else d / 1000), format_duration(d)
+
+
+# The default columns, without going through column_value's chain of tests
+# (a 10,000-run listing builds 50,000 of these cells).
+_FAST_GETTERS: dict[str, Any] = {
+    "run_id": lambda run: (run.info.run_id, run.info.run_id[:8]),
+    "name": lambda run: (run.info.run_name, run.info.run_name or ""),
+    "status": lambda run: (run.info.status, run.info.status),
+    "start": _start_cell,
+    "duration": _duration_cell,
+}
 
 
 def column_value(run: Run | None, column: str, client: Client | None = None) -> tuple[Any, str]:

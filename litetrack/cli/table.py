@@ -111,10 +111,20 @@ def format_number(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+_time_cache: dict[int, str] = {}
+
+
 def format_time(ms: int | None) -> str:
     """Local time ``YYYY-MM-DD HH:MM:SS`` from epoch milliseconds."""
     if ms is None:
         return "-"
-    import time
+    second = ms // 1000
+    text = _time_cache.get(second)
+    if text is None:
+        # Runs of a sweep start within the same seconds: format each second once.
+        import time
 
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+        if len(_time_cache) > 100_000:
+            _time_cache.clear()
+        text = _time_cache[second] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+    return text

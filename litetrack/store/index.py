@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection
 from litetrack.store.fs import FileLock
-from litetrack.store.runs import effective_status
+from litetrack.store.runs import effective_status, run_view
 
 if TYPE_CHECKING:
     from litetrack.query import Expr, OrderKey
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: Bump when the schema or the meaning of a column changes: older indexes are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -136,7 +136,7 @@ class SearchIndex:
                 doc.get("artifact_uri"),
                 doc.get("user_id"),
                 doc.get("lifecycle_stage", "active"),
-                json.dumps(doc, separators=(",", ":")),
+                json.dumps(run_view(doc), separators=(",", ":")),
             ))
             params.extend((rid, k, v) for k, v in (doc.get("params") or {}).items())
             tags.extend((rid, k, v) for k, v in (doc.get("tags") or {}).items())
@@ -318,7 +318,7 @@ class SearchIndex:
         limit: int | None,
         offset: int,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Folded documents of one page of matching runs, and whether more follow."""
+        """Run views (:func:`~litetrack.store.runs.run_view`) of one page of matching runs, and whether more follow."""
         conn = self._ready()
         sql, params = compile_sql(
             expr, keys, experiment_ids=list(experiment_ids), lifecycle_stages=list(stages),
