@@ -1,0 +1,250 @@
+"""The run log's records, folded into run documents, and runs built from them.
+
+A run's ``log.jsonl`` holds one JSON object per line::
+
+    {"key": "rmse", "value": 0.5, "timestamp": 1700000000000, "step": 3}
+    {"param": "max_depth", "value": "6"}
+    {"tag": "team", "value": "ml"}        {"tag": "team", "deleted": true}
+    {"artifact": "model/model.ubj", "digest": "<sha256>", "size": 1234}
+    {"status": "FINISHED", "end_time": 1700000000999}
+    {"source": {...}}  {"environment": {...}}   (summaries: litetrack.capture)
+    {"input": {"dataset": {...}, "tags": {"mlflow.data.context": "training"}}}
+
+:func:`fold_log` applies the records past a document's ``log_offset`` to it;
+:func:`doc_to_run` builds the public :class:`~litetrack.entities.Run`. Pure
+functions of the bytes on disk: the writers live in :mod:`litetrack.store.runs`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from litetrack.entities import (
+    DatasetInput,
+    LifecycleStage,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+)
+from litetrack.store.procs import process_alive
+
+logger = logging.getLogger("litetrack.store.runs")
+
+RUN_NAME_TAG = "mlflow.runName"
+
+
+def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
+    s = metrics.get(key)
+    ok = value == value  # NaN never becomes a min or max
+    if s is None:
+        metrics[key] = {
+            "value": value,
+            "timestamp": ts,
+            "step": step,
+            "min": value if ok else None,
+            "max": value if ok else None,
+            "first": value,
+            "count": 1,
+        }
+        return
+    # MLflow's "latest" value: highest step, then highest timestamp; a later
+    # record wins a tie.
+    if (step, ts) >= (s["step"], s["timestamp"]):
+        s["value"], s["timestamp"], s["step"] = value, ts, step
+    s["count"] = s.get("count", 1) + 1
+    if ok:
+        if s.get("min") is None or value < s["min"]:
+            s["min"] = value
+        if s.get("max") is None or value > s["max"]:
+            s["max"] = value
+
+
+def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
+    if "key" in rec:
+        _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
+    elif "param" in rec:
+        doc["params"][rec["param"]] = rec["value"]
+    elif "status" in rec:
+        # Written by end_run instead of rewriting the document (see set_status).
+        doc["status"] = rec["status"]
+        doc["end_time"] = rec.get("end_time")
+    elif "artifact" in rec:
+        doc.setdefault("artifacts", {})[rec["artifact"]] = {"digest": rec["digest"], "size": rec["size"]}
+    elif "input" in rec:
+        _apply_input(doc, rec["input"])
+    elif "source" in rec:
+        doc["source"] = rec["source"]
+    elif "environment" in rec:
+        doc["environment"] = rec["environment"]
+    elif "tag" in rec:
+        if rec.get("deleted"):
+            doc["tags"].pop(rec["tag"], None)
+        else:
+            doc["tags"][rec["tag"]] = rec["value"]
+            if rec["tag"] == RUN_NAME_TAG:
+                doc["run_name"] = rec["value"]
+
+
+def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What makes two dataset inputs of a run the same: name, digest and context."""
+    ds = entry.get("dataset") or {}
+    return (ds.get("name"), ds.get("digest"), (entry.get("tags") or {}).get("mlflow.data.context"))
+
+
+def _apply_input(doc: dict[str, Any], entry: dict[str, Any]) -> None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("dataset"), dict):
+        raise ValueError("malformed input record")
+    inputs = doc.setdefault("inputs", [])
+    # Two processes may log the same dataset to one run: the fold keeps one.
+    key = input_key(entry)
+    if all(input_key(e) != key for e in inputs):
+        inputs.append({"dataset": entry["dataset"], "tags": dict(entry.get("tags") or {})})
+
+
+def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Complete records of a log from byte ``offset``; returns (records, end offset).
+
+    A torn last line (no newline) and unparsable lines are skipped with a
+    warning naming the file.
+    """
+    try:
+        with open(log_path, "rb") as f:
+            if offset:
+                f.seek(offset)
+            data = f.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        logger.warning(
+            "Skipping a torn last line (%d bytes without newline) at the end of %s",
+            len(data) - end,
+            log_path,
+        )
+    if not end:
+        return [], offset
+    lines = data[:end].splitlines()
+    try:
+        # One parse for the whole tail is ~5x cheaper than one per line; a
+        # damaged line makes it fail and we fall back to line by line.
+        records = json.loads(b"[" + b",".join(lines) + b"]")
+        if all(type(r) is dict for r in records):
+            return records, offset + end
+    except ValueError:
+        pass
+    records = []
+    for line in lines:
+        if not line:
+            continue
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            logger.warning("Skipping an unreadable record in %s: %r", log_path, line[:80])
+            continue
+        records.append(rec)
+    return records, offset + end
+
+
+def fold_log(doc: dict[str, Any], log_path: str | Path, size: int | None = None) -> dict[str, Any]:
+    """Apply the records past ``doc['log_offset']`` to ``doc`` (in place) and return it."""
+    offset = doc.get("log_offset", 0)
+    if size is None:
+        try:
+            size = os.stat(log_path).st_size
+        except FileNotFoundError:
+            return doc
+    if size <= offset:
+        return doc
+    doc.setdefault("params", {})
+    doc.setdefault("tags", {})
+    doc.setdefault("metrics", {})
+    records, end = read_log_records(log_path, offset)
+    for rec in records:
+        try:
+            _apply_record(doc, rec)
+        except (KeyError, TypeError, ValueError):
+            logger.warning("Skipping a malformed record in %s: %r", log_path, rec)
+    doc["log_offset"] = end
+    return doc
+
+
+def effective_status(doc: dict[str, Any]) -> str:
+    """The status readers report: RUNNING runs whose process died read as KILLED."""
+    status = doc["status"]
+    if status == RunStatus.RUNNING and not process_alive(
+        doc.get("pid"), doc.get("host"), doc.get("proc_start")
+    ):
+        return RunStatus.KILLED
+    return status
+
+
+def run_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The part of a folded document a :class:`Run` is built from (what the index keeps).
+
+    Metric summaries shrink to their latest value and artifacts to their
+    total sizes: a search returning 10,000 runs parses a third of the JSON.
+    """
+    view = {k: doc.get(k) for k in _VIEW_KEYS}
+    view["metrics"] = {k: v["value"] for k, v in (doc.get("metrics") or {}).items()}
+    view["sizes"] = list(artifact_sizes(doc.get("artifacts") or {}))
+    return view
+
+
+_VIEW_KEYS = (
+    "run_id", "experiment_id", "run_name", "user_id", "status", "start_time", "end_time",
+    "lifecycle_stage", "artifact_uri", "pid", "host", "proc_start", "params", "tags", "inputs",
+)
+
+
+def doc_to_run(doc: dict[str, Any]) -> Run:
+    """Build the public :class:`Run` from a folded run document or its :func:`run_view`."""
+    info = RunInfo(
+        run_id=doc["run_id"],
+        experiment_id=doc["experiment_id"],
+        user_id=doc.get("user_id"),
+        status=effective_status(doc),
+        start_time=doc.get("start_time"),
+        end_time=doc.get("end_time"),
+        lifecycle_stage=doc.get("lifecycle_stage", LifecycleStage.ACTIVE),
+        artifact_uri=doc["artifact_uri"],
+        run_name=doc.get("run_name"),
+    )
+    metrics = {
+        k: float(v if type(v) is float else (v["value"] if type(v) is dict else v))
+        for k, v in (doc.get("metrics") or {}).items()
+    }
+    data = RunData(metrics=metrics, params=dict(doc.get("params") or {}), tags=dict(doc.get("tags") or {}))
+    raw_inputs = doc.get("inputs")
+    inputs = RunInputs(
+        [DatasetInput(d.get("dataset", {}), d.get("tags", {})) for d in raw_inputs] if raw_inputs else None
+    )
+    run = Run(info, data, inputs)
+    sizes = doc.get("sizes")
+    run.sizes = (sizes[0], sizes[1]) if sizes else artifact_sizes(doc.get("artifacts") or {})
+    return run
+
+
+def artifact_sizes(artifacts: dict[str, Any]) -> tuple[int, int]:
+    """(bytes of all artifacts, bytes of the model folders among them) of a run.
+
+    A model folder is one holding an ``MLmodel`` descriptor.
+    """
+    if not artifacts:
+        return 0, 0
+    total = 0
+    model_dirs = [p[: -len("MLmodel")] for p in artifacts if p == "MLmodel" or p.endswith("/MLmodel")]
+    model = 0
+    for path, entry in artifacts.items():
+        size = int(entry.get("size", 0))
+        total += size
+        if any(path.startswith(d) for d in model_dirs):
+            model += size
+    return total, model
