@@ -233,3 +233,29 @@ def test_search_runs_dataframe(store_path: Path) -> None:
     assert isinstance(df, pd.DataFrame)
     runs = litetrack.search_runs(output_format="list")
     assert len(runs) == 3
+
+
+def test_search_runs_across_experiments_and_by_name(store_path: Path) -> None:
+    pytest.importorskip("pandas")
+    for name in ("a", "b"):
+        litetrack.set_experiment(name)
+        with litetrack.start_run():
+            litetrack.log_metric("m", 1.0 if name == "a" else 2.0)
+    litetrack.set_experiment("a")
+    assert len(litetrack.search_runs()) == 1  # the active experiment only
+    both = litetrack.search_runs(search_all_experiments=True, order_by=["metrics.m DESC"])
+    assert list(both["metrics.m"]) == [2.0, 1.0]
+    by_name = litetrack.search_runs(experiment_names=["b"], output_format="list")
+    assert [r.data.metrics["m"] for r in by_name] == [2.0]
+    assert len(litetrack.search_runs(experiment_ids="2")) == 1  # a bare string id
+    with pytest.raises(litetrack.errors.InvalidArgument, match="output_format"):
+        litetrack.search_runs(output_format="arrow")
+
+
+def test_search_experiments_filter_and_order(store_path: Path) -> None:
+    litetrack.create_experiment("alpha", tags={"team": "x"})
+    litetrack.create_experiment("beta", tags={"team": "y"})
+    assert [e.name for e in litetrack.search_experiments(filter_string="tags.team = 'y'")] == ["beta"]
+    assert [e.name for e in litetrack.search_experiments(filter_string="name LIKE 'al%'")] == ["alpha"]
+    names = [e.name for e in litetrack.search_experiments(order_by=["name DESC"])]
+    assert names == ["beta", "alpha", "Default"]
