@@ -219,10 +219,10 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
         info["end_time"].append(ri.end_time)
         for k, v in run.data.metrics.items():
             metrics[k][i] = v
-        for k, v in run.data.params.items():
-            params[k][i] = v
-        for k, v in run.data.tags.items():
-            tags[k][i] = v
+        for k, p in run.data.params.items():
+            params[k][i] = p
+        for k, t in run.data.tags.items():
+            tags[k][i] = t
     columns: dict[str, Any] = dict(info)
     for col in ("start_time", "end_time"):
         columns[col] = pd.to_datetime(pd.Series(info[col], dtype="float64"), unit="ms", utc=True)

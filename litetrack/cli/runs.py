@@ -186,14 +186,14 @@ def column_value(run: Run | None, column: str, client: Client | None = None) -> 
         size = run.sizes[1] if column == "model_size" else run.sizes[0]
         return size, format_size(size)
     if column.startswith("metrics."):
-        v = data.metrics.get(column[8:])
-        return v, format_number(v)
+        m = data.metrics.get(column[8:])
+        return m, format_number(m)
     if column.startswith("params."):
-        v = data.params.get(column[7:])
-        return v, v or ""
+        p = data.params.get(column[7:])
+        return p, p or ""
     if column.startswith("tags."):
-        v = data.tags.get(column[5:])
-        return v, v or ""
+        t = data.tags.get(column[5:])
+        return t, t or ""
     if column in ("user", "user_id"):
         return info.user_id, info.user_id or ""
     raise InvalidArgument(

@@ -62,12 +62,13 @@ def format_table(
     if rows:
         natural = [max(n, max(map(len, col))) for n, col in zip(natural, zip(*rows))]
     shrunk = [i for i in range(ncols) if natural[i] > widths[i]]
-    table = [list(headers), *rows]
+    table: list[Sequence[str]] = [list(headers), *rows]
     if shrunk:
-        table = [list(r) for r in table]
-        for r in table:
+        trimmed = [list(r) for r in table]
+        for cells in trimmed:
             for i in shrunk:
-                r[i] = _trim(r[i], widths[i])
+                cells[i] = _trim(cells[i], widths[i])
+        table = list(trimmed)
     fmt = (" " * sep).join(
         f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right)
     )

@@ -164,9 +164,9 @@ class MlflowImporter:
             lines.append(json.dumps({"param": key, "value": value}, separators=(",", ":")).encode() + b"\n")
         for key, points in run.metrics.items():
             jkey = json.dumps(key)
-            for ts, value, step in points:
+            for ts, point, step in points:
                 lines.append(
-                    f'{{"key":{jkey},"value":{_float_json(float(value))},"timestamp":{int(ts)},"step":{int(step)}}}\n'.encode()
+                    f'{{"key":{jkey},"value":{_float_json(float(point))},"timestamp":{int(ts)},"step":{int(step)}}}\n'.encode()
                 )
         for path, rel in files:
             ref = self.store.objects.put_file(path)

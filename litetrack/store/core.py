@@ -50,7 +50,7 @@ class Store:
             from litetrack.store.index import open_index
 
             self._index = open_index(self) or False
-        return self._index or None
+        return self._index or None  # type: ignore[return-value]
 
     def run_counts(self) -> dict[str, int]:
         """Active runs per experiment id (from the index when available)."""

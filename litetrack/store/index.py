@@ -123,7 +123,10 @@ class SearchIndex:
 
     @staticmethod
     def _insert_docs(conn: sqlite3.Connection, docs: Iterable[dict[str, Any]]) -> None:
-        runs, params, tags, metrics = [], [], [], []
+        runs: list[tuple[Any, ...]] = []
+        params: list[tuple[str, str, str]] = []
+        tags: list[tuple[str, str, str]] = []
+        metrics: list[tuple[Any, ...]] = []
         for doc in docs:
             rid = doc["run_id"]
             runs.append((

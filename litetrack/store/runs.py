@@ -497,7 +497,8 @@ class RunWriter:
 
     # -- params and tags -------------------------------------------------------
     def _param_lines(self, params: dict[str, Any]) -> tuple[list[bytes], dict[str, str]]:
-        lines, new = [], {}
+        lines: list[bytes] = []
+        new: dict[str, str] = {}
         for key, value in params.items():
             key = validate_key(key, "param key")
             text = validate_param_value(key, value)
