@@ -81,7 +81,7 @@ def train_one(params: dict, train: pd.DataFrame, valid: pd.DataFrame, workdir: s
     X_valid = dv.transform(to_dicts(valid))
     dtrain = xgb.DMatrix(X_train, label=train["duration"].to_numpy())
     dvalid = xgb.DMatrix(X_valid, label=valid["duration"].to_numpy())
-    with litetrack.start_run(run_name=f"xgb-d{params['max_depth']}-lr{params['learning_rate']}"):
+    with litetrack.start_run(run_name=f"xgb-d{params['max_depth']}-lr{params['learning_rate']}-w{params['min_child_weight']}"):
         litetrack.set_tag("model", "xgboost")
         litetrack.log_params(params)
         litetrack.log_input(litetrack.data.from_pandas(train, name="trips-train", targets="duration"), context="training")
