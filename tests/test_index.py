@@ -238,3 +238,41 @@ def test_property_index_matches_scan(tmp_path_factory: pytest.TempPathFactory, s
 def test_format_filter_unused_guard() -> None:
     # format_filter exists for the filter-language property tests; keep the import honest.
     assert format_filter(None) == ""
+
+
+SEARCHER = """
+import sys, litetrack
+from litetrack import Client
+wid = int(sys.argv[1])
+c = Client()
+eid = c.get_experiment_by_name("busy").experiment_id
+seen = 0
+for i in range(40):
+    with litetrack.start_run(experiment_id=eid, capture_source=False, capture_environment=False):
+        litetrack.log_param("w", wid)
+        litetrack.log_metric("i", i)
+    # Every process refreshes and queries the shared index while the others write.
+    found = c.search_runs([eid], f"params.w = '{wid}'", max_results=1000)
+    assert len(found) == i + 1, (wid, i, len(found))
+print("ok")
+"""
+
+
+def test_index_with_concurrent_writers_and_searchers(store_path: Path) -> None:
+    c = Client()
+    eid = c.create_experiment("busy")
+    procs = [subprocess.Popen([sys.executable, "-c", SEARCHER, str(w)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for w in range(4)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0 and out.strip() == "ok", err
+    runs = c.search_runs([eid], max_results=1000)
+    assert len(runs) == 160
+    assert sorted(len(c.search_runs([eid], f"params.w = '{w}'")) for w in range(4)) == [40] * 4
+    # The index agrees with a scan.
+    from litetrack.search import query_runs
+    from litetrack.store.core import Store
+
+    scan = Store(store_path)
+    scan._index = False
+    assert [r.info.run_id for r in query_runs(scan, [eid], "", max_results=1000)] == [r.info.run_id for r in runs]
