@@ -42,7 +42,7 @@ import re
 from typing import Any
 
 from litetrack.errors import CorruptDocument
-from litetrack.store.fs import FSYNC, TMP_PREFIX, atomic_write, dumps
+from litetrack.store.fs import atomic_create, atomic_write, dumps
 
 MODEL_SCHEMA_VERSION = 1
 VERSION_SCHEMA_VERSION = 1
@@ -193,35 +193,8 @@ def write_doc(path: str, doc: dict[str, Any]) -> None:
 
 
 def create_doc_exclusive(path: str, doc: dict[str, Any]) -> bool:
-    """Write ``doc`` at ``path`` only if no file has that name; False if one exists.
-
-    The content goes to a temp file first and is published with ``os.link``,
-    which never replaces a file: a reader sees the whole document or none.
-    """
-    import secrets
-
-    dirpath, name = os.path.split(path)
-    # ".tmp-<name>.<pid>.<n>": the temp-name shape verify/gc read the writer's pid from.
-    tmp = os.path.join(dirpath, f"{TMP_PREFIX}{name}.{os.getpid()}.{secrets.randbelow(10**9)}")
-    data = memoryview(dumps(doc))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            while data:
-                data = data[os.write(fd, data) :]
-            if FSYNC:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    """Write ``doc`` at ``path`` only if no file has that name; False if one exists."""
+    return atomic_create(path, dumps(doc))
 
 
 def salvage_digests(path: str) -> set[str]:

@@ -40,17 +40,11 @@ def _tmp_name(dirpath: str, name: str) -> str:
     return os.path.join(dirpath, f"{TMP_PREFIX}{name}.{os.getpid()}.{n}")
 
 
-def atomic_write(
-    path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None
-) -> os.stat_result:
-    """Replace ``path`` with ``data`` atomically; return the new file's stat.
+def _write_temp(path: str, data: bytes, fsync: bool | None) -> str:
+    """Write ``data`` to a new temp file next to ``path``; return the temp path.
 
-    The parent folder must exist. Raises ``OSError`` from the filesystem; on
-    any error the temp file is removed and ``path`` is left as it was. The
-    stat lets callers recognise their own write later (inode, size, mtime)
-    without reading the file back.
+    The temp file is removed if writing fails.
     """
-    path = os.fspath(path)
     dirpath, name = os.path.split(path)
     tmp = _tmp_name(dirpath or ".", name)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -62,17 +56,59 @@ def atomic_write(
                 view = view[written:]
             if FSYNC if fsync is None else fsync:
                 os.fsync(fd)
-            st = os.fstat(fd)
         finally:
             os.close(fd)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None
+) -> os.stat_result:
+    """Replace ``path`` with ``data`` atomically; return the new file's stat.
+
+    The parent folder must exist. Raises ``OSError`` from the filesystem; on
+    any error the temp file is removed and ``path`` is left as it was. The
+    stat lets callers recognise their own write later (inode, size, mtime)
+    without reading the file back.
+    """
+    path = os.fspath(path)
+    tmp = _write_temp(path, data, fsync)
+    try:
+        st = os.stat(tmp)
         os.replace(tmp, path)
         return st
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
+
+
+def atomic_create(path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None) -> bool:
+    """Create ``path`` with ``data`` only if no file has that name; False if one exists.
+
+    The content goes to a temp file first and is published with ``os.link``,
+    which never replaces a file: a reader sees the whole file or none, and
+    two writers racing for one name cannot both win (registry version numbers
+    rely on it).
+    """
+    path = os.fspath(path)
+    tmp = _write_temp(path, data, fsync)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        _unlink_quietly(tmp)
 
 
 def dumps(doc: Any) -> bytes:
