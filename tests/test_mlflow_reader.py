@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from litetrack.errors import StoreError
-from litetrack.importers import _yaml
+from litetrack.errors import CorruptDocument
+from litetrack.models import yamlio
 from litetrack.importers.mlflow_files import MlflowFileStore, MlflowRun
 
 DATA = Path(__file__).parent / "data"
@@ -273,7 +274,7 @@ def test_registry(layout) -> None:
                 # The foreign absolute path, re-rooted in the imported folder.
                 tail = wv["storage_location"].split("/mlruns/", 1)[1]
                 assert v.storage_location == store.root / tail
-            mlmodel = _yaml.load((v.storage_location / "MLmodel").read_text())
+            mlmodel = yamlio.load((v.storage_location / "MLmodel").read_text())
             assert mlmodel["run_id"] == v.run_id
     for gone in expected["deleted_model_versions"]:
         versions = {v.version: v for v in registered[gone["name"]].versions}
@@ -539,7 +540,7 @@ def test_every_fixture_yaml_parses_without_pyyaml_identically() -> None:
     assert len(files) > 50
     for path in files:
         text = path.read_text()
-        assert _yaml.load(text) == yaml.safe_load(text), path
+        assert yamlio.load(text, fallback=False) == yaml.safe_load(text), path
 
 
 @pytest.mark.parametrize(
@@ -558,7 +559,7 @@ def test_every_fixture_yaml_parses_without_pyyaml_identically() -> None:
     ],
 )
 def test_mini_yaml_cases(text: str, value: Any) -> None:
-    assert _yaml.load(text) == value
+    assert yamlio.load(text, fallback=False) == value
 
 
 @pytest.mark.parametrize(
@@ -574,15 +575,20 @@ def test_mini_yaml_cases(text: str, value: Any) -> None:
     ],
 )
 def test_mini_yaml_refuses_what_it_does_not_know(text: str) -> None:
-    with pytest.raises(_yaml.Unsupported):
-        _yaml.load(text)
+    # Never a silent misreading: either the same value as pyyaml, or an error.
+    yaml = pytest.importorskip("yaml")
+    try:
+        got = yamlio.load(text, fallback=False)
+    except CorruptDocument:
+        return
+    assert got == yaml.safe_load(text)
 
 
 def test_mini_yaml_falls_back_to_pyyaml() -> None:
     pytest.importorskip("yaml")
-    assert _yaml.load_with_fallback("a: [1, 2]\nb: |\n  x\n") == {"a": [1, 2], "b": "x\n"}
-    with pytest.raises(_yaml.Unsupported):
-        _yaml.load_with_fallback("a: [1, 2\n")
+    assert yamlio.load("a: [1, 2]\nb: |\n  x\n") == {"a": [1, 2], "b": "x\n"}
+    with pytest.raises(CorruptDocument):
+        yamlio.load("a: [1, 2\n")
 
 
 def test_mini_yaml_agrees_with_pyyaml_on_what_mlflow_dumps() -> None:
@@ -625,9 +631,9 @@ def test_mini_yaml_agrees_with_pyyaml_on_what_mlflow_dumps() -> None:
     def check(doc: dict, width: int) -> None:
         text = yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True, width=width)
         try:
-            got = _yaml.load(text)
-        except _yaml.Unsupported:
-            return  # refused is fine (load_with_fallback hands it to PyYAML)
+            got = yamlio.load(text, fallback=False)
+        except CorruptDocument:
+            return  # refused is fine (load() hands it to PyYAML)
         assert same(got, yaml.safe_load(text)), text
 
     check()

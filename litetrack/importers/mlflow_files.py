@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from litetrack.errors import StoreError
-from litetrack.importers import _yaml
+from litetrack.errors import CorruptDocument, StoreError
+from litetrack.models import yamlio
 from litetrack.importers.mlflow_entities import (
     DELETED_STAGE,
     LOGGED_MODEL_STATUS,
@@ -638,8 +638,8 @@ class MlflowFileStore:
                 self._problem(path, f"cannot read {what} meta.yaml ({exc}); skipped")
             return None
         try:
-            data = _yaml.load_with_fallback(text)
-        except _yaml.Unsupported as exc:
+            data = yamlio.load(text, str(path))
+        except CorruptDocument as exc:
             if not quiet:
                 self._problem(path, f"{what} meta.yaml is not readable YAML ({exc}); skipped")
             return None

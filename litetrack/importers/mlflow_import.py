@@ -214,13 +214,13 @@ class MlflowImporter:
         self.store.runs.changed(run.run_id)
 
     def _check_models(self, run_id: str, files: list[tuple[Path, str]]) -> None:
-        from litetrack.importers import _yaml
+        from litetrack.models import yamlio
 
         for path, rel in files:
             if rel == "MLmodel" or rel.endswith("/MLmodel"):
                 where = f"runs:/{run_id}/{rel[: -len('/MLmodel')] if '/' in rel else ''}".rstrip("/")
                 try:
-                    meta = _yaml.load_with_fallback(path.read_text(encoding="utf-8")) or {}
+                    meta = yamlio.load(path.read_text(encoding="utf-8"), str(path)) or {}
                 except Exception as e:  # noqa: BLE001 - reported, not fatal
                     self.summary.problems.append(f"{path}: unreadable MLmodel ({e})")
                     continue

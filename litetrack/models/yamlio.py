@@ -519,19 +519,28 @@ def _flow(text: str) -> Any:
     return out
 
 
-def load(text: str, path: str | None = None) -> Any:
+def load(text: str, path: str | None = None, *, fallback: bool = True) -> Any:
     """Parse YAML text (the block style MLflow and litetrack write) into Python objects.
 
-    Raises :class:`~litetrack.errors.CorruptDocument` (naming ``path``) when
-    the text cannot be read, by this reader or by pyyaml.
+    Text outside the supported subset goes to pyyaml when it is installed
+    (unless ``fallback=False``). Raises
+    :class:`~litetrack.errors.CorruptDocument` (naming ``path``) when the text
+    cannot be read.
     """
     try:
+        if any(c in text for c in "\x85\u2028\u2029"):
+            # YAML line breaks beyond \n and \r: pyyaml folds them, leave it to pyyaml.
+            raise _Unsupported("NEL / LS / PS line breaks")
         reader = _Reader(text)
         doc = reader.parse_block()
         if reader.peek() is not None:
             raise _Unsupported("text after the document")
         return doc
     except (_Unsupported, ValueError, IndexError) as exc:
+        if not fallback:
+            raise CorruptDocument(
+                f"cannot read YAML{f' in {path}' if path else ''}: {exc}", path=path
+            ) from None
         try:
             import yaml
         except ImportError:
