@@ -100,23 +100,9 @@ def _repair_torn_tail(path: str) -> None:
 
 def read(path: Path) -> list[dict[str, Any]]:
     """Every readable record, in file order. Damaged lines are skipped with a warning."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    out = []
-    for lineno, line in enumerate(data.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            if not isinstance(rec, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            logger.warning("Skipping unreadable line %d of %s: %r", lineno, path, line[:80])
-            continue
-        out.append(rec)
-    return out
+    from litetrack.store.runlog import read_log_records
+
+    return read_log_records(path)[0]
 
 
 def for_model(
