@@ -93,7 +93,7 @@ ENV_COMMANDS: list[Callable[[Any], None]] = [add_diff, add_check, add_restore]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``env`` command group."""
-    p = sub.add_parser("env", help="compare (and check) Python environments of runs")
+    p = sub.add_parser("env", help="environments: diff two runs, check or restore a model's")
     env_sub = p.add_subparsers(dest="env_command", metavar="SUBCOMMAND")
     for add in ENV_COMMANDS:
         add(env_sub)
