@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from litetrack.models.base import ModelDir, log_model_folder, open_model
+from litetrack.models.base import ModelDir, log_flavor_model, open_model
 from litetrack.models.model import Model, ModelInfo
 from litetrack.models.pickled import load_pickled, pyfunc_for, save_pickled
 from litetrack.models.signature import ModelSignature
@@ -100,21 +100,9 @@ def log_model(
     With ``registered_model_name`` the model is registered as a new version.
     Other keyword options are those of :func:`save_model`.
     """
-    return log_model_folder(
-        lambda folder, run_id, path: save_model(
-            sk_model,
-            folder,
-            signature,
-            input_example,
-            pip_requirements,
-            extra_pip_requirements,
-            _run_id=run_id,
-            _artifact_path=path,
-            **options,
-        ),
-        artifact_path,
-        name,
-        registered_model_name,
+    return log_flavor_model(
+        save_model, sk_model, artifact_path, name, signature, input_example,
+        pip_requirements, extra_pip_requirements, registered_model_name, options,
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litetrack.errors import InvalidArgument
-from litetrack.models.base import ModelDir, log_model_folder, open_model, save_model_folder
+from litetrack.models.base import ModelDir, log_flavor_model, open_model, save_model_folder
 from litetrack.models.model import Model, ModelInfo
 from litetrack.models.signature import ModelSignature
 
@@ -117,21 +117,9 @@ def log_model(
     Other keyword options (``model_format``, ``conda_env``, ``code_paths``,
     ``metadata``) are those of :func:`save_model`.
     """
-    return log_model_folder(
-        lambda folder, run_id, path: save_model(
-            xgb_model,
-            folder,
-            signature,
-            input_example,
-            pip_requirements,
-            extra_pip_requirements,
-            _run_id=run_id,
-            _artifact_path=path,
-            **options,
-        ),
-        artifact_path,
-        name,
-        registered_model_name,
+    return log_flavor_model(
+        save_model, xgb_model, artifact_path, name, signature, input_example,
+        pip_requirements, extra_pip_requirements, registered_model_name, options,
     )
 
 

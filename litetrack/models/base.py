@@ -349,6 +349,41 @@ def _record_history(writer: Any, model: Model) -> None:
         writer.set_tags({HISTORY_TAG: text})
 
 
+def log_flavor_model(
+    save_model: Callable[..., Model],
+    model: Any,
+    artifact_path: str | None,
+    name: str | None,
+    signature: Any,
+    input_example: Any,
+    pip_requirements: Any,
+    extra_pip_requirements: Any,
+    registered_model_name: str | None,
+    options: dict[str, Any],
+) -> ModelInfo:
+    """The body of every flavour's ``log_model``: its ``save_model`` into a folder, then logged.
+
+    Each flavour keeps its own ``log_model`` with MLflow's explicit signature
+    and calls this.
+    """
+    return log_model_folder(
+        lambda folder, run_id, path: save_model(
+            model,
+            folder,
+            signature,
+            input_example,
+            pip_requirements,
+            extra_pip_requirements,
+            _run_id=run_id,
+            _artifact_path=path,
+            **options,
+        ),
+        artifact_path,
+        name,
+        registered_model_name,
+    )
+
+
 def log_model_folder(
     save: Callable[[Path, str, str], Model],
     artifact_path: str | None = None,

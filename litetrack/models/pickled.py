@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import InvalidArgument
-from litetrack.models.base import ModelDir, log_model_folder, open_model, save_model_folder
+from litetrack.models.base import ModelDir, log_flavor_model, open_model, save_model_folder
 from litetrack.models.model import PYFUNC, Model, ModelInfo
 from litetrack.models.signature import ModelSignature
 
@@ -215,21 +215,9 @@ def log_model(
     Returns a :class:`~litetrack.models.model.ModelInfo`; ``info.model_uri``
     is ``runs:/<run_id>/<artifact_path or name or "model">``.
     """
-    return log_model_folder(
-        lambda folder, run_id, path: save_model(
-            obj,
-            folder,
-            signature,
-            input_example,
-            pip_requirements,
-            extra_pip_requirements,
-            _run_id=run_id,
-            _artifact_path=path,
-            **options,
-        ),
-        artifact_path,
-        name,
-        registered_model_name,
+    return log_flavor_model(
+        save_model, obj, artifact_path, name, signature, input_example,
+        pip_requirements, extra_pip_requirements, registered_model_name, options,
     )
 
 
