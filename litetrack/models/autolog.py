@@ -129,3 +129,16 @@ def head(data: Any, n: int = 5) -> Any:
     except Exception:  # noqa: BLE001 - an example is optional
         return None
     return None
+
+
+def all_subclasses(root: type) -> list[type]:
+    """``root`` and every class deriving from it (transitively), each once."""
+    seen: list[type] = []
+    todo = [root]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen

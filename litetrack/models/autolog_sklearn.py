@@ -155,18 +155,6 @@ def _patch_class(cls: type) -> None:
             A.patch(INTEGRATION, cls, method, _patched(original, method))
 
 
-def _all_subclasses(root: type) -> list[type]:
-    seen: list[type] = []
-    todo = [root]
-    while todo:
-        cls = todo.pop()
-        if cls in seen:
-            continue
-        seen.append(cls)
-        todo.extend(cls.__subclasses__())
-    return seen
-
-
 def autolog(
     log_input_examples: bool = False,
     log_model_signatures: bool = True,
@@ -190,7 +178,7 @@ def autolog(
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
     }
-    for cls in _all_subclasses(BaseEstimator):
+    for cls in A.all_subclasses(BaseEstimator):
         _patch_class(cls)
     # Classes defined later (modules imported after autolog(), users' own estimators).
     previous = BaseEstimator.__dict__.get("__init_subclass__")

@@ -273,20 +273,6 @@ def _patched_dmatrix_init(original: Any) -> Any:
     return __init__
 
 
-def _wrapper_classes() -> list[type]:
-    import xgboost as xgb
-
-    seen: list[type] = []
-    todo = [xgb.XGBModel]
-    while todo:
-        cls = todo.pop()
-        if cls in seen:
-            continue
-        seen.append(cls)
-        todo.extend(cls.__subclasses__())
-    return seen
-
-
 def autolog(
     importance_types: list[str] | None = None,
     log_input_examples: bool = True,
@@ -320,6 +306,6 @@ def autolog(
     A.patch(INTEGRATION, xgb, "train", patched)
     A.patch(INTEGRATION, xgboost.training, "train", patched)
     A.patch(INTEGRATION, xgb.DMatrix, "__init__", _patched_dmatrix_init(xgb.DMatrix.__init__))
-    for cls in _wrapper_classes():
+    for cls in A.all_subclasses(xgb.XGBModel):
         if "fit" in cls.__dict__:
             A.patch(INTEGRATION, cls, "fit", _patched_fit(cls.__dict__["fit"]))
