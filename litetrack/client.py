@@ -24,6 +24,9 @@ from litetrack.validation import validate_experiment_id, validate_run_id
 
 T = TypeVar("T")
 
+#: Name of a remote every run is pushed to when it ends (cluster workers).
+ENV_PUSH_ON_END = "LITETRACK_PUSH_ON_END"
+
 
 class PagedList(list[T]):
     """A page of results; ``token`` fetches the next page (None on the last one)."""
@@ -234,8 +237,18 @@ class Client(RegistryClientMixin):
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> None:
-        """Finish a run: status FINISHED by default, end time now by default."""
+        """Finish a run: status FINISHED by default, end time now by default.
+
+        With ``LITETRACK_PUSH_ON_END=NAME`` set (cluster workers), the run is
+        then pushed to remote ``NAME``; a failed push only logs a warning.
+        """
         self._store.runs.set_status(validate_run_id(run_id), status or RunStatus.FINISHED, end_time)
+        remote = os.environ.get(ENV_PUSH_ON_END)
+        if remote:
+            # Imported here: the push machinery is only loaded by those who use it.
+            from litetrack.store.remote.sync import push_on_end
+
+            push_on_end(self._store, run_id, remote)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status and/or name."""

@@ -469,6 +469,7 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
     """Send one run's new log bytes and document; return its new record (None if refused)."""
     remote, report = sess.remote, sess.report
     rec = sess.state["runs"].get(p.run_id)
+    origin = rec.get("origin", "local") if rec else "local"
     doc_bytes = dumps(p.doc)
     doc_sha = _sha(doc_bytes)
     end = len(p.log)
@@ -495,7 +496,7 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
             remote.put(key, p.log[remote_end:])
             new_log.append({"start": remote_end, "end": end, "sha256": prefix_sha, "key": key})
         if new_log == cur_log and doc_sha == cur_doc and etag:
-            return {"stat": p.stat, "etag": etag, "log": cur_log, "doc": doc_sha}
+            return {"stat": p.stat, "etag": etag, "log": cur_log, "doc": doc_sha, "origin": origin}
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "run_id": p.run_id,
@@ -514,7 +515,7 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
             continue
         report.runs += 1
         report.log_bytes += end - remote_end
-        return {"stat": p.stat, "etag": new_etag, "log": new_log, "doc": doc_sha}
+        return {"stat": p.stat, "etag": new_etag, "log": new_log, "doc": doc_sha, "origin": origin}
     raise RemoteError(
         f"remote {remote.name!r}: run {p.run_id} kept changing under {_CAS_ATTEMPTS} attempts to update it",
         remote=remote.name,
@@ -719,9 +720,9 @@ def _pull_run(
     run_dir = f"{runs_dir}/{validate_run_id(run_id)}"
     local_doc = _local_form(rdoc, eid, run_id)
 
-    def record(matching: bool) -> dict[str, Any]:
+    def record(matching: bool, origin: str) -> dict[str, Any]:
         st = [_stat(f"{run_dir}/{RUN_DOC}"), _stat(f"{run_dir}/{RUN_LOG}")] if matching else None
-        return {"stat": st, "etag": etag, "log": segments, "doc": rdoc_sha}
+        return {"stat": st, "etag": etag, "log": segments, "doc": rdoc_sha, "origin": origin}
 
     if not os.path.isdir(run_dir):
         data = _download_log(remote, run_id, segments, 0)
@@ -746,7 +747,7 @@ def _pull_run(
             store.runs.changed(run_id)
             report.runs += 1
             report.log_bytes += len(data)
-            return record(True)
+            return record(True, "remote")
     # The run exists here.
     dir_fd = os.open(run_dir, os.O_RDONLY)
     try:
@@ -756,13 +757,14 @@ def _pull_run(
         except (RunNotFound, CorruptDocument) as e:
             report.problems.append(f"run {run_id}: {e}")
             return None
-        if _live_here(raw):
+        rec = sess.state["runs"].get(run_id)
+        # A copy this store pulled is never written here, whatever pid it names.
+        if _live_here(raw) and not (rec and rec.get("origin") == "remote"):
             report.skipped_live.append(run_id)
             return None
         log_path = f"{run_dir}/{RUN_LOG}"
         local_log = _complete(_read(log_path))
         local_end = len(local_log)
-        rec = sess.state["runs"].get(run_id)
         base = rec["doc"] if rec else None
         ekey = rdoc.get("experiment_id")
         mine = _sha(dumps({**raw, "experiment_id": ekey, "experiment_name": manifest["experiment"]["name"]}))
@@ -791,7 +793,7 @@ def _pull_run(
         else:
             report.runs_unchanged += 1
         in_step = local_end <= remote_end and (take_doc or rdoc_sha == mine)
-        return record(in_step)
+        return record(in_step, rec.get("origin", "local") if rec else "local")
     finally:
         os.close(dir_fd)
 
