@@ -26,8 +26,10 @@ from litetrack.store.remote.verify import verify_remote
 RemoteSpec = tuple[str, "str | None"]
 
 
-def make_store(root: Path, spec: RemoteSpec, experiment: str, n: int, shared: bytes, *, extra_exp: bool = False) -> Client:
-    """A store with ``n`` finished runs in ``experiment``, each with a shared and a unique artifact."""
+def make_store(
+    root: Path, spec: RemoteSpec, experiment: str, n: int, shared: bytes, *, extra_exp: bool = False
+) -> Client:
+    """A store with ``n`` finished runs in ``experiment``: a shared and an own artifact each."""
     client = Client(str(root))
     if extra_exp:
         client.create_experiment("only-here")  # shifts the integer id of `experiment`
@@ -63,7 +65,10 @@ def test_union_of_two_stores(tmp_path: Path, remote_spec: RemoteSpec) -> None:  
     shared = os.urandom(50_000)
     a = make_store(tmp_path / "a", remote_spec, "sweep", 3, shared)
     b = make_store(tmp_path / "b", remote_spec, "sweep", 2, shared, extra_exp=True)
-    assert a.get_experiment_by_name("sweep").experiment_id != b.get_experiment_by_name("sweep").experiment_id
+    assert (
+        a.get_experiment_by_name("sweep").experiment_id
+        != b.get_experiment_by_name("sweep").experiment_id
+    )
     ra = push(a.store, progress=False)
     rb = push(b.store, progress=False)
     assert ra.ok and rb.ok and ra.runs == 3 and rb.runs == 2
@@ -212,14 +217,18 @@ def test_push_on_end(tmp_path: Path) -> None:
         "print(r.info.run_id)\n"
     )
     env = {**os.environ, "LITETRACK_STORE": str(store), "LITETRACK_PUSH_ON_END": "team"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     rid = out.stdout.strip()
     manifest = json.loads(open_remote(spec[0]).get(manifest_key(rid))[0])
     assert manifest["doc"]["run_id"] == rid and manifest["log"]
     # An unknown remote name only warns: the run itself ended fine.
     env["LITETRACK_PUSH_ON_END"] = "nosuch"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "nosuch" in out.stderr
 
 
@@ -238,8 +247,11 @@ def test_push_killed_at_random_points_then_repeated(tmp_path: Path) -> None:
     rng = random.Random(17)
     completed = False
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", _KILL_PUSH, str(a.store.root)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _KILL_PUSH, str(a.store.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(rng.uniform(0.3, 1.5))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
@@ -255,8 +267,12 @@ def test_push_killed_at_random_points_then_repeated(tmp_path: Path) -> None:
     assert len(runs_by_experiment(c)["e"]) == 40
 
 
-def test_s3_stopped_mid_push_then_retry(tmp_path: Path, s3_server: S3Server, s3_env: None,  # noqa: F811
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_stopped_mid_push_then_retry(
+    tmp_path: Path,
+    s3_server: S3Server,  # noqa: F811
+    s3_env: None,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from litetrack.store.remote import objstore
 
     spec = (f"s3://{s3_server.new_bucket()}/team", s3_server.endpoint)
@@ -287,7 +303,9 @@ def test_s3_stopped_mid_push_then_retry(tmp_path: Path, s3_server: S3Server, s3_
     assert vr.ok and vr.runs == 6, vr.errors
 
 
-def test_second_push_of_unchanged_store_makes_no_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_push_of_unchanged_store_makes_no_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = ((tmp_path / "remote").as_uri(), None)
     a = make_store(tmp_path / "a", spec, "e", 20, b"z")
     push(a.store, progress=False)

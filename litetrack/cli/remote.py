@@ -17,14 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("remote", help="manage remotes (S3, GCS, Azure, a shared folder)")
     rsub = p.add_subparsers(dest="remote_command", metavar="SUBCOMMAND")
     a = rsub.add_parser(
-        "add", help="add a remote",
-        description="Add a remote: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or "
-        "file:///path. Credentials come from the service's usual chain (environment, profiles, "
+        "add",
+        help="add a remote",
+        description="Add a remote: s3://bucket/prefix, gs://bucket/prefix, "
+        "az://container/prefix or file:///path. Credentials come from the service's usual chain (environment, profiles, "
         "instance roles) and are never stored.",
     )
     a.add_argument("name")
     a.add_argument("url")
-    a.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible service (MinIO, Ceph, R2)")
+    a.add_argument(
+        "--endpoint-url", metavar="URL", help="an S3-compatible service (MinIO, Ceph, R2)"
+    )
     a.add_argument("--default", action="store_true", help="make it the default remote")
     add_common(a, json_flag=False)
     a.set_defaults(func=cmd_remote_add)
@@ -41,8 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("name", nargs="?", help="remote (default: the default remote)")
     p.add_argument("--experiment", metavar="E", help="only runs of this experiment (name or id)")
     p.add_argument("--run", metavar="ID", action="append", help="only this run (repeatable)")
-    p.add_argument("--recheck", action="store_true",
-                   help="ignore what this store remembers about the remote and check everything")
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="ignore what this store remembers about the remote and check everything",
+    )
     add_common(p)
     p.set_defaults(func=cmd_push)
 
@@ -73,7 +79,9 @@ def cmd_remote_add(args: argparse.Namespace) -> int:
     """``remote add NAME URL [--endpoint-url URL] [--default]``."""
     from litetrack.store.remote.config import add_remote
 
-    add_remote(_root(args), args.name, args.url, endpoint_url=args.endpoint_url, default=args.default)
+    add_remote(
+        _root(args), args.name, args.url, endpoint_url=args.endpoint_url, default=args.default
+    )
     print(f"Added remote {args.name!r}: {args.url}")
     return 0
 
@@ -84,7 +92,12 @@ def cmd_remote_ls(args: argparse.Namespace) -> int:
 
     doc = read_config(_root(args))
     rows = [
-        {"name": n, "url": e["url"], "endpoint_url": e.get("endpoint_url"), "default": n == doc.get("default")}
+        {
+            "name": n,
+            "url": e["url"],
+            "endpoint_url": e.get("endpoint_url"),
+            "default": n == doc.get("default"),
+        }
         for n, e in sorted(doc["remotes"].items())
     ]
     if args.json:
@@ -138,7 +151,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     """``push [NAME] [--experiment E] [--run ID]``."""
     from litetrack.store.remote.sync import push
 
-    rep = push(_store(args), args.name, experiment=args.experiment, run_ids=args.run, recheck=args.recheck)
+    rep = push(
+        _store(args), args.name, experiment=args.experiment, run_ids=args.run, recheck=args.recheck
+    )
     return _print(args, [rep])
 
 

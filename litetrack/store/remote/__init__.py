@@ -114,7 +114,9 @@ class Remote(ABC):
         return self.head(key) is not None
 
     def _not_found(self, key: str) -> RemoteNotFound:
-        return RemoteNotFound(f"no object {key!r} on remote {self.name!r}", remote=self.name, key=key)
+        return RemoteNotFound(
+            f"no object {key!r} on remote {self.name!r}", remote=self.name, key=key
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
@@ -146,7 +148,9 @@ def open_remote(url: str, *, endpoint_url: str | None = None, name: str | None =
         from litetrack.store.remote.folder import FolderRemote
 
         if parts.netloc not in ("", "localhost"):
-            raise InvalidArgument(f"unsupported file URL {url!r}: expected file:///absolute/path", url=url)
+            raise InvalidArgument(
+                f"unsupported file URL {url!r}: expected file:///absolute/path", url=url
+            )
         return FolderRemote(Path(unquote(parts.path)), name=name or url)
     from litetrack.store.remote.objstore import ObstoreRemote
 

@@ -56,19 +56,24 @@ def read_config(root: Path) -> dict[str, Any]:
     return doc
 
 
-def add_remote(root: Path, name: str, url: str, *, endpoint_url: str | None = None, default: bool = False) -> None:
+def add_remote(
+    root: Path, name: str, url: str, *, endpoint_url: str | None = None, default: bool = False
+) -> None:
     """Record a remote (the URL is checked by opening it, nothing is sent)."""
     name = validate_remote_name(name)
     open_remote(url, endpoint_url=endpoint_url, name=name)  # refuses bad schemes and credentials
     if endpoint_url is not None and not re.match(r"https?://[^/@]+(/.*)?$", endpoint_url):
         raise InvalidArgument(
-            f"invalid endpoint URL {endpoint_url!r}: expected http(s)://host[:port] without credentials"
+            f"invalid endpoint URL {endpoint_url!r}: expected http(s)://host[:port] "
+            "without credentials"
         )
     ensure_dir(root)
     with locked(root / "remotes.lock"):
         doc = read_config(root)
         if name in doc["remotes"]:
-            raise AlreadyExists(f"a remote named {name!r} already exists ({doc['remotes'][name]['url']})")
+            raise AlreadyExists(
+                f"a remote named {name!r} already exists ({doc['remotes'][name]['url']})"
+            )
         doc["remotes"][name] = {"url": url, "endpoint_url": endpoint_url}
         if default or not doc.get("default"):
             doc["default"] = name
@@ -99,7 +104,9 @@ def resolve_remote(root: Path, name: str | None) -> tuple[str, dict[str, Any]]:
     if name is None:
         name = doc.get("default")
         if not name:
-            raise RemoteNotFound("no remote given and no default remote; add one with `remote add NAME URL`")
+            raise RemoteNotFound(
+                "no remote given and no default remote; add one with `remote add NAME URL`"
+            )
     if name not in doc["remotes"]:
         raise RemoteNotFound(_unknown(name, doc))
     return name, doc["remotes"][name]
@@ -130,7 +137,14 @@ def state_path(root: Path, name: str) -> Path:
 
 def read_state(root: Path, name: str, url: str) -> dict[str, Any]:
     """The sync record of a remote; a fresh one if missing, unreadable or for another URL."""
-    fresh: dict[str, Any] = {"schema_version": 1, "url": url, "runs": {}, "blobs": [], "experiments": {}, "shards": {}}
+    fresh: dict[str, Any] = {
+        "schema_version": 1,
+        "url": url,
+        "runs": {},
+        "blobs": [],
+        "experiments": {},
+        "shards": {},
+    }
     try:
         doc = json.loads(state_path(root, name).read_bytes())
     except (FileNotFoundError, ValueError):

@@ -47,7 +47,9 @@ class FolderRemote(Remote):
 
     def _error(self, op: str, key: str, e: OSError) -> RemoteError:
         return RemoteError(
-            f"remote {self.name!r}: {op} {key!r} failed: {e.strerror or e}", remote=self.name, key=key
+            f"remote {self.name!r}: {op} {key!r} failed: {e.strerror or e}",
+            remote=self.name,
+            key=key,
         )
 
     def _parent(self, path: str, key: str) -> None:
@@ -93,7 +95,10 @@ class FolderRemote(Remote):
         """Copy a local file to ``key`` through a temp file, then rename it into place."""
         dst = self._path(key)
         self._parent(dst, key)
-        tmp = os.path.join(os.path.dirname(dst), f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{os.path.basename(dst)}")
+        tmp = os.path.join(
+            os.path.dirname(dst),
+            f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{os.path.basename(dst)}",
+        )
         try:
             shutil.copyfile(path, tmp)
             os.replace(tmp, dst)

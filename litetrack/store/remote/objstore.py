@@ -41,7 +41,9 @@ def _import_obstore() -> Any:
 class ObstoreRemote(Remote):
     """:class:`~litetrack.store.remote.Remote` over an obstore store built from a URL."""
 
-    def __init__(self, url: str, *, endpoint_url: str | None = None, name: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, endpoint_url: str | None = None, name: str | None = None
+    ) -> None:
         self._obs = _import_obstore()
         from obstore.store import from_url
 
@@ -52,7 +54,10 @@ class ObstoreRemote(Remote):
             "retry_config": {
                 "max_retries": MAX_RETRIES,
                 "retry_timeout": RETRY_TIMEOUT,
-                "backoff": {"init_backoff": timedelta(milliseconds=100), "max_backoff": timedelta(seconds=2)},
+                "backoff": {
+                    "init_backoff": timedelta(milliseconds=100),
+                    "max_backoff": timedelta(seconds=2),
+                },
             }
         }
         if endpoint_url:
@@ -62,11 +67,15 @@ class ObstoreRemote(Remote):
         try:
             self._store = from_url(url, **kwargs)
         except Exception as e:  # noqa: BLE001 - obstore raises several kinds for a bad URL/config
-            raise RemoteError(f"cannot open remote {self.name!r}: {_first_line(e)}", remote=self.name) from None
+            raise RemoteError(
+                f"cannot open remote {self.name!r}: {_first_line(e)}", remote=self.name
+            ) from None
 
     def _fail(self, op: str, key: str, e: BaseException) -> NoReturn:
         raise RemoteError(
-            f"remote {self.name!r}: {op} {key!r} failed: {_first_line(e)}", remote=self.name, key=key
+            f"remote {self.name!r}: {op} {key!r} failed: {_first_line(e)}",
+            remote=self.name,
+            key=key,
         ) from None
 
     def get(self, key: str) -> tuple[bytes, str]:

@@ -53,7 +53,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import (
@@ -183,7 +182,9 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 class _Session:
     """A store, a remote, and the sync record, for one push or pull (under the record's lock)."""
 
-    def __init__(self, store: Store, remote: Remote, name: str, url: str, report: SyncReport) -> None:
+    def __init__(
+        self, store: Store, remote: Remote, name: str, url: str, report: SyncReport
+    ) -> None:
         self.store = store
         self.remote = remote
         self.name = name
@@ -202,7 +203,14 @@ class _Session:
     def forget(self) -> None:
         """Drop the sync record: everything is checked on the remote again."""
         url = self.state["url"]
-        self.state = {"schema_version": 1, "url": url, "runs": {}, "blobs": [], "experiments": {}, "shards": {}}
+        self.state = {
+            "schema_version": 1,
+            "url": url,
+            "runs": {},
+            "blobs": [],
+            "experiments": {},
+            "shards": {},
+        }
         self.blobs = set()
 
     def check_marker(self) -> None:
@@ -295,13 +303,18 @@ def push(
 
 
 def _select_runs(
-    store: Store, experiments: dict[str, dict[str, Any]], experiment: str | None, run_ids: Iterable[str] | None
+    store: Store,
+    experiments: dict[str, dict[str, Any]],
+    experiment: str | None,
+    run_ids: Iterable[str] | None,
 ) -> list[str]:
     if run_ids is not None:
         ids = [validate_run_id(r) for r in run_ids]
         for run_id in ids:
             if not store.runs.exists(run_id):
-                raise RunNotFound(f"No run with id {run_id!r} in store {str(store.root)!r}", run_id=run_id)
+                raise RunNotFound(
+                    f"No run with id {run_id!r} in store {str(store.root)!r}", run_id=run_id
+                )
     else:
         ids = sorted(store.runs.iter_ids())
     if experiment is None:
@@ -309,7 +322,9 @@ def _select_runs(
     wanted = {eid for eid, d in experiments.items() if d["name"] == experiment or eid == experiment}
     if not wanted:
         names = ", ".join(sorted(repr(d["name"]) for d in experiments.values()))
-        raise InvalidArgument(f"no experiment named {experiment!r} in this store (experiments: {names})")
+        raise InvalidArgument(
+            f"no experiment named {experiment!r} in this store (experiments: {names})"
+        )
     out = []
     for run_id in ids:
         try:
@@ -331,7 +346,9 @@ class _Pending:
     blobs: list[tuple[str, int]]
 
 
-def _push_runs(sess: _Session, experiments: dict[str, dict[str, Any]], ids: list[str], progress: bool) -> None:
+def _push_runs(
+    sess: _Session, experiments: dict[str, dict[str, Any]], ids: list[str], progress: bool
+) -> None:
     store, report, runs_state = sess.store, sess.report, sess.state["runs"]
     runs_dir = str(store.runs.dir)
     pending: list[_Pending] = []
@@ -355,7 +372,9 @@ def _push_runs(sess: _Session, experiments: dict[str, dict[str, Any]], ids: list
         log_bytes = _complete(_read(log_path))
         exp = experiments.get(raw["experiment_id"])
         if exp is None:
-            report.problems.append(f"run {run_id}: its experiment {raw['experiment_id']!r} does not exist")
+            report.problems.append(
+                f"run {run_id}: its experiment {raw['experiment_id']!r} does not exist"
+            )
             continue
         folded = fold_log(json.loads(dumps(raw)), log_path)
         blobs = [
@@ -375,7 +394,9 @@ def _push_runs(sess: _Session, experiments: dict[str, dict[str, Any]], ids: list
         sess.save(force=True)
         # 3. Then each run's segments and manifest; the record follows each commit.
         with ThreadPoolExecutor(WORKERS) as pool:
-            for p, rec in zip(pending, pool.map(lambda p: _push_run(sess, p), pending)):
+            for p, rec in zip(
+                pending, pool.map(lambda p: _push_run(sess, p), pending), strict=True
+            ):
                 if rec is not None:
                     runs_state[p.run_id] = rec
                     sess.save()
@@ -383,12 +404,16 @@ def _push_runs(sess: _Session, experiments: dict[str, dict[str, Any]], ids: list
     finally:
         bar.close()
     # 4. The index shard last: it names every run this store holds on the remote.
+    sid = store_id(store.root)
     shard = {
         "schema_version": SCHEMA_VERSION,
-        "store_id": store_id(store.root),
-        "runs": {rid: [r["log"][-1]["end"] if r["log"] else 0, r["doc"]] for rid, r in sorted(runs_state.items())},
+        "store_id": sid,
+        "runs": {
+            rid: [r["log"][-1]["end"] if r["log"] else 0, r["doc"]]
+            for rid, r in sorted(runs_state.items())
+        },
     }
-    sess.remote.put(shard_key(shard["store_id"]), dumps(shard))
+    sess.remote.put(shard_key(sid), dumps(shard))
 
 
 def _push_experiment(sess: _Session, exp: dict[str, Any]) -> str:
@@ -437,7 +462,9 @@ def _push_blobs(sess: _Session, blobs: list[tuple[str, int]]) -> None:
             try:
                 digest, sent = fut.result()
             except FileNotFoundError as e:
-                report.problems.append(f"blob {e.args[0]} is missing from the local store (verify it)")
+                report.problems.append(
+                    f"blob {e.args[0]} is missing from the local store (verify it)"
+                )
                 continue
             size = todo[digest]
             if sent:
@@ -460,7 +487,8 @@ def _fetch_manifest(remote: Remote, run_id: str) -> tuple[dict[str, Any] | None,
             raise ValueError("not a manifest")
     except ValueError:
         raise CorruptDocument(
-            f"remote {remote.name!r}: {manifest_key(run_id)} is not a run manifest", path=manifest_key(run_id)
+            f"remote {remote.name!r}: {manifest_key(run_id)} is not a run manifest",
+            path=manifest_key(run_id),
         ) from None
     return manifest, etag
 
@@ -486,7 +514,9 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
             if rec is not None and rec.get("etag"):
                 rec = None  # our record may be stale: look at the remote itself
                 continue
-            what = "holds more of its log (pull first)" if end < remote_end else "has a different log"
+            what = (
+                "holds more of its log (pull first)" if end < remote_end else "has a different log"
+            )
             report.conflicts.append(f"run {p.run_id}: the remote {what}; not pushed")
             return None
         new_log = list(cur_log)
@@ -517,7 +547,8 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
         report.log_bytes += end - remote_end
         return {"stat": p.stat, "etag": new_etag, "log": new_log, "doc": doc_sha, "origin": origin}
     raise RemoteError(
-        f"remote {remote.name!r}: run {p.run_id} kept changing under {_CAS_ATTEMPTS} attempts to update it",
+        f"remote {remote.name!r}: run {p.run_id} kept changing during "
+        f"{_CAS_ATTEMPTS} attempts to update it",
         remote=remote.name,
     )
 
@@ -531,11 +562,15 @@ def push_on_end(store: Store, run_id: str, name: str) -> None:
     try:
         push(store, name or None, run_ids=[run_id], progress=False)
     except Exception as e:  # noqa: BLE001 - ending a run must not fail because of the network
-        log.warning("push of run %s to remote %r at run end failed: %s; run `push` later", run_id, name, e)
+        log.warning(
+            "push of run %s to remote %r at run end failed: %s; run `push` later", run_id, name, e
+        )
 
 
 # -- pull ------------------------------------------------------------------------
-def pull(store: Store, name: str | None = None, *, experiment: str | None = None, progress: bool = True) -> SyncReport:
+def pull(
+    store: Store, name: str | None = None, *, experiment: str | None = None, progress: bool = True
+) -> SyncReport:
     """Bring the remote's runs (of ``experiment``, a name, if given), experiments and blobs here.
 
     New runs are added, longer logs extended, documents updated when only
@@ -563,7 +598,11 @@ def pull(store: Store, name: str | None = None, *, experiment: str | None = None
             new_shards[meta.key] = etag
             for run_id, (end, doc_sha) in runs.items():
                 rec = state["runs"].get(run_id)
-                if rec is not None and (rec["log"][-1]["end"] if rec["log"] else 0) == end and rec["doc"] == doc_sha:
+                if (
+                    rec is not None
+                    and (rec["log"][-1]["end"] if rec["log"] else 0) == end
+                    and rec["doc"] == doc_sha
+                ):
                     continue
                 wanted[run_id] = (end, doc_sha)
         _pull_runs(sess, sorted(wanted), experiment, progress)
@@ -573,7 +612,7 @@ def pull(store: Store, name: str | None = None, *, experiment: str | None = None
 
 
 def _pull_runs(sess: _Session, ids: list[str], experiment: str | None, progress: bool) -> None:
-    remote, report, store = sess.remote, sess.report, sess.store
+    remote, report = sess.remote, sess.report
     with ThreadPoolExecutor(WORKERS) as pool:
         manifests = list(pool.map(lambda rid: (rid, *_fetch_manifest(remote, rid)), ids))
     todo = []
@@ -628,7 +667,9 @@ def _pull_blobs(sess: _Session, blobs: list[tuple[str, int]]) -> None:
         if ref.digest != digest:
             raise ChecksumMismatch(
                 f"remote {remote.name!r}: blob {digest} hashes to {ref.digest}",
-                path=blob_key(digest), expected=digest, actual=ref.digest,
+                path=blob_key(digest),
+                expected=digest,
+                actual=ref.digest,
             )
 
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -684,7 +725,9 @@ def _download_log(remote: Remote, run_id: str, segments: list[dict[str, Any]], s
             continue
         key = seg["key"]
         if not key.startswith(f"runs/{run_id}/log/"):
-            raise CorruptDocument(f"manifest of run {run_id} names a segment outside the run: {key!r}", path=key)
+            raise CorruptDocument(
+                f"manifest of run {run_id} names a segment outside the run: {key!r}", path=key
+            )
         data, _ = remote.get(key)
         if len(data) != seg["end"] - seg["start"]:
             raise CorruptDocument(
@@ -703,7 +746,9 @@ def _local_form(doc: dict[str, Any], eid: str, run_id: str) -> dict[str, Any]:
     local["experiment_id"] = eid
     local = parse_doc(dumps(local), manifest_key(run_id), "run")
     if local.get("run_id") != run_id:
-        raise CorruptDocument(f"manifest of run {run_id} holds the document of another run", path=run_id)
+        raise CorruptDocument(
+            f"manifest of run {run_id} holds the document of another run", path=run_id
+        )
     return local
 
 
@@ -727,7 +772,9 @@ def _pull_run(
     if not os.path.isdir(run_dir):
         data = _download_log(remote, run_id, segments, 0)
         if segments and _sha(data) != segments[-1]["sha256"]:
-            raise ChecksumMismatch(f"remote {remote.name!r}: the log of run {run_id} does not match its digest")
+            raise ChecksumMismatch(
+                f"remote {remote.name!r}: the log of run {run_id} does not match its digest"
+            )
         ensure_dir(runs_dir)
         # A new run appears whole: built in a temp folder (named like other
         # temp files, so verify --fix removes one left by a kill), then renamed.
@@ -767,16 +814,22 @@ def _pull_run(
         local_end = len(local_log)
         base = rec["doc"] if rec else None
         ekey = rdoc.get("experiment_id")
-        mine = _sha(dumps({**raw, "experiment_id": ekey, "experiment_name": manifest["experiment"]["name"]}))
+        mine = _sha(
+            dumps({**raw, "experiment_id": ekey, "experiment_name": manifest["experiment"]["name"]})
+        )
         tail = b""
         if local_end < remote_end:
             at = [s for s in segments if s["end"] == local_end]
             if local_end and (not at or at[0]["sha256"] != _sha(local_log)):
-                report.conflicts.append(f"run {run_id}: the local log is not a prefix of the remote's; kept")
+                report.conflicts.append(
+                    f"run {run_id}: the local log is not a prefix of the remote's; kept"
+                )
                 return None
             tail = _download_log(remote, run_id, segments, local_end)
             if _sha(local_log + tail) != segments[-1]["sha256"]:
-                raise ChecksumMismatch(f"remote {remote.name!r}: the log of run {run_id} does not match its digest")
+                raise ChecksumMismatch(
+                    f"remote {remote.name!r}: the log of run {run_id} does not match its digest"
+                )
         elif remote_end and _sha(local_log[:remote_end]) != segments[-1]["sha256"]:
             report.conflicts.append(f"run {run_id}: the local log and the remote's differ; kept")
             return None
@@ -798,7 +851,8 @@ def _pull_run(
         os.close(dir_fd)
 
 
-def sync(store: Store, name: str | None = None, *, progress: bool = True) -> tuple[SyncReport, SyncReport]:
+def sync(
+    store: Store, name: str | None = None, *, progress: bool = True
+) -> tuple[SyncReport, SyncReport]:
     """Pull, then push: both sides end up with the union of their runs."""
     return pull(store, name, progress=progress), push(store, name, progress=progress)
-

@@ -41,8 +41,14 @@ class RemoteReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
-            "remote": self.remote, "runs": self.runs, "blobs": self.blobs, "blob_bytes": self.blob_bytes,
-            "experiments": self.experiments, "errors": self.errors, "ok": self.ok, "seconds": self.seconds,
+            "remote": self.remote,
+            "runs": self.runs,
+            "blobs": self.blobs,
+            "blob_bytes": self.blob_bytes,
+            "experiments": self.experiments,
+            "errors": self.errors,
+            "ok": self.ok,
+            "seconds": self.seconds,
         }
 
 
@@ -86,16 +92,10 @@ def verify_remote(remote: Remote, *, hash_blobs: bool = True) -> RemoteReport:
             elif sizes[bkey] != size:
                 rep.errors.append(f"{bkey}: {sizes[bkey]} bytes, the manifest says {size}")
             elif hash_blobs:
-                h = hashlib.sha256()
-
-                class _Hasher:
-                    def write(self, b: bytes) -> int:
-                        h.update(b)
-                        return len(b)
-
-                remote.download(bkey, _Hasher())  # type: ignore[arg-type]
-                if h.hexdigest() != digest:
-                    rep.errors.append(f"{bkey}: content hashes to {h.hexdigest()}")
+                hasher = _Hasher()
+                remote.download(bkey, hasher)  # type: ignore[arg-type]
+                if hasher.h.hexdigest() != digest:
+                    rep.errors.append(f"{bkey}: content hashes to {hasher.h.hexdigest()}")
     for key in sorted(k for k in sizes if k.startswith("index/")):
         try:
             runs = json.loads(remote.get(key)[0])["runs"]
@@ -109,8 +109,24 @@ def verify_remote(remote: Remote, *, hash_blobs: bool = True) -> RemoteReport:
     return rep
 
 
+class _Hasher:
+    """A write-only file object that hashes what is written to it."""
+
+    def __init__(self) -> None:
+        self.h = hashlib.sha256()
+
+    def write(self, b: bytes) -> int:
+        self.h.update(b)
+        return len(b)
+
+
 def _check_log(
-    remote: Remote, key: str, run_id: str, segments: list[dict[str, Any]], sizes: dict[str, int], rep: RemoteReport
+    remote: Remote,
+    key: str,
+    run_id: str,
+    segments: list[dict[str, Any]],
+    sizes: dict[str, int],
+    rep: RemoteReport,
 ) -> None:
     h = hashlib.sha256()
     pos = 0
@@ -123,7 +139,9 @@ def _check_log(
             rep.errors.append(f"{key}: log segment {skey} is missing")
             return
         if sizes[skey] != seg["end"] - seg["start"]:
-            rep.errors.append(f"{skey}: {sizes[skey]} bytes, the manifest says {seg['end'] - seg['start']}")
+            rep.errors.append(
+                f"{skey}: {sizes[skey]} bytes, the manifest says {seg['end'] - seg['start']}"
+            )
             return
         h.update(remote.get(skey)[0])
         if h.hexdigest() != seg["sha256"]:
