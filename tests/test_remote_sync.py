@@ -18,7 +18,7 @@ from litetrack.cli import main
 from litetrack.client import Client
 from litetrack.errors import RemoteError, RemoteNotFound
 from litetrack.store.core import Store
-from litetrack.store.remote import open_remote
+from litetrack.store.remote import open_remote, sync
 from litetrack.store.remote.config import add_remote
 from litetrack.store.remote.sync import manifest_key, pull, push
 from litetrack.store.remote.verify import verify_remote
@@ -99,7 +99,14 @@ def test_union_of_two_stores(tmp_path: Path, remote_spec: RemoteSpec) -> None:  
     assert rep.runs == 5 and rep.experiments == 1
 
 
-def test_repeated_push_sends_new_points_only(tmp_path: Path, remote_spec: RemoteSpec) -> None:  # noqa: F811
+@pytest.mark.parametrize("inline_max", [0, 65536])
+def test_repeated_push_sends_new_points_only(
+    tmp_path: Path,
+    remote_spec: RemoteSpec,  # noqa: F811
+    inline_max: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sync, "INLINE_MAX", inline_max)
     client = make_store(tmp_path / "a", remote_spec, "live", 0, b"x")
     run = client.create_run(client.get_experiment_by_name("live").experiment_id)
     rid = run.info.run_id
@@ -116,6 +123,9 @@ def test_repeated_push_sends_new_points_only(tmp_path: Path, remote_spec: Remote
     remote = open_remote(remote_spec[0], endpoint_url=remote_spec[1])
     manifest = json.loads(remote.get(manifest_key(rid))[0])
     assert [s["end"] for s in manifest["log"]] == [size_before, log_path.stat().st_size]
+    # Small tails ride inside the manifest; larger ones are objects of their own.
+    assert all(("inline" in s) == bool(inline_max) for s in manifest["log"])
+    assert all(("key" in s) != bool(inline_max) for s in manifest["log"])
     c = Client(str(tmp_path / "c"))
     add_remote(c.store.root, "team", remote_spec[0], endpoint_url=remote_spec[1])
     pull(c.store, progress=False)

@@ -7,7 +7,8 @@ full argument)::
     objects/sha256/ab/<62 hex>                    blobs, content-addressed, never modified
     experiments/<sha256(name)[:32]>.json          one experiment per *name*
     runs/<run_id>/log/<end:012d>-<sha16>.jsonl    log segments, immutable; bytes [start, end)
-    runs/<run_id>/run.json                        run manifest (replaced by compare-and-swap)
+    runs/<run_id>/run.json                        run manifest (replaced by compare-and-swap),
+                                                  small log segments inline
     index/<store_id>.json                         per-store index shard: runs that store pushed
 
 Experiments are keyed by name, not by the per-store integer id: the run
@@ -48,9 +49,10 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,6 +93,10 @@ WORKERS = 4
 #: The sync record is saved at least this often during a long push or pull.
 SAVE_EVERY = 500
 _CAS_ATTEMPTS = 8
+#: Log bytes a run manifest may carry inline (beyond that, segments are objects).
+INLINE_MAX = 64 * 1024
+#: From this many blobs of unknown presence on, a bounded listing may replace HEADs.
+LIST_MIN = 32
 
 
 # -- keys ------------------------------------------------------------------------
@@ -388,21 +394,25 @@ def _push_runs(
     if not pending:
         return
     bar = _progress(len(pending), f"push {sess.name}", progress)
-    try:
-        # 2. Blobs first, each once, in parallel.
-        _push_blobs(sess, [b for p in pending for b in p.blobs])
-        sess.save(force=True)
-        # 3. Then each run's segments and manifest; the record follows each commit.
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for p, rec in zip(
-                pending, pool.map(lambda p: _push_run(sess, p), pending), strict=True
-            ):
-                if rec is not None:
-                    runs_state[p.run_id] = rec
-                    sess.save()
+    # 2. Blobs first, each once, in parallel; 3. a run's log and manifest as
+    # soon as all its blobs are there (a second pool, so manifests overlap
+    # the remaining uploads). The record follows each commit.
+    with ThreadPoolExecutor(WORKERS) as blob_pool, ThreadPoolExecutor(WORKERS) as run_pool:
+        sending = _push_blobs(sess, [b for p in pending for b in p.blobs], blob_pool)
+        runs = []
+        for p in pending:
+            if all(sending[d].result() for d, _ in p.blobs if d in sending):
+                runs.append((p, run_pool.submit(_push_run, sess, p)))
+            else:
+                report.problems.append(f"run {p.run_id}: not pushed, a blob it lacks is missing")
                 bar.update()
-    finally:
-        bar.close()
+        for p, fut in runs:
+            rec = fut.result()
+            if rec is not None:
+                runs_state[p.run_id] = rec
+                sess.save()
+            bar.update()
+    bar.close()
     # 4. The index shard last: it names every run this store holds on the remote.
     sid = store_id(store.root)
     shard = {
@@ -436,7 +446,10 @@ def _push_experiment(sess: _Session, exp: dict[str, Any]) -> str:
     return key
 
 
-def _push_blobs(sess: _Session, blobs: list[tuple[str, int]]) -> None:
+def _push_blobs(
+    sess: _Session, blobs: list[tuple[str, int]], pool: ThreadPoolExecutor
+) -> dict[str, Future[bool]]:
+    """Start sending the blobs the remote lacks; a future per digest (False: missing locally)."""
     report, objects = sess.report, sess.store.objects
     todo: dict[str, int] = {}
     for digest, size in blobs:
@@ -445,35 +458,50 @@ def _push_blobs(sess: _Session, blobs: list[tuple[str, int]]) -> None:
             report.bytes_skipped += size
         else:
             todo[digest] = size
+    present = _listed_blobs(sess.remote, len(todo)) if len(todo) >= LIST_MIN else None
+    lock = threading.Lock()
 
-    def send(digest: str) -> tuple[str, bool]:
+    def send(digest: str) -> bool:
         key = blob_key(digest)
-        if sess.remote.head(key) is not None:
-            return digest, False
-        path = objects.path_for(digest)
-        if not path.exists():
-            raise FileNotFoundError(digest)
-        sess.remote.put_file(key, path)
-        return digest, True
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        futures = [pool.submit(send, d) for d in todo]
-        for fut in futures:
-            try:
-                digest, sent = fut.result()
-            except FileNotFoundError as e:
-                report.problems.append(
-                    f"blob {e.args[0]} is missing from the local store (verify it)"
-                )
-                continue
-            size = todo[digest]
+        if (digest in present) if present is not None else sess.remote.head(key) is not None:
+            sent = False
+        else:
+            path = objects.path_for(digest)
+            if not path.exists():
+                with lock:
+                    report.problems.append(f"blob {digest} is missing from the local store")
+                return False
+            sess.remote.put_file(key, path)
+            sent = True
+        with lock:
             if sent:
                 report.blobs_sent += 1
-                report.bytes_sent += size
+                report.bytes_sent += todo[digest]
             else:
                 report.blobs_skipped += 1
-                report.bytes_skipped += size
+                report.bytes_skipped += todo[digest]
             sess.blobs.add(digest)
+        return True
+
+    return {d: pool.submit(send, d) for d in todo}
+
+
+def _listed_blobs(remote: Remote, wanted: int) -> set[str] | None:
+    """Every blob on the remote, if a listing is cheaper than ``wanted`` HEAD requests.
+
+    A listing page holds 1,000 keys: it is stopped (None) once it would cost
+    more than a tenth of the HEADs it replaces, so a remote with millions of
+    blobs is never listed in full.
+    """
+    cap = wanted * 100
+    found: set[str] = set()
+    for meta in remote.list("objects/sha256/"):
+        if len(found) >= cap:
+            return None
+        parts = meta.key.split("/")
+        if len(parts) == 4:
+            found.add(parts[2] + parts[3])
+    return found
 
 
 def _fetch_manifest(remote: Remote, run_id: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -502,6 +530,8 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
     doc_sha = _sha(doc_bytes)
     end = len(p.log)
     blobs = sorted(set(p.blobs))
+    if rec is not None and any("inlined" in seg for seg in rec["log"]):
+        rec = None  # the record keeps no inline log text: the manifest is needed to extend it
     for _ in range(_CAS_ATTEMPTS):
         if rec is not None and rec.get("etag"):
             cur_log, cur_doc, etag = rec["log"], rec["doc"], rec["etag"]
@@ -522,11 +552,17 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
         new_log = list(cur_log)
         if end > remote_end:
             prefix_sha = _sha(p.log)
-            key = segment_key(p.run_id, end, prefix_sha)
-            remote.put(key, p.log[remote_end:])
-            new_log.append({"start": remote_end, "end": end, "sha256": prefix_sha, "key": key})
+            tail = p.log[remote_end:]
+            seg: dict[str, Any] = {"start": remote_end, "end": end, "sha256": prefix_sha}
+            text = _inline_text(tail, new_log)
+            if text is not None:
+                seg["inline"] = text  # one request fewer per run: the usual case
+            else:
+                seg["key"] = segment_key(p.run_id, end, prefix_sha)
+                remote.put(seg["key"], tail)
+            new_log.append(seg)
         if new_log == cur_log and doc_sha == cur_doc and etag:
-            return {"stat": p.stat, "etag": etag, "log": cur_log, "doc": doc_sha, "origin": origin}
+            return _run_record(p.stat, etag, cur_log, doc_sha, origin)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "run_id": p.run_id,
@@ -545,12 +581,43 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
             continue
         report.runs += 1
         report.log_bytes += end - remote_end
-        return {"stat": p.stat, "etag": new_etag, "log": new_log, "doc": doc_sha, "origin": origin}
+        return _run_record(p.stat, new_etag, new_log, doc_sha, origin)
     raise RemoteError(
         f"remote {remote.name!r}: run {p.run_id} kept changing during "
         f"{_CAS_ATTEMPTS} attempts to update it",
         remote=remote.name,
     )
+
+
+def _inline_text(tail: bytes, segments: list[dict[str, Any]]) -> str | None:
+    """``tail`` as text to keep inside the manifest, or None when it goes in its own object.
+
+    Small log tails travel inside the manifest (a run pushed once at its end
+    costs one request instead of two) as long as the manifest's inline text
+    stays under :data:`INLINE_MAX` bytes.
+    """
+    inlined = sum(s["end"] - s["start"] for s in segments if "inline" in s)
+    if inlined + len(tail) > INLINE_MAX:
+        return None
+    try:
+        return tail.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _run_record(
+    stat: list[Any] | None, etag: str | None, log: list[dict[str, Any]], doc_sha: str, origin: str
+) -> dict[str, Any]:
+    """What the sync record keeps about one run (see the module docstring)."""
+    return {"stat": stat, "etag": etag, "log": _slim(log), "doc": doc_sha, "origin": origin}
+
+
+def _slim(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Segments as the sync record keeps them: inline text replaced by a mark."""
+    return [
+        {k: v for k, v in s.items() if k != "inline"} | ({"inlined": True} if "inline" in s else {})
+        for s in segments
+    ]
 
 
 def push_on_end(store: Store, run_id: str, name: str) -> None:
@@ -723,6 +790,16 @@ def _download_log(remote: Remote, run_id: str, segments: list[dict[str, Any]], s
     for seg in segments:
         if seg["end"] <= start:
             continue
+        if "inline" in seg:
+            data = str(seg["inline"]).encode("utf-8")
+            if len(data) != seg["end"] - seg["start"]:
+                raise CorruptDocument(
+                    f"remote {remote.name!r}: an inline log segment of run {run_id} holds "
+                    f"{len(data)} bytes, the manifest says {seg['end'] - seg['start']}",
+                    path=manifest_key(run_id),
+                )
+            parts.append(data)
+            continue
         key = seg["key"]
         if not key.startswith(f"runs/{run_id}/log/"):
             raise CorruptDocument(
@@ -767,7 +844,7 @@ def _pull_run(
 
     def record(matching: bool, origin: str) -> dict[str, Any]:
         st = [_stat(f"{run_dir}/{RUN_DOC}"), _stat(f"{run_dir}/{RUN_LOG}")] if matching else None
-        return {"stat": st, "etag": etag, "log": segments, "doc": rdoc_sha, "origin": origin}
+        return _run_record(st, etag, segments, rdoc_sha, origin)
 
     if not os.path.isdir(run_dir):
         data = _download_log(remote, run_id, segments, 0)

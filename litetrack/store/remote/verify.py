@@ -131,8 +131,22 @@ def _check_log(
     h = hashlib.sha256()
     pos = 0
     for seg in segments:
+        if seg.get("start") != pos:
+            rep.errors.append(f"{key}: log segments do not chain at byte {pos}")
+            return
+        if "inline" in seg:
+            data = str(seg["inline"]).encode("utf-8")
+            if len(data) != seg["end"] - seg["start"]:
+                rep.errors.append(f"{key}: an inline segment's size differs from its record")
+                return
+            h.update(data)
+            if h.hexdigest() != seg["sha256"]:
+                rep.errors.append(f"{key}: the log up to byte {seg['end']} differs from its digest")
+                return
+            pos = seg["end"]
+            continue
         skey = seg.get("key", "")
-        if seg.get("start") != pos or not str(skey).startswith(f"runs/{run_id}/log/"):
+        if not str(skey).startswith(f"runs/{run_id}/log/"):
             rep.errors.append(f"{key}: log segments do not chain at byte {pos}")
             return
         if skey not in sizes:
