@@ -76,6 +76,7 @@ from litetrack.registry.entities import (
     canonical_stage,
 )
 from litetrack.registry.reader import MODEL_DOC, VERSIONS_DIR, RegistryReader, version_entity
+from litetrack.store.location import remote_registry_uri
 from litetrack.validation import validate_key, validate_tag_value
 
 if TYPE_CHECKING:
@@ -615,7 +616,16 @@ _registries_lock = threading.Lock()
 
 
 def registry_for(store: Store) -> RegistryStore:
-    """The :class:`RegistryStore` of ``store`` (one per store and process)."""
+    """The :class:`RegistryStore` of ``store`` (one per store and process).
+
+    With a registry URI set (``set_registry_uri``, ``LITETRACK_REGISTRY_URI``)
+    it is the shared registry on that remote instead.
+    """
+    uri = remote_registry_uri()
+    if uri is not None:
+        from litetrack.store.remote.registry import remote_registry_for  # the remote extra, lazily
+
+        return remote_registry_for(store, uri)  # type: ignore[return-value]
     k = (os.getpid(), store.root)
     reg = _registries.get(k)
     if reg is None or reg.store is not store:
