@@ -96,13 +96,19 @@ def s3_server() -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def s3_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dummy credentials in the environment, as the standard chain reads them."""
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials in the environment, as the standard chain reads them.
+
+    The endpoint variables point every S3 client at the loopback server, so
+    no request can reach a real cloud even where a test passes no endpoint.
+    """
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
 
 

@@ -227,8 +227,14 @@ class RemoteRegistry(RegistryReader):
         return records
 
     def referenced_digests(self) -> set[str]:
-        """None for the local gc: the blobs this registry pins live on the remote."""
-        return set()
+        """The gc roots of the *local* store's own registry (gc never touches a remote).
+
+        The blobs this shared registry pins live on the remote; the local
+        copies models:/ loads leave are a cache gc may drop (the next load
+        fetches them again). A local registry kept from before the registry
+        URI was set keeps its blobs.
+        """
+        return RegistryReader(self.store).referenced_digests()
 
     def resolve(self, ref: ModelRef) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """Resolve a ``models:/`` reference; the version's files are then in the local store."""
@@ -406,7 +412,8 @@ class RemoteRegistry(RegistryReader):
     def rename_model(self, name: str, new_name: str) -> RegisteredModel:
         """Not offered on a shared registry: other machines resolve the old name."""
         raise InvalidState(
-            f"renaming registered models is not supported on the remote registry {self.remote.url!r}"
+            f"renaming registered models is not supported on the shared registry "
+            f"{self.remote.url!r}"
         )
 
     def delete_model(self, name: str) -> None:
