@@ -530,11 +530,17 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
     doc_sha = _sha(doc_bytes)
     end = len(p.log)
     blobs = sorted(set(p.blobs))
+    # A run the record does not know is usually new on the remote: try to
+    # create its manifest straight away (one request), and read the remote's
+    # only if that finds one there.
+    optimistic = rec is None
     if rec is not None and any("inlined" in seg for seg in rec["log"]):
         rec = None  # the record keeps no inline log text: the manifest is needed to extend it
     for _ in range(_CAS_ATTEMPTS):
         if rec is not None and rec.get("etag"):
             cur_log, cur_doc, etag = rec["log"], rec["doc"], rec["etag"]
+        elif optimistic:
+            cur_log, cur_doc, etag = [], None, None
         else:
             manifest, etag = _fetch_manifest(remote, p.run_id)
             cur_log = manifest["log"] if manifest else []
@@ -542,7 +548,7 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
         remote_end = cur_log[-1]["end"] if cur_log else 0
         if end < remote_end or (remote_end and _sha(p.log[:remote_end]) != cur_log[-1]["sha256"]):
             if rec is not None and rec.get("etag"):
-                rec = None  # our record may be stale: look at the remote itself
+                rec, optimistic = None, False  # the record may be stale: read the remote
                 continue
             what = (
                 "holds more of its log (pull first)" if end < remote_end else "has a different log"
@@ -577,7 +583,7 @@ def _push_run(sess: _Session, p: _Pending) -> dict[str, Any] | None:
         else:
             new_etag = remote.put_if_absent(manifest_key(p.run_id), data)
         if new_etag is None:
-            rec = None  # someone else changed it: read it and try again
+            rec, optimistic = None, False  # someone else changed it: read it and try again
             continue
         report.runs += 1
         report.log_bytes += end - remote_end
