@@ -16,7 +16,7 @@ from remote_fixtures import S3Server, remote_spec, s3_env, s3_server  # noqa: F4
 
 from litetrack.cli import main
 from litetrack.client import Client
-from litetrack.errors import RemoteError, RemoteNotFound
+from litetrack.errors import ChecksumMismatch, RemoteError, RemoteNotFound
 from litetrack.store.core import Store
 from litetrack.store.remote import open_remote, sync
 from litetrack.store.remote.config import add_remote
@@ -333,3 +333,43 @@ def test_second_push_of_unchanged_store_makes_no_request(
 def test_pull_from_unknown_remote(tmp_path: Path) -> None:
     with pytest.raises(RemoteNotFound, match="no remote given and no default"):
         pull(Store(tmp_path / "s"), progress=False)
+
+
+def test_verify_remote_finds_damage_and_pull_refuses_bad_bytes(tmp_path: Path) -> None:
+    spec = ((tmp_path / "remote").as_uri(), None)
+    a = make_store(tmp_path / "a", spec, "e", 2, b"the shared bytes")
+    push(a.store, progress=False)
+    remote = open_remote(spec[0])
+    assert verify_remote(remote).ok
+    blob = next(m.key for m in remote.list("objects/") if m.size == len(b"the shared bytes"))
+    remote.put(blob, b"the shared BYTES")  # same size, other content
+    rep = verify_remote(remote)
+    assert not rep.ok and any("hashes to" in e for e in rep.errors)
+    assert verify_remote(remote, hash_blobs=False).ok  # --quick checks sizes only
+    c = Client(str(tmp_path / "c"))
+    add_remote(c.store.root, "team", spec[0])
+    with pytest.raises(ChecksumMismatch):
+        pull(c.store, progress=False)
+    assert not list(c.store.runs.iter_ids())  # no run landed without its blobs
+    manifest = next(m.key for m in remote.list("runs/") if m.key.endswith("run.json"))
+    remote.put(manifest, b"{not json")
+    assert any("not a readable run manifest" in e for e in verify_remote(remote).errors)
+    assert main(["--store", str(a.store.root), "verify", "--remote", "team", "--quick"]) == 1
+
+
+def test_diverged_run_is_reported_not_merged(tmp_path: Path) -> None:
+    spec = ((tmp_path / "remote").as_uri(), None)
+    a = make_store(tmp_path / "a", spec, "e", 1, b"x")
+    rid = a.search_runs([a.get_experiment_by_name("e").experiment_id])[0].info.run_id
+    push(a.store, progress=False)
+    c = Client(str(tmp_path / "c"))
+    add_remote(c.store.root, "team", spec[0])
+    pull(c.store, progress=False)
+    a.log_metric(rid, "only_in_a", 1.0)
+    c.log_metric(rid, "only_in_c", 2.0)
+    assert push(a.store, progress=False).runs == 1
+    rep = push(c.store, progress=False)
+    assert rep.runs == 0 and rep.conflicts and rid in rep.conflicts[0]
+    rep = pull(c.store, progress=False)
+    assert rep.conflicts
+    assert "only_in_c" in c.get_run(rid).data.metrics  # the local points stay
