@@ -223,6 +223,18 @@ def bench_registry(server: ProcServer, tmp: Path) -> None:
         mv = litetrack.register_model(str(folder), "taxi", store=a.store)
     a.transition_model_version_stage("taxi", mv.version, "Production")
     b = Client(str(tmp / "reg-b"))  # another machine: nothing cached yet
+    from litetrack.registry.reader import RegistryReader
+    from litetrack.registry.store import registry_for
+    from litetrack.registry.uris import parse_model_uri
+
+    reg, ref = registry_for(b.store), parse_model_uri("models:/taxi/Production")
+    lookups = []
+    for _ in range(5):
+        t = time.perf_counter()
+        RegistryReader.resolve(reg, ref)  # the two documents only, no download
+        lookups.append(time.perf_counter() - t)
+    print(f"models:/taxi/Production lookup on S3 (model.json + version doc): "
+          f"best {min(lookups) * 1000:.1f} ms, worst {max(lookups) * 1000:.1f} ms of 5")
     t = time.perf_counter()
     store, files = resolve_model_uri("models:/taxi/Production", store=b.store)
     first = time.perf_counter() - t
