@@ -172,7 +172,8 @@ def test_cli_remote_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["--store", str(store), "remote", "add", "bad/name", url]) == 1
     assert main(["--store", str(store), "remote", "add", "x", "http://example.invalid/a"]) == 1
     assert main(["--store", str(store), "remote", "add", "y", "s3://AKIA:secret@bucket/p"]) == 1
-    capsys.readouterr()
+    assert main(["--store", str(store), "remote"]) == 2
+    assert "remote [-h] SUBCOMMAND" in capsys.readouterr().out
     assert main(["--store", str(store), "remote", "ls", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows == [{"name": "team", "url": url, "endpoint_url": None, "default": True}]

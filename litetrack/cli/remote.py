@@ -14,8 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``remote``, ``push``, ``pull`` and ``sync``."""
     from litetrack.cli import add_common
 
-    p = sub.add_parser("remote", help="manage remotes (S3, GCS, Azure, a shared folder)")
-    rsub = p.add_subparsers(dest="remote_command", metavar="SUBCOMMAND")
+    group = sub.add_parser("remote", help="manage remotes (S3, GCS, Azure, a shared folder)")
+    rsub = group.add_subparsers(dest="remote_command", metavar="SUBCOMMAND")
     a = rsub.add_parser(
         "add",
         help="add a remote",
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rm.add_argument("name")
     add_common(rm, json_flag=False)
     rm.set_defaults(func=cmd_remote_rm)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    group.set_defaults(func=lambda args: (group.print_help(), 2)[1])
 
     p = sub.add_parser("push", help="send runs, experiments and artifacts to a remote")
     p.add_argument("name", nargs="?", help="remote (default: the default remote)")
