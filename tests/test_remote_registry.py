@@ -114,17 +114,19 @@ Client(sys.argv[1]).transition_model_version_stage(
 
 def _spawn(code: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", code, *args], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-c", code, *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 def test_eight_processes_two_stores_one_name(
     tmp_path: Path,
-    s3_server: S3Server,  # noqa: F811
-    s3_env: None,  # noqa: F811
+    remote_spec: RemoteSpec,  # noqa: F811
 ) -> None:
-    url = f"s3://{s3_server.new_bucket()}/team"
+    url = remote_spec[0]  # S3: the endpoint reaches the children through s3_env's variables
     env = {**os.environ, "LITETRACK_REGISTRY_URI": url}
     stores = [str(tmp_path / "a"), str(tmp_path / "b")]
     procs = [

@@ -374,3 +374,35 @@ def test_diverged_run_is_reported_not_merged(tmp_path: Path) -> None:
     rep = pull(c.store, progress=False)
     assert rep.conflicts
     assert "only_in_c" in c.get_run(rid).data.metrics  # the local points stay
+
+
+_KILL_PULL = """
+import sys
+from litetrack.store.core import get_store
+from litetrack.store.remote.sync import pull
+pull(get_store(sys.argv[1]), progress=False)
+print("done")
+"""
+
+
+def test_pull_killed_at_random_points_then_repeated(tmp_path: Path) -> None:
+    spec = ((tmp_path / "remote").as_uri(), None)
+    a = make_store(tmp_path / "a", spec, "e", 40, os.urandom(100_000))
+    push(a.store, progress=False)
+    c = Client(str(tmp_path / "c"))
+    add_remote(c.store.root, "team", spec[0])
+    rng = random.Random(5)
+    for _ in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _KILL_PULL, str(c.store.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(rng.uniform(0.3, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    rep = pull(c.store, progress=False)
+    assert rep.ok, (rep.conflicts, rep.problems)
+    assert len(runs_by_experiment(c)["e"]) == 40
+    assert main(["--store", str(c.store.root), "verify", "--fix"]) == 0
+    assert main(["--store", str(c.store.root), "verify"]) == 0
