@@ -43,7 +43,7 @@ from litetrack.store.remote.sync import WORKERS, pull, push  # noqa: E402
 
 
 def build_artifact_store(root: Path, runs: int, mb: float) -> tuple[Client, list[Path]]:
-    """``runs`` runs, each with an own file and the shared file (same size): half duplicate bytes."""
+    """``runs`` runs, each with an own file and the shared one (same size): half duplicates."""
     client = Client(str(root))
     eid = client.create_experiment("bench")
     per_file = int(mb * 1e6 / (2 * runs))
@@ -90,7 +90,8 @@ class ProcServer:
             port = sock.getsockname()[1]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.endpoint = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -166,7 +167,8 @@ def main() -> None:
         )
         t = time.perf_counter()
         rep = push(client.store, "s3", progress=False)
-        print(f"push again (unchanged): {rep.runs_unchanged} runs unchanged in {time.perf_counter() - t:.3f} s")
+        again = time.perf_counter() - t
+        print(f"push again (unchanged): {rep.runs_unchanged} runs unchanged in {again:.3f} s")
 
         c = Client(str(tmp / "c"))
         add_remote(c.store.root, "s3", url, endpoint_url=server.endpoint)
@@ -174,8 +176,8 @@ def main() -> None:
         rep = pull(c.store, "s3", progress=False)
         pull_s = time.perf_counter() - t
         print(
-            f"pull:  {rep.runs} runs, {rep.blobs_sent} blobs, {mb(rep.bytes_sent)} in {pull_s:.2f} s "
-            f"= {rep.bytes_sent / 1e6 / pull_s:.1f} MB/s"
+            f"pull:  {rep.runs} runs, {rep.blobs_sent} blobs, {mb(rep.bytes_sent)} "
+            f"in {pull_s:.2f} s = {rep.bytes_sent / 1e6 / pull_s:.1f} MB/s"
         )
         shutil.rmtree(tmp / "a")
         shutil.rmtree(tmp / "c")
@@ -187,7 +189,9 @@ def main() -> None:
             add_remote(big.store.root, "folder", (tmp / "remote").as_uri(), default=True)
             t = time.perf_counter()
             rep = push(big.store, progress=False)
-            print(f"first push of {rep.runs} runs to a folder remote: {time.perf_counter() - t:.2f} s")
+            print(
+                f"first push of {rep.runs} runs to a folder remote: {time.perf_counter() - t:.2f} s"
+            )
             times = []
             for _ in range(3):
                 t = time.perf_counter()
@@ -233,8 +237,10 @@ def bench_registry(server: ProcServer, tmp: Path) -> None:
         t = time.perf_counter()
         RegistryReader.resolve(reg, ref)  # the two documents only, no download
         lookups.append(time.perf_counter() - t)
-    print(f"models:/taxi/Production lookup on S3 (model.json + version doc): "
-          f"best {min(lookups) * 1000:.1f} ms, worst {max(lookups) * 1000:.1f} ms of 5")
+    print(
+        f"models:/taxi/Production lookup on S3 (model.json + version doc): "
+        f"best {min(lookups) * 1000:.1f} ms, worst {max(lookups) * 1000:.1f} ms of 5"
+    )
     t = time.perf_counter()
     store, files = resolve_model_uri("models:/taxi/Production", store=b.store)
     first = time.perf_counter() - t

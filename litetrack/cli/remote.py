@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "add",
         help="add a remote",
         description="Add a remote: s3://bucket/prefix, gs://bucket/prefix, "
-        "az://container/prefix or file:///path. Credentials come from the service's usual chain (environment, profiles, "
-        "instance roles) and are never stored.",
+        "az://container/prefix or file:///path. Credentials come from the service's usual "
+        "chain (environment, profiles, instance roles) and are never stored.",
     )
     a.add_argument("name")
     a.add_argument("url")
