@@ -13,7 +13,13 @@ from remote_fixtures import S3Server, remote_spec, s3_env, s3_server  # noqa: F4
 
 import litetrack
 from litetrack.client import Client
-from litetrack.errors import AlreadyExists, ChecksumMismatch, InvalidState, UnsupportedURI
+from litetrack.errors import (
+    AlreadyExists,
+    ChecksumMismatch,
+    InvalidState,
+    RegisteredModelNotFound,
+    UnsupportedURI,
+)
 from litetrack.store import location
 from litetrack.store.remote import open_remote
 
@@ -60,6 +66,8 @@ def test_register_stage_alias_and_load_elsewhere(tmp_path: Path, registry: str) 
     assert b.get_model_version_by_alias("taxi", "champion").version == 1
     assert b.get_model_version("taxi", 2).tags == {"checked": "yes"}
     assert [m.name for m in b.search_registered_models()] == ["taxi"]
+    with pytest.raises(RegisteredModelNotFound, match="registered models: 'taxi'"):
+        b.get_registered_model("nope")
     assert {v.version for v in b.search_model_versions("name = 'taxi'")} == {1, 2}
     actions = [e["action"] for e in b.get_registered_model_history("taxi")]
     assert actions[:3] == ["create_model", "create_version", "create_version"]

@@ -145,8 +145,12 @@ class RemoteRegistry(RegistryReader):
         yield
 
     def _not_found(self, name: str) -> RegisteredModelNotFound:
-        names = self.model_names()
-        known = ", ".join(repr(n) for n in sorted(names)[:50]) or "none"
+        count = sum(1 for _ in self._model_keys())
+        if count > 50:
+            # Reading every model.json to name them would make a miss cost O(models) requests.
+            known = f"{count} models (list them with `python -m litetrack models ls`)"
+        else:
+            known = ", ".join(repr(n) for n in sorted(self.model_names())) or "none"
         return RegisteredModelNotFound(
             f"No registered model named {name!r} in the registry {self.remote.url!r}; "
             f"registered models: {known}",
@@ -175,12 +179,7 @@ class RemoteRegistry(RegistryReader):
         self, on_error: Callable[[str, CorruptDocument], None] | None = None, repair: bool = True
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(key, model doc) of every model on the remote, in key order."""
-        keys = sorted(
-            m.key.split("/")[1]
-            for m in self.remote.list(f"{PREFIX}/")
-            if m.key.endswith("/model.json") and m.key.count("/") == 2
-        )
-        for key in keys:
+        for key in sorted(self._model_keys()):
             rkey = self.model_path(key)
             try:
                 got = self._load(rkey)
@@ -191,6 +190,11 @@ class RemoteRegistry(RegistryReader):
                 if on_error is None:
                     raise
                 on_error(rkey, e)
+
+    def _model_keys(self) -> Iterator[str]:
+        for m in self.remote.list(f"{PREFIX}/"):
+            if m.key.endswith("/model.json") and m.key.count("/") == 2:
+                yield m.key.split("/")[1]
 
     def iter_versions(self, key: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         """Version documents of one model, highest number first."""
