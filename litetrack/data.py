@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from litetrack.errors import InvalidArgument
+from litetrack.store.runs import input_key
+from litetrack.validation import validate_key, validate_tag_value
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
@@ -458,8 +460,6 @@ def input_entry(
     dataset: Any, context: str | None = None, tags: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The ``{"dataset": ..., "tags": ...}`` entry recorded for one input (validated)."""
-    from litetrack.validation import validate_key, validate_tag_value
-
     clean: dict[str, str] = {}
     for k, v in (tags or {}).items():
         k = validate_key(k, "input tag key")
@@ -475,8 +475,6 @@ def log_inputs(store: Store, run_id: str, entries: Iterable[dict[str, Any]]) -> 
     An entry whose name, digest and context the run already has is skipped
     (logging the same dataset every epoch records it once).
     """
-    from litetrack.store.runs import input_key
-
     store.ensure_writable()
     writer = store.runs.writer(run_id)
     seen = {input_key(e) for e in store.runs.read(run_id).get("inputs") or ()}

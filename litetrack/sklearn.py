@@ -18,9 +18,12 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack.errors import InvalidArgument
+from litetrack.models import autolog_sklearn
 from litetrack.models.base import ModelDir, log_flavor_model, open_model
 from litetrack.models.model import Model, ModelInfo
 from litetrack.models.pickled import load_pickled, pyfunc_for, save_pickled
+from litetrack.models.requirements import _dist_version
 from litetrack.models.signature import ModelSignature
 
 __all__ = ["FLAVOR_NAME", "autolog", "load_model", "log_model", "save_model"]
@@ -53,9 +56,6 @@ def save_model(
     empty folder, :class:`~litetrack.errors.InvalidArgument` for a
     serialization format other than cloudpickle.
     """
-    from litetrack.errors import InvalidArgument
-    from litetrack.models.requirements import _dist_version
-
     if serialization_format != "cloudpickle":
         raise InvalidArgument(
             f"serialization_format={serialization_format!r} is not supported; litetrack saves "
@@ -144,8 +144,6 @@ def autolog(
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.
     """
-    from litetrack.models import autolog_sklearn
-
     autolog_sklearn.autolog(
         log_input_examples=log_input_examples,
         log_model_signatures=log_model_signatures,

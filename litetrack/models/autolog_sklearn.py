@@ -111,11 +111,11 @@ def _patched(original: Any, method: str) -> Any:
             if not top or config is None:
                 return original(self, *args, **kwargs)
             with A.autolog_run(INTEGRATION, config["extra_tags"]) as run_id:
-                from litetrack.fluent import _writer, log_params
+                from litetrack.fluent import active_run_writer, log_params
 
                 cls = type(self)
                 A.safely(
-                    lambda: _writer(run_id).set_tags(
+                    lambda: active_run_writer(run_id).set_tags(
                         {
                             "estimator_name": cls.__name__,
                             "estimator_class": f"{cls.__module__}.{cls.__qualname__}",

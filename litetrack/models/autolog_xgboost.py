@@ -93,10 +93,10 @@ def _best(
 
 
 def _log_importance(run_id: str, booster: Any, types: list[str]) -> None:
-    from litetrack.fluent import _client
+    from litetrack.store.core import current_store
     from litetrack.store.artifacts import log_bytes
 
-    store = _client().store
+    store = current_store()
     for imp in types:
         scores = booster.get_score(importance_type=imp)
         data = json.dumps({str(k): float(v) for k, v in scores.items()}, indent=2).encode()
@@ -221,7 +221,7 @@ def _patched_fit(original: Any) -> Any:
             if not top or config is None:
                 return original(self, *args, **kwargs)
             with A.autolog_run(INTEGRATION, config["extra_tags"]) as run_id:
-                from litetrack.fluent import _writer, log_params
+                from litetrack.fluent import active_run_writer, log_params
 
                 A.safely(
                     lambda: log_params(
@@ -250,7 +250,7 @@ def _patched_fit(original: Any) -> Any:
                         for step, v in enumerate(vals)
                     ]
                     if points:
-                        _writer(run_id).log_batch(points)
+                        active_run_writer(run_id).log_batch(points)
                     return history
 
                 history = A.safely(metrics, INTEGRATION, "logging metrics") or {}
