@@ -214,7 +214,7 @@ def test_property_index_matches_scan(tmp_path_factory: pytest.TempPathFactory, s
         c.set_terminated(rid)
         if spec["deleted"]:
             c.delete_run(rid)
-    from litetrack.search import query_runs
+    from litetrack.store.search import query_runs
     from litetrack.store.core import Store
 
     scan_store = Store(root)
@@ -270,7 +270,7 @@ def test_index_with_concurrent_writers_and_searchers(store_path: Path) -> None:
     assert len(runs) == 160
     assert sorted(len(c.search_runs([eid], f"params.w = '{w}'")) for w in range(4)) == [40] * 4
     # The index agrees with a scan.
-    from litetrack.search import query_runs
+    from litetrack.store.search import query_runs
     from litetrack.store.core import Store
 
     scan = Store(store_path)
