@@ -152,7 +152,7 @@ def test_log_figure(store_path: Path) -> None:
 
 
 def test_client_writes_through_its_own_store(store_path: Path, tmp_path: Path) -> None:
-    """Client(uri).log_text/log_dict/log_artifact land in that client's store, not the default one."""
+    """Client(uri).log_text/log_dict/log_artifact write to that client's store, not the default."""
     other = Client(str(tmp_path / "other-store"))
     exp = other.create_experiment("elsewhere")
     rid = other.create_run(exp).info.run_id

@@ -189,7 +189,7 @@ def register_source(
 
 
 def resolve_files(store: Store, uri: str) -> Files:
-    """The files (``{path: {"digest", "size"}}``) of the model a ``models:/`` or ``runs:/`` URI names.
+    """The files (``{path: {"digest", "size"}}``) of the model a ``models:/``/``runs:/`` URI names.
 
     Raises ``InvalidArgument`` (malformed URI, unknown stage, listing the
     valid forms), ``RegisteredModelNotFound``, ``ModelVersionNotFound`` (each

@@ -663,7 +663,7 @@ class RegistryStore(RegistryReader):
         return search.search_versions(self, filter_string, max_results, order_by, page_token)
 
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version ``alias`` points at; ``ModelVersionNotFound`` lists the aliases that exist."""
+        """The version ``alias`` points at; ``ModelVersionNotFound`` lists the existing aliases."""
         if not isinstance(alias, str) or not alias:
             raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
         _, mdoc, vdoc = self.resolve(ModelRef(name, "alias", alias))
