@@ -31,7 +31,6 @@ and ``profile`` as JSON objects, readable with ``jq``; MLflow's
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -237,6 +236,8 @@ def pandas_digest(df: Any) -> tuple[str, int]:
     n_rows, n_cols = df.shape
     positions = sample_positions(n_rows, n_cols)
     sample = df if positions is None else df.iloc[positions]
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256(_DIGEST_VERSION + b"pandas\0")
     header = [list(df.shape), [repr(c) for c in df.columns], [str(t) for t in df.dtypes]]
     hasher.update(json.dumps(header).encode() + b"\0")
@@ -264,6 +265,8 @@ def _array_digest(hasher: Any, arr: Any) -> int:
 
 def file_digest(path: str) -> str:
     """SHA-256 of a file's bytes (the digest of its blob in the object store)."""
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256()
     buf = bytearray(1 << 20)
     view = memoryview(buf)
@@ -375,6 +378,8 @@ def from_numpy(
     import numpy as np
 
     feats = np.asarray(features)
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256(_DIGEST_VERSION + b"numpy\0")
     hashed = _array_digest(hasher, feats)
     schema: dict[str, Any] = {

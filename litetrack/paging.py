@@ -8,7 +8,6 @@ and one result type, :class:`PagedList`, whose ``token`` is passed back as
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
@@ -30,6 +29,8 @@ class PagedList(list[T]):
 
 def encode_token(offset: int) -> str:
     """The page token of the page starting at ``offset``."""
+    import base64  # base64 and its helpers cost more than the rest of this module
+
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
@@ -41,6 +42,8 @@ def decode_token(token: str | None) -> int:
     """
     if not token:
         return 0
+    import base64  # see encode_token
+
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
