@@ -570,6 +570,7 @@
         branch: src.git_branch || '', 'working tree': src.git_commit ? (src.git_dirty ? 'dirty (uncommitted changes)' : 'clean') : '',
         repository: src.git_repo_url || '',
       }, 'source')]);
+      main.querySelectorAll('#source tr').forEach((tr) => { if (!tr.lastChild.textContent) tr.remove(); });
       if (src.diff_digest && !REPORT) {
         const out = h('div', {});
         append(main, [h('button', { onclick: async (ev) => {
