@@ -291,7 +291,9 @@
       throw e;
     }
     if (!alive(gen)) return;
-    const defaultCols = ['name', 'status', 'start', 'duration', 'user', 'commit', 'model_size']
+    // Default columns: the optional facts only when some run on the page has them.
+    const has = (c) => page.runs.some((r) => { const v = columnDef(c).get(r); return v !== null && v !== undefined && v !== '' && v !== 0; });
+    const defaultCols = ['name', 'status', 'start', 'duration'].concat(['user', 'commit', 'model_size'].filter(has))
       .concat(exps.length > 1 ? ['experiment'] : [])
       .concat(page.metric_keys.map((k) => 'metrics.' + k))
       .concat(page.param_keys.slice(0, 12).map((k) => 'params.' + k));
@@ -407,7 +409,9 @@
     }
     async function draw(force) {
       if (!state.metric) return;
+      const t0 = performance.now();
       const hists = await fetchAll(force);
+      const t1 = performance.now();
       if (!chart) chart = makeChart(el);
       const series = [];
       hists.forEach((hist, i) => {
@@ -426,9 +430,12 @@
         grid: { left: 60, right: 20, top: 40, bottom: 50 },
         xAxis: { type: state.x === 'time' ? 'time' : 'value', name: state.x, nameLocation: 'middle', nameGap: 28, scale: true },
         yAxis: { type: state.log ? 'log' : 'value', name: state.metric, scale: true },
-        dataZoom: [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 4 }],
+        dataZoom: [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 4, showDataShadow: false }],
         series,
       }, true);
+      // Timings for benchmarks/bench_ui.py (data fetch, then chart build + first paint).
+      el.dataset.fetchMs = (t1 - t0).toFixed(1);
+      el.dataset.renderMs = (performance.now() - t1).toFixed(1);
       el.dataset.rendered = String(series.length);
     }
     const live = runs.some((r) => r.status === 'RUNNING');
