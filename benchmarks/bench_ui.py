@@ -44,17 +44,32 @@ def build_runs(store: str, name: str, n: int) -> str:
     eid = c.create_experiment(name)
     t = time.perf_counter()
     for i in range(n):
-        with litetrack.start_run(experiment_id=eid, capture_source=False, capture_environment=False):
-            litetrack.log_params({
-                "max_depth": i % 10, "learning_rate": 0.01 * (i % 7), "min_child_weight": i % 5,
-                "subsample": 0.5 + (i % 5) / 10, "colsample": 0.8, "reg_alpha": i % 3,
-                "reg_lambda": i % 4, "objective": "reg:squarederror", "seed": 42,
-                "n_estimators": 100 + i % 50,
-            })
-            litetrack.log_metrics({
-                "rmse": 5 + (i * 7919 % 1000) / 250, "mae": 3 + (i % 13) / 10, "r2": 0.5,
-                "train_rmse": 4.0, "duration_s": 1.0,
-            })
+        with litetrack.start_run(
+            experiment_id=eid, capture_source=False, capture_environment=False
+        ):
+            litetrack.log_params(
+                {
+                    "max_depth": i % 10,
+                    "learning_rate": 0.01 * (i % 7),
+                    "min_child_weight": i % 5,
+                    "subsample": 0.5 + (i % 5) / 10,
+                    "colsample": 0.8,
+                    "reg_alpha": i % 3,
+                    "reg_lambda": i % 4,
+                    "objective": "reg:squarederror",
+                    "seed": 42,
+                    "n_estimators": 100 + i % 50,
+                }
+            )
+            litetrack.log_metrics(
+                {
+                    "rmse": 5 + (i * 7919 % 1000) / 250,
+                    "mae": 3 + (i % 13) / 10,
+                    "r2": 0.5,
+                    "train_rmse": 4.0,
+                    "duration_s": 1.0,
+                }
+            )
         if (i + 1) % 10000 == 0:
             rate = (i + 1) / (time.perf_counter() - t)
             print(f"  {name}: built {i + 1} runs ({rate:,.0f} runs/s)", flush=True)
@@ -76,9 +91,12 @@ def build_curves(store: str, runs: int = 10, steps: int = 10_000) -> list[str]:
     for r in range(runs):
         run = c.create_run(eid, run_name=f"curve-{r}")
         rid = run.info.run_id
-        c.log_batch(rid, metrics=[
-            Metric("loss", 1.0 / (s + 1) + r * 0.01, now + s * 10, s) for s in range(steps)
-        ])
+        c.log_batch(
+            rid,
+            metrics=[
+                Metric("loss", 1.0 / (s + 1) + r * 0.01, now + s * 10, s) for s in range(steps)
+            ],
+        )
         c.set_terminated(rid)
         ids.append(rid)
     return ids
@@ -96,8 +114,21 @@ def bench_startup(store: str, eid: str, n: int) -> None:
     for _ in range(3):
         t = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "litetrack", "--store", store, "ui", "--port", "0", "--no-browser"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=BYTECODE_ENV,
+            [
+                sys.executable,
+                "-m",
+                "litetrack",
+                "--store",
+                store,
+                "ui",
+                "--port",
+                "0",
+                "--no-browser",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=BYTECODE_ENV,
         )
         try:
             assert proc.stdout is not None
@@ -111,8 +142,10 @@ def bench_startup(store: str, eid: str, n: int) -> None:
         finally:
             proc.terminate()
             proc.wait(10)
-    print(f"ui start + first page (index, config, experiments, 50 runs) on a {n:,}-run store: "
-          f"{min(best):.2f} s wall (best of 3; includes interpreter start)")
+    print(
+        f"ui start + first page (index, config, experiments, 50 runs) on a {n:,}-run store: "
+        f"{min(best):.2f} s wall (best of 3; includes interpreter start)"
+    )
 
 
 def bench_table(store: str, eid: str, n: int) -> None:
@@ -128,8 +161,9 @@ def bench_table(store: str, eid: str, n: int) -> None:
     t = time.perf_counter()
     litetrack.Client(store).search_runs([eid], max_results=1)
     print(f"  index catch-up before serving: {time.perf_counter() - t:.1f} s", flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=0,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), host="127.0.0.1", port=0, log_level="warning")
+    )
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     while not server.started:
@@ -139,7 +173,11 @@ def bench_table(store: str, eid: str, n: int) -> None:
     from urllib.parse import quote
 
     cases = [
-        ("filter + sort by metric", "metrics.rmse < 6 and params.max_depth = '6'", "metrics.rmse ASC"),
+        (
+            "filter + sort by metric",
+            "metrics.rmse < 6 and params.max_depth = '6'",
+            "metrics.rmse ASC",
+        ),
         ("filter + sort by duration", "params.max_depth = '6'", "attributes.duration DESC"),
         ("no filter, sort by param", "", "params.n_estimators DESC"),
     ]
@@ -152,8 +190,10 @@ def bench_table(store: str, eid: str, n: int) -> None:
                 dt, body = get(url)
                 server_ms.append(json.loads(body)["server_ms"])
                 wall.append(dt * 1000)
-            print(f"runs table first page, {n:,}-run experiment, {label}: "
-                  f"server {min(server_ms):.0f} ms, HTTP wall {min(wall):.0f} ms (best of 5)")
+            print(
+                f"runs table first page, {n:,}-run experiment, {label}: "
+                f"server {min(server_ms):.0f} ms, HTTP wall {min(wall):.0f} ms (best of 5)"
+            )
     finally:
         server.should_exit = True
         th.join(10)
@@ -167,8 +207,9 @@ def bench_chart(store: str, ids: list[str]) -> None:
 
     from litetrack.ui.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=0,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), host="127.0.0.1", port=0, log_level="warning")
+    )
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     while not server.started:
@@ -186,13 +227,20 @@ def bench_chart(store: str, ids: list[str]) -> None:
                 page.wait_for_selector("#curve-chart[data-rendered='10']", timeout=60_000)
                 wall = time.perf_counter() - t
                 el = page.locator("#curve-chart")
-                results.append((float(el.get_attribute("data-render-ms") or "nan"),
-                                float(el.get_attribute("data-fetch-ms") or "nan"), wall))
+                results.append(
+                    (
+                        float(el.get_attribute("data-render-ms") or "nan"),
+                        float(el.get_attribute("data-fetch-ms") or "nan"),
+                        wall,
+                    )
+                )
                 page.close()
             browser.close()
         render, fetch, wall = min(results)
-        print(f"chart of 10 runs x 10,000 steps in headless Chromium: build + paint {render:.0f} ms, "
-              f"history fetch {fetch:.0f} ms, whole compare page load {wall:.2f} s (best of 3)")
+        print(
+            f"chart of 10 runs x 10,000 steps in headless Chromium: build + paint {render:.0f} ms, "
+            f"history fetch {fetch:.0f} ms, whole compare page load {wall:.2f} s (best of 3)"
+        )
     finally:
         server.should_exit = True
         th.join(10)

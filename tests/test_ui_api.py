@@ -205,6 +205,13 @@ def test_artifacts_list_preview_download(ui: dict[str, Any]) -> None:
         assert r.headers["content-disposition"].startswith("attachment;")
         assert r.headers["content-type"].startswith("text/plain")
         assert "sandbox" in r.headers["content-security-policy"]
+    assert (
+        c.get(f"{base}/artifact-preview", params={"path": "images/dot.png"}).json()["kind"]
+        == "image"
+    )
+    img = c.get(f"{base}/artifact", params={"path": "images/dot.png", "inline": "1"})
+    assert img.headers["content-type"] == "image/png" and img.content.startswith(b"\x89PNG")
+    assert img.headers["content-disposition"].startswith("inline;")
     r = c.get(f"{base}/artifact", params={"path": "config.json"})
     assert r.headers["content-type"] == "application/json" and json.loads(r.content) == {
         "a": 1,

@@ -191,6 +191,15 @@ def test_click_through(demo: dict[str, Any], store_path: Path, browser: Any, sho
         page.click("a.artifact-file[data-path='data/sample.csv']")
         page.wait_for_selector("#artifact-table")
         assert page.locator("#artifact-table tbody tr").count() == 2
+        page.click("a.artifact-dir:has-text('images/')")
+        page.click("a.artifact-file[data-path='images/dot.png']")
+        page.wait_for_selector("#artifact-view img")
+        img = page.locator("#artifact-view img")
+        deadline = time.monotonic() + 20  # the image loads after its element appears
+        while img.evaluate("img => img.complete ? img.naturalWidth : -1") == -1:
+            assert time.monotonic() < deadline, "the image preview never loaded"
+            page.wait_for_timeout(50)
+        assert img.evaluate("img => img.naturalWidth") == 1
         page.click("a.artifact-file[data-path='page.html']")
         page.wait_for_selector("#artifact-text")
         assert "<script>alert(1)</script>" in page.locator("#artifact-text").inner_text()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from pathlib import Path
 from typing import Any
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
+PNG_1X1 = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
+    "hQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def _doubler() -> Any:
@@ -45,6 +50,9 @@ def make_store(path: Path) -> dict[str, Any]:
                 litetrack.log_dict({"a": 1, "b": [1, 2]}, "config.json")
                 litetrack.log_text("x,y\n1,2\n3,4\n", "data/sample.csv")
                 litetrack.log_text("<script>alert(1)</script>", "page.html")
+                png = path.parent / "dot.png"
+                png.write_bytes(base64.b64decode(PNG_1X1))
+                litetrack.log_artifact(str(png), "images")
                 litetrack.log_text(
                     '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
                     "pic.svg",
