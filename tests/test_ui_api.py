@@ -506,3 +506,38 @@ def test_import_litetrack_does_not_import_the_web_stack() -> None:
         "('starlette', 'uvicorn', 'anyio') or m.startswith('litetrack.ui')))"
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_ui_command_serves_until_stopped(ui: dict[str, Any]) -> None:
+    import os
+    import subprocess
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "litetrack",
+            "--store",
+            str(ui["store"]),
+            "ui",
+            "--port",
+            "0",
+            "--no-browser",
+            "--read-only",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("litetrack UI on http://127.0.0.1:") and "(read-only)" in line
+        url = line.split(" on ", 1)[1].split()[0]
+        with urllib.request.urlopen(url + "api/config", timeout=30) as r:
+            assert json.loads(r.read())["read_only"] is True
+    finally:
+        proc.terminate()
+        proc.wait(30)
