@@ -541,3 +541,34 @@ def test_ui_command_serves_until_stopped(ui: dict[str, Any]) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_killed_run_reads_killed(ui: dict[str, Any]) -> None:
+    import subprocess
+
+    code = (
+        "import litetrack, os, sys\n"
+        "litetrack.set_tracking_uri(sys.argv[1])\n"
+        "litetrack.set_experiment('taxi')\n"
+        "run = litetrack.start_run(run_name='dies')\n"
+        "litetrack.log_metric('mae', 1.0)\n"
+        "print(run.info.run_id, flush=True)\n"
+        "os._exit(0)\n"  # dies without ending the run
+    )
+    rid = subprocess.run(
+        [sys.executable, "-c", code, str(ui["store"])], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    c = ui["client"]()
+    rows = c.get(
+        "/api/runs", params={"experiments": "taxi", "filter": "attributes.status = 'KILLED'"}
+    )
+    assert [(r["run_id"], r["status"]) for r in rows.json()["runs"]] == [(rid, "KILLED")]
+    assert c.get(f"/api/runs/{rid}").json()["status"] == "KILLED"
+
+
+def test_tokens_with_odd_characters_are_refused_not_crashing(ui: dict[str, Any]) -> None:
+    c = ui["client"](token="t" * 32, allowed=["*"], base_url="http://192.0.2.10:5000")
+    assert c.get("/api/experiments", params={"token": "\u00e9t\u00e9"}).status_code == 401
+    c2 = ui["client"]()
+    r = c2.post("/api/runs/x/delete", json={}, headers={"x-csrf-token": b"\xc3\xa9"})
+    assert r.status_code == 403

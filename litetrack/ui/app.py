@@ -94,6 +94,11 @@ class UIConfig:
         self.allowed_hosts = [h.lower() for h in (allowed_hosts or list(LOOPBACK_HOSTS))]
 
 
+def _same(given: str, secret: str) -> bool:
+    """Constant-time comparison; bytes, since compare_digest refuses non-ASCII text."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), secret.encode("utf-8"))
+
+
 def _error(status: int, message: str, code: str = "") -> JSONResponse:
     return JSONResponse({"error": message, "error_code": code}, status_code=status)
 
@@ -146,7 +151,7 @@ class SecurityMiddleware:
             response = PlainTextResponse("Host not allowed", status_code=400)
         elif self.config.access_token is not None:
             given = self._token_given(request)
-            if given is None or not hmac.compare_digest(given, self.config.access_token):
+            if given is None or not _same(given, self.config.access_token):
                 response = PlainTextResponse(
                     "This server needs its access token: open the URL printed at start "
                     "(…/?token=…), or send 'Authorization: Bearer TOKEN'",
@@ -371,7 +376,7 @@ async def _body(request: Request) -> dict[str, Any]:
     """The JSON body of an action, after the CSRF check."""
     config = _config(request)
     given = request.headers.get("x-csrf-token", "")
-    if not hmac.compare_digest(given, config.csrf_token):
+    if not _same(given, config.csrf_token):
         raise _Refused(
             403, "Missing or wrong CSRF token: actions need the X-CSRF-Token header of this page"
         )
