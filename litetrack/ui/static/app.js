@@ -477,13 +477,21 @@
         const isMetric = i === dims.length - 1 && state.metric;
         const vals = details.map((d) => (isMetric ? value(d, 'metrics.' + k) : d.params[k]));
         const num = vals.every((v) => v === undefined || numeric(v));
-        return num ? { dim: i, name: k, type: 'value', scale: true }
+        // A little room past the extremes, so no line hides on an axis end.
+        const pad = (v) => (v.max - v.min) * 0.05 || Math.abs(v.max) * 0.05 || 1;
+        const round = (x) => Number(x.toPrecision(6));
+        return num ? { dim: i, name: k, type: 'value', min: (v) => round(v.min - pad(v)), max: (v) => round(v.max + pad(v)),
+          axisLabel: { showMinLabel: false, showMaxLabel: false } }
           : { dim: i, name: k, type: 'category', data: [...new Set(vals.map((v) => (v === undefined ? '-' : String(v))))] };
       });
+      const metricVals = details.map((d) => value(d, 'metrics.' + state.metric)).filter(numeric).map(Number);
       pc.setOption({
         animation: false, tooltip: {},
         parallelAxis, parallel: { left: 60, right: 80, top: 40, bottom: 30 },
-        series: [{ type: 'parallel', lineStyle: { width: 2, opacity: 0.6 },
+        // Lines coloured by the metric: low = blue, high = red.
+        visualMap: metricVals.length ? { show: false, type: 'continuous', dimension: dims.length - 1,
+          min: Math.min(...metricVals), max: Math.max(...metricVals), inRange: { color: ['#2c7bb6', '#fdae61', '#d7191c'] } } : undefined,
+        series: [{ type: 'parallel', lineStyle: { width: 3, opacity: 0.8 },
           data: details.map((d) => dims.map((k, i) => {
             const v = i === dims.length - 1 && state.metric ? value(d, 'metrics.' + k) : d.params[k];
             if (v === undefined) return parallelAxis[i].type === 'category' ? '-' : null;
