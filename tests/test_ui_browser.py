@@ -321,3 +321,28 @@ def test_report_opens_from_file(
     page.locator("#compare thead th a", has_text="run-1").click()
     page.wait_for_selector("#curve-chart[data-rendered='1']")
     assert dialogs == [] and errors == [] and console == [], (dialogs, errors, console)
+
+
+def test_running_run_updates_live(store_path: Path, browser: Any) -> None:
+    import litetrack
+
+    client = litetrack.Client(str(store_path))
+    eid = client.create_experiment("live")
+    run = client.create_run(eid, run_name="training")
+    rid = run.info.run_id
+    for step in range(5):
+        client.log_metric(rid, "loss", 1.0 / (step + 1), step=step)
+    served = Served(store_path)
+    try:
+        page, dialogs, errors = _page(browser)
+        _go(page, served.url + f"#/run/{rid}")
+        page.wait_for_selector("#curve-chart[data-points='5']")
+        assert page.locator(".badge.RUNNING").count() >= 1
+        for step in range(5, 12):
+            client.log_metric(rid, "loss", 1.0 / (step + 1), step=step)
+        # The page polls while the run is RUNNING.
+        page.wait_for_selector("#curve-chart[data-points='12']", state="attached", timeout=30_000)
+        assert dialogs == [] and errors == []
+    finally:
+        served.stop()
+        client.set_terminated(rid)

@@ -436,6 +436,7 @@
       // Timings for benchmarks/bench_ui.py (data fetch, then chart build + first paint).
       el.dataset.fetchMs = (t1 - t0).toFixed(1);
       el.dataset.renderMs = (performance.now() - t1).toFixed(1);
+      el.dataset.points = String(series.reduce((n, x) => n + x.data.length, 0));
       el.dataset.rendered = String(series.length);
     }
     const live = runs.some((r) => r.status === 'RUNNING');
