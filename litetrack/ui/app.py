@@ -282,17 +282,11 @@ def get_history(request: Request) -> Any:
         raise InvalidArgument("Pass the metric name as ?key=NAME")
     run = client.get_run(run_id)
     if key not in run.data.metrics:
-        raise_not_found(
+        raise NotFound(
             f"Run {run_id} has no metric {key!r}; "
             f"it has: {', '.join(sorted(run.data.metrics)) or 'none'}"
         )
     return data.metric_history(client, run_id, key, _int(request, "max_points", data.MAX_POINTS))
-
-
-def raise_not_found(message: str) -> None:
-    from litetrack.errors import NotFound
-
-    raise NotFound(message)
 
 
 def get_artifacts(request: Request) -> Any:
