@@ -58,6 +58,7 @@ LAYERS: dict[str, str] = {
     "litetrack.spark": "flavours",
     "litetrack.cli": "apps",
     "litetrack.importers": "apps",
+    "litetrack.ui": "apps",
     "litetrack.__main__": "apps",
 }
 ORDER = ["base", "store", "api", "models", "flavours", "apps"]
