@@ -11,6 +11,7 @@ import os
 import tempfile
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.artifacts import FileInfo, parse_runs_uri
@@ -92,23 +93,14 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     """A dict from a ``.json`` or ``.yaml``/``.yml`` artifact."""
     text = load_text(artifact_uri)
     if artifact_uri.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError:
-            return json.loads(text)  # we write JSON (valid YAML) when pyyaml is missing
-        return yaml.safe_load(text)  # type: ignore[no-any-return]
+        return yamlfmt.load(text, artifact_uri)  # type: ignore[no-any-return]
     return json.loads(text)  # type: ignore[no-any-return]
 
 
 def dict_to_text(dictionary: Any, artifact_file: str) -> str:
-    """Serialise for ``log_dict``: YAML for .yaml/.yml (JSON, itself YAML, without pyyaml), else JSON."""
+    """Serialise for ``log_dict``: YAML for .yaml/.yml (as MLflow writes it), else JSON."""
     if artifact_file.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-
-            return yaml.safe_dump(dictionary, default_flow_style=False)  # type: ignore[no-any-return]
-        except ImportError:
-            return json.dumps(dictionary, indent=2)
+        return yamlfmt.dump(dictionary)
     return json.dumps(dictionary, indent=2)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.entities import LifecycleStage
 from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedModel, MlflowRun
 from litetrack.importers.mlflow_files import MlflowFileStore
@@ -214,13 +215,14 @@ class MlflowImporter:
         self.store.runs.changed(run.run_id)
 
     def _check_models(self, run_id: str, files: list[tuple[Path, str]]) -> None:
-        from litetrack.models import yamlio
-
         for path, rel in files:
             if rel == "MLmodel" or rel.endswith("/MLmodel"):
                 where = f"runs:/{run_id}/{rel[: -len('/MLmodel')] if '/' in rel else ''}".rstrip("/")
                 try:
-                    meta = yamlio.load(path.read_text(encoding="utf-8"), str(path)) or {}
+                    meta = (
+                        yamlfmt.load(path.read_text(encoding="utf-8"), str(path), aliases=False)
+                        or {}
+                    )
                 except Exception as e:  # noqa: BLE001 - reported, not fatal
                     self.summary.problems.append(f"{path}: unreadable MLmodel ({e})")
                     continue
