@@ -25,11 +25,14 @@ import copy
 import json
 import os
 import platform
-import re
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+# PEP 503 names, as pip compares them. Importing packaging.utils costs ~6 ms
+# once per process, paid in the environment-capture thread.
+from packaging.utils import canonicalize_name
 
 __all__ = [
     "ENV_SCHEMA_VERSION",
@@ -39,8 +42,8 @@ __all__ = [
     "diff_environments",
     "env_capture_enabled",
     "environment_blob",
+    "distribution_header",
     "format_env_diff",
-    "normalize_name",
 ]
 
 #: Version of the captured document's layout; bump when keys change meaning.
@@ -57,9 +60,6 @@ _cache_key: tuple[str, ...] | None = None
 _cache_env: dict[str, Any] | None = None
 _cache_blob: bytes | None = None
 
-_NAME_RUN = re.compile(r"[-_.]+")
-
-
 def env_capture_enabled() -> bool:
     """Return False when ``LITETRACK_CAPTURE_ENV`` is ``0``/``false``/``no``/``off``.
 
@@ -68,15 +68,31 @@ def env_capture_enabled() -> bool:
     return os.environ.get(_SWITCH, "1").strip().lower() not in _FALSE_WORDS
 
 
-def normalize_name(name: str) -> str:
-    """Return the PEP 503 normalized form of a distribution name (``Foo_Bar`` -> ``foo-bar``)."""
-    return _NAME_RUN.sub("-", name).lower()
+def distribution_header(dist: Any) -> tuple[str | None, str | None]:
+    """The ``Name`` and ``Version`` of an installed ``importlib.metadata`` distribution.
+
+    The one reader of METADATA (or PKG-INFO) in litetrack: only the header
+    block (up to the first blank line) holds the two fields, and reading it
+    by hand is ~10x faster than the email parser behind
+    ``Distribution.metadata``, which reads the whole long description too.
+    Odd installs (eggs, broken metadata) fall back to that parser. Either
+    value is None when the distribution does not say it.
+    """
+    try:
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    except OSError:
+        text = ""
+    name, version = _header_fields(text)
+    if not name or not version:
+        try:
+            name = name or dist.metadata["Name"]
+            version = version or dist.version
+        except Exception:  # noqa: BLE001 - one broken distribution must not fail a caller
+            pass
+    return name or None, version or None
 
 
 def _header_fields(text: str) -> tuple[str | None, str | None]:
-    # Only the header block (up to the first blank line) holds Name and
-    # Version; parsing it by hand is ~10x faster than the email parser behind
-    # Distribution.metadata, which reads the whole long description too.
     name = version = None
     header = text.split("\n\n", 1)[0]
     for line in header.splitlines():
@@ -94,22 +110,11 @@ def _installed_distributions() -> dict[str, str]:
 
     found: dict[str, str] = {}
     for dist in md.distributions():
-        try:
-            text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-        except OSError:
-            text = ""
-        name, version = _header_fields(text)
+        name, version = distribution_header(dist)
         if not name or not version:
-            # Odd installs (eggs, broken metadata): fall back to the parser.
-            try:
-                name = name or dist.metadata["Name"]
-                version = version or dist.version
-            except Exception:  # noqa: BLE001 - one broken dist must not fail a run
-                continue
-            if not name or not version:
-                continue
+            continue
         # First one on sys.path wins, as it does for `import`.
-        found.setdefault(normalize_name(name), version)
+        found.setdefault(canonicalize_name(name), version)
     return dict(sorted(found.items()))
 
 
@@ -238,8 +243,8 @@ def diff_environments(a: dict[str, Any], b: dict[str, Any]) -> EnvDiff:
     count as empty. The ``python.build`` string is left out when the versions
     differ (it would only repeat the version change).
     """
-    pa = {normalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()}
-    pb = {normalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()}
+    pa = {canonicalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()}
+    pb = {canonicalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()}
     added = {k: pb[k] for k in sorted(pb.keys() - pa.keys())}
     removed = {k: pa[k] for k in sorted(pa.keys() - pb.keys())}
     changed = {k: (pa[k], pb[k]) for k in sorted(pa.keys() & pb.keys()) if pa[k] != pb[k]}

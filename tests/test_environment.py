@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 import litetrack
 from litetrack import environment as E
@@ -47,7 +48,7 @@ def test_capture_describes_interpreter_and_packages() -> None:
     pkgs = env["packages"]
     assert pkgs["pytest"] == md.version("pytest")
     assert pkgs["pyyaml"] == md.version("PyYAML")  # normalized name
-    assert all(name == E.normalize_name(name) for name in pkgs)
+    assert all(name == canonicalize_name(name) for name in pkgs)
     assert list(pkgs) == sorted(pkgs)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidState, NotFound
 from litetrack.models import requirements as R
@@ -68,7 +69,7 @@ def oracle(data: bytes) -> set[str]:
 
 
 def installed(dist: str) -> str:
-    return f"{R._canonical(dist)}=={md.version(dist)}"
+    return f"{canonicalize_name(dist)}=={md.version(dist)}"
 
 
 # ---------------------------------------------------------------- pickles
@@ -438,3 +439,13 @@ def test_restore_refuses_a_non_venv_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidState, match="not a virtualenv"):
         restore_environment(model, target)
     assert (target / "precious.txt").read_text() == "keep me"
+
+
+def test_requirement_lines_are_read_as_pip_reads_them() -> None:
+    from litetrack.models.requirements import _requirement_name, parse_requirement
+
+    assert _requirement_name("Scikit_Learn[alldeps] >=1.0 ; python_version>'3'") == "scikit-learn"
+    assert _requirement_name("numpy==1.26.4 --hash=sha256:abc") == "numpy"
+    assert _requirement_name("pkg @ https://example.invalid/pkg.whl") == "pkg"
+    for not_named in ("-r other.txt", "--index-url x", "./local/pkg", "https://e.invalid/p.whl", ""):
+        assert parse_requirement(not_named) is None, not_named

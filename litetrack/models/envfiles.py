@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
+
 from litetrack import yamlfmt
 from litetrack.errors import ArtifactNotFound, CorruptDocument, InvalidArgument, InvalidState
-from litetrack.models.requirements import _canonical, _dist_version, _requirement_name
+from litetrack.models.requirements import _dist_version, parse_requirement
 from litetrack.store.fs import atomic_write, ensure_dir
 
 __all__ = [
@@ -213,60 +216,32 @@ class Mismatch:
         return f"{self.required}: not checked (not a plain requirement)"
 
 
-def _packaging() -> Any:
-    # packaging is not a litetrack dependency; pip vendors a copy, and every
-    # environment that can restore a model has pip.
-    try:
-        import packaging.markers
-        import packaging.specifiers
-
-        return packaging
-    except ImportError:
+def _check_requirement(line: str) -> Mismatch | None:
+    req = parse_requirement(line)
+    if req is None:
+        return Mismatch("unchecked", line, line)
+    if req.marker is not None:
         try:
-            import pip._vendor.packaging.markers
-            import pip._vendor.packaging.specifiers
-
-            return pip._vendor.packaging
-        except ImportError:
-            return None
-
-
-_SPLIT_REQ = re.compile(
-    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
-    r"(?P<extras>\[[^\]]*\])?\s*(?P<spec>[^;]*?)\s*(?:;\s*(?P<marker>.*))?$"
-)
-
-
-def _check_requirement(req: str, pkg: Any) -> Mismatch | None:
-    m = _SPLIT_REQ.match(req)
-    if m is None or _requirement_name(req) is None:
-        return Mismatch("unchecked", req, req)
-    name, spec, marker = m.group("name"), m.group("spec"), m.group("marker")
-    if marker and pkg is not None:
-        try:
-            if not pkg.markers.Marker(marker).evaluate():
+            if not req.marker.evaluate():
                 return None  # the requirement does not apply to this interpreter
-        except Exception:  # noqa: BLE001 - a marker we cannot read: check anyway
+        except Exception:  # noqa: BLE001 - a marker we cannot evaluate: check anyway
             pass
-    installed = _dist_version(name)
-    canonical = _canonical(name)
+    canonical = canonicalize_name(req.name)
+    installed = _dist_version(req.name)
     if installed is None and canonical == "litetrack":
         # Running from a source checkout: the code answering is the installed litetrack.
         import litetrack
 
         installed = getattr(litetrack, "__version__", None)
     if installed is None:
-        return Mismatch("missing", canonical, req)
-    if not spec or spec.startswith("@"):
+        return Mismatch("missing", canonical, line)
+    if req.url or not req.specifier:
         return None  # no version asked, or a direct URL: being installed is all we can check
-    if pkg is not None:
-        try:
-            ok = pkg.specifiers.SpecifierSet(spec).contains(installed, prereleases=True)
-        except Exception:  # noqa: BLE001 - invalid specifier or version
-            return Mismatch("unchecked", canonical, req, installed)
-    else:
-        ok = spec.startswith("==") and spec[2:].strip() == installed
-    return None if ok else Mismatch("version", canonical, req, installed)
+    try:
+        ok = req.specifier.contains(installed, prereleases=True)
+    except InvalidVersion:  # an installed version PEP 440 cannot read
+        return Mismatch("unchecked", canonical, line, installed)
+    return None if ok else Mismatch("version", canonical, line, installed)
 
 
 def check_environment(model_dir: str | os.PathLike[str]) -> list[Mismatch]:
@@ -281,9 +256,8 @@ def check_environment(model_dir: str | os.PathLike[str]) -> list[Mismatch]:
     """
     folder = Path(model_dir)
     mismatches = check_environment_python(folder)
-    pkg = _packaging()
     for req in read_requirements(folder / REQUIREMENTS_FILE):
-        found = _check_requirement(req, pkg)
+        found = _check_requirement(req)
         if found is not None:
             mismatches.append(found)
     return mismatches
