@@ -6,9 +6,8 @@ canonical bytes, so a thousand runs in one virtualenv store one blob in the
 content-addressed store. :func:`diff_environments` and :func:`format_env_diff`
 compare two captures (``litetrack env diff`` in the CLI).
 
-Switch-off: set ``LITETRACK_CAPTURE_ENV=0`` (or ``false``/``no``/``off``) and
-:func:`env_capture_enabled` returns False; the tracking layer then skips the
-capture. :func:`capture_environment` itself always captures when called,
+Switch-off: with ``LITETRACK_CAPTURE_ENV=0`` (see :mod:`litetrack.settings`)
+the tracking layer skips the capture. :func:`capture_environment` itself always captures when called,
 because a direct call is an explicit request.
 
 Cost: the first call in a process imports ``importlib.metadata`` and reads
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import platform
 import sys
 import threading
@@ -40,7 +38,6 @@ __all__ = [
     "capture_environment",
     "clear_cache",
     "diff_environments",
-    "env_capture_enabled",
     "environment_blob",
     "distribution_header",
     "format_env_diff",
@@ -49,8 +46,6 @@ __all__ = [
 #: Version of the captured document's layout; bump when keys change meaning.
 ENV_SCHEMA_VERSION = 1
 
-_SWITCH = "LITETRACK_CAPTURE_ENV"
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 _lock = threading.Lock()
 # The cache is keyed by sys.path: the set of importable distributions is a
@@ -59,14 +54,6 @@ _lock = threading.Lock()
 _cache_key: tuple[str, ...] | None = None
 _cache_env: dict[str, Any] | None = None
 _cache_blob: bytes | None = None
-
-def env_capture_enabled() -> bool:
-    """Return False when ``LITETRACK_CAPTURE_ENV`` is ``0``/``false``/``no``/``off``.
-
-    Read at each call (not at import) so a script or test can flip it late.
-    """
-    return os.environ.get(_SWITCH, "1").strip().lower() not in _FALSE_WORDS
-
 
 def distribution_header(dist: Any) -> tuple[str | None, str | None]:
     """The ``Name`` and ``Version`` of an installed ``importlib.metadata`` distribution.

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
+from litetrack import settings
 from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
@@ -50,8 +51,6 @@ __all__ = [
     "log_input",
 ]
 
-ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
-ENV_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 
 
 class _State(threading.local):
@@ -182,10 +181,10 @@ def _end_all_at_exit() -> None:
 
 
 def _experiment_id_from_env(client: Client) -> str | None:
-    exp_id = os.environ.get(ENV_EXPERIMENT_ID)
+    exp_id = settings.mlflow_experiment_id()
     if exp_id:
         return exp_id
-    name = os.environ.get(ENV_EXPERIMENT_NAME)
+    name = settings.mlflow_experiment_name()
     if name:
         exp = client.get_experiment_by_name(name)
         if exp is None:

@@ -15,11 +15,11 @@ from packaging.utils import canonicalize_name
 
 import litetrack
 from litetrack import environment as E
+from litetrack import settings
 from litetrack.environment import (
     EnvDiff,
     capture_environment,
     diff_environments,
-    env_capture_enabled,
     environment_blob,
     format_env_diff,
 )
@@ -174,7 +174,7 @@ def test_switch(monkeypatch: pytest.MonkeyPatch, value: str | None, enabled: boo
         monkeypatch.delenv("LITETRACK_CAPTURE_ENV", raising=False)
     else:
         monkeypatch.setenv("LITETRACK_CAPTURE_ENV", value)
-    assert env_capture_enabled() is enabled
+    assert settings.capture_env_enabled() is enabled
 
 
 def test_modules_import_light() -> None:

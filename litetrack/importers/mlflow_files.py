@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from litetrack.errors import CorruptDocument, StoreError
 from litetrack import yamlfmt
+from litetrack.errors import CorruptDocument, StoreError
 from litetrack.importers.mlflow_entities import (
     DELETED_STAGE,
     LOGGED_MODEL_STATUS,

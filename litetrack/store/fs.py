@@ -9,7 +9,7 @@
 * :class:`FileLock` is a cross-process exclusive lock (``flock``).
 
 Durability: by default the data is safe against a *process* kill the moment
-the call returns (it is in the kernel's page cache). Set ``LITETRACKFSYNC=1``
+the call returns (it is in the kernel's page cache). Set ``LITETRACK_FSYNC=1``
 to also fsync documents, which protects against power loss at the cost of a
 few milliseconds per document.
 """
@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from litetrack import settings
+
 TMP_PREFIX = ".tmp-"
-FSYNC = os.environ.get("LITETRACKFSYNC", "") not in ("", "0", "false", "False")
 _counter = 0
 _counter_lock = threading.Lock()
 
@@ -54,7 +55,7 @@ def _write_temp(path: str, data: bytes, fsync: bool | None) -> str:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            if FSYNC if fsync is None else fsync:
+            if settings.fsync_enabled() if fsync is None else fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)

@@ -6,12 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from litetrack import settings
 from litetrack.errors import StoreError, UnsupportedURI
-
-ENV_STORE = "LITETRACK_STORE"
-#: MLflow's variable, honoured when it names a local path so MLflow-configured
-#: shells keep working.
-ENV_MLFLOW_URI = "MLFLOW_TRACKING_URI"
 
 _REMOTE_SCHEMES = {
     "http": "an MLflow tracking server",
@@ -62,10 +58,12 @@ def path_from_uri(uri: str | os.PathLike[str]) -> Path:
 
 def default_store_path() -> Path:
     """The store used when nothing was set: ``LITETRACK_STORE``, else the user data folder."""
-    env = os.environ.get(ENV_STORE)
+    env = settings.store_uri()
     if env:
         return path_from_uri(env)
-    mlflow_env = os.environ.get(ENV_MLFLOW_URI)
+    # MLflow's variable, honoured when it names a local path so that
+    # MLflow-configured shells keep working.
+    mlflow_env = settings.mlflow_tracking_uri()
     if mlflow_env and (mlflow_env.startswith("file:") or "://" not in mlflow_env):
         return path_from_uri(mlflow_env)
     import platformdirs
