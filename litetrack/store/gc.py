@@ -41,7 +41,7 @@ from litetrack.errors import (
     InvalidArgument,
     RunNotFound,
 )
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, lock_fd
 from litetrack.store.refs import (
     DIGEST_RE,
     TEMP_AGE_SECONDS,
@@ -125,15 +125,12 @@ def _remove_run_if(
     concurrent restore either happens before (and we keep the run) or finds
     the run gone.
     """
-    import fcntl
-
     run_dir = store.runs.dir / run_id
     try:
-        fd = os.open(run_dir, os.O_RDONLY)
+        fd = lock_fd(run_dir, folder=True)
     except FileNotFoundError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             doc = store.runs.read(run_id)
         except RunNotFound:

@@ -96,7 +96,7 @@ from typing import BinaryIO, NamedTuple
 
 from litetrack import settings
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, flocked
 
 __all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE"]
 
@@ -497,16 +497,10 @@ class ObjectStore:
     @contextmanager
     def _gc_lock(self, *, shared: bool) -> Iterator[None]:
         """Shared for puts (refresh/publish), exclusive for gc's check-and-unlink."""
-        import fcntl
-
-        # A fresh descriptor per use: flock locks belong to the open file
-        # description, which a cached fd would share with forked children.
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        # flocked opens a fresh descriptor per use: flock locks belong to the
+        # open file description, which a cached fd would share with forked children.
+        with flocked(self._lock_path, shared=shared):
             yield
-        finally:
-            os.close(fd)
 
     # ----------------------------------------------------------------- reading
 
