@@ -21,7 +21,7 @@ from litetrack.client import Client
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
 from litetrack.store.location import get_tracking_uri, set_tracking_uri
-from litetrack.store.runs import RunWriter
+from litetrack.store.runs import PARENT_TAG, RunWriter
 from litetrack.validation import validate_experiment_id
 
 __all__ = [
@@ -61,7 +61,6 @@ class _State(threading.local):
 _local = _State()
 _active_experiment: tuple[Any, str] | None = None  # (store path, experiment id)
 _last_active_run_id: str | None = None
-_last_store: Any = None
 _all_active: dict[str, ActiveRun] = {}  # every live fluent run, for atexit
 _exit_hooked = False
 _uncaught = False
@@ -293,7 +292,6 @@ def start_run(
     ``capture_source`` / ``capture_environment`` switch the source and
     environment capture off (or on) for this run.
     """
-    global _last_store
     client = _client()
     stack = _local.stack
     if stack and not nested and parent_run_id is None:
@@ -330,7 +328,6 @@ def start_run(
     active = ActiveRun(client, run_id, writer)
     stack.append(active)
     _all_active[run_id] = active
-    _last_store = client.store
     _hook_exit()
     return active
 
@@ -442,7 +439,7 @@ def get_run(run_id: str) -> Run:
 def get_parent_run(run_id: str) -> Run | None:
     """The parent of a nested run, or None."""
     run = get_run(run_id)
-    parent = run.data.tags.get("mlflow.parentRunId")
+    parent = run.data.tags.get(PARENT_TAG)
     return get_run(parent) if parent else None
 
 

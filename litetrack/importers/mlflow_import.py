@@ -25,7 +25,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,8 @@ from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedMo
 from litetrack.importers.mlflow_files import MlflowFileStore
 from litetrack.store.core import Store
 from litetrack.store.fs import atomic_write, write_json
-from litetrack.store.runs import RUN_DOC, RUN_LOG, _float_json, fold_log
+from litetrack.store.runs import PARENT_TAG, RUN_DOC, RUN_LOG, _float_json, fold_log
 from litetrack.validation import validate_run_id
-
-#: Flavours whose MLflow-written models litetrack can load.
-LOADABLE_FLAVORS = ("xgboost", "sklearn", "python_function")
 
 
 @dataclass
@@ -63,7 +60,7 @@ class ImportSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-able data."""
-        return dict(self.__dict__)
+        return asdict(self)
 
     def lines(self, dry_run: bool) -> list[str]:
         """Human-readable summary."""
@@ -195,7 +192,7 @@ class MlflowImporter:
             "pid": None,
             "host": None,
             "proc_start": None,
-            "parent_run_id": tags.get("mlflow.parentRunId"),
+            "parent_run_id": tags.get(PARENT_TAG),
             "params": {},
             "tags": tags,
             "metrics": {},

@@ -25,6 +25,7 @@ from typing import Any
 
 from litetrack.errors import InvalidState, ModelNotFound, UnsupportedURI
 from litetrack.models.model import MLMODEL_FILE
+from litetrack.store.location import file_uri_path
 
 __all__ = ["ResolvedModel", "model_folder", "resolve_model"]
 
@@ -104,12 +105,7 @@ def resolve_model(model_uri: str | os.PathLike[str], store: Any = None) -> Resol
         store, entries = resolver(uri, store)
         return _from_entries(store, entries, uri)
     if uri.startswith("file:"):
-        from urllib.parse import unquote, urlparse
-
-        parsed = urlparse(uri)
-        if parsed.netloc not in ("", "localhost"):
-            raise UnsupportedURI(f"Unsupported model URI {uri!r}: file URIs must name a local path")
-        return _local(Path(unquote(parsed.path)), uri)
+        return _local(Path(file_uri_path(uri)), uri)
     scheme, sep, _ = uri.partition("://")
     if sep and scheme.isidentifier():
         raise UnsupportedURI(

@@ -36,6 +36,7 @@ from litetrack.errors import InvalidArgument
 from litetrack.models.base import ModelDir, is_pickle_file, save_model_folder
 from litetrack.models.model import PYFUNC, Model
 from litetrack.models.signature import ModelSignature
+from litetrack.store.location import file_uri_path
 
 __all__ = ["PythonModel", "PythonModelContext", "save_python_model"]
 
@@ -152,7 +153,7 @@ def _copy_artifacts(folder: Path, artifacts: dict[str, Any] | None) -> dict[str,
             base = name
         else:
             src = Path(
-                uri_s[len("file://") :] if uri_s.startswith("file://") else uri_s
+                file_uri_path(uri_s) if uri_s.startswith("file:") else uri_s
             ).expanduser()
             if not src.exists():
                 raise InvalidArgument(f"artifact {name!r}: {src} does not exist")

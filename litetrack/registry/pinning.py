@@ -24,6 +24,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, ModelNotFound, UnsupportedURI
+from litetrack.store.location import file_uri_path
 from litetrack.store.paths import validate_artifact_path
 from litetrack.validation import validate_run_id
 
@@ -70,15 +71,8 @@ def _from_run(store: Store, uri: str, action: str = "register") -> tuple[Files, 
 
 def _from_local(store: Store, source: str) -> Files:
     path = source
-    if source.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
-        parsed = urlparse(source)
-        if parsed.netloc not in ("", "localhost"):
-            raise UnsupportedURI(
-                f"Cannot register {source!r}: only local file:// URIs are supported"
-            )
-        path = unquote(parsed.path)
+    if source.startswith("file:"):
+        path = file_uri_path(source)
     elif "://" in source or (":" in source.split("/", 1)[0] and len(source.split(":", 1)[0]) > 1):
         raise UnsupportedURI(
             f"Cannot register {source!r}: litetrack registers runs:/<run_id>/<path>, models:/ URIs "

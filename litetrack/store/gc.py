@@ -29,7 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,19 +86,7 @@ class GcReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {
-            "ok": self.ok,
-            "dry_run": self.dry_run,
-            "runs": self.runs,
-            "experiments": self.experiments,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "temp_files": self.temp_files,
-            "cache_dirs": self.cache_dirs,
-            "kept_runs": self.kept_runs,
-            "blocked": self.blocked,
-            "seconds": round(self.seconds, 3),
-        }
+        return {"ok": self.ok, **asdict(self), "seconds": round(self.seconds, 3)}
 
 
 def _deleted_before(doc: dict[str, Any], cutoff_ms: int, fallback_path: Path) -> bool:

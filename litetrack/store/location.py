@@ -22,6 +22,29 @@ _REMOTE_SCHEMES = {
 }
 
 
+def file_uri_path(uri: str) -> str:
+    """The local path a ``file:`` URI names, percent-decoded: the one ``file:`` parser.
+
+    ``file:///abs/p`` and ``file://localhost/abs/p`` give ``/abs/p``;
+    ``file:/abs/p`` gives ``/abs/p``; ``file:rel/p`` gives ``rel/p`` (kept
+    relative, ``?`` and ``#`` included). Raises
+    :class:`~litetrack.errors.UnsupportedURI` when the URI names another host
+    or is not a ``file:`` URI.
+    """
+    parsed = urlparse(uri)
+    if parsed.scheme.lower() != "file":
+        raise UnsupportedURI(f"{uri!r} is not a file: URI", uri=uri)
+    if parsed.netloc not in ("", "localhost"):
+        raise UnsupportedURI(
+            f"Unsupported URI {uri!r}: file URIs must name a local path "
+            f"(file:///abs/path or file:relative/path), not one on host {parsed.netloc!r}",
+            uri=uri,
+        )
+    if uri[len("file:") :].startswith("//"):
+        return unquote(parsed.path)
+    return unquote(uri[len("file:") :])
+
+
 def path_from_uri(uri: str | os.PathLike[str]) -> Path:
     """Turn a path or ``file:`` URI into an absolute Path.
 
@@ -37,15 +60,7 @@ def path_from_uri(uri: str | os.PathLike[str]) -> Path:
         parsed = urlparse(text)
         scheme = parsed.scheme.split("+", 1)[0].lower()
         if scheme == "file":
-            if parsed.netloc not in ("", "localhost"):
-                raise UnsupportedURI(
-                    f"Unsupported tracking URI {text!r}: file URIs must name a local path "
-                    "(file:///abs/path or file:relative/path)"
-                )
-            raw = unquote(parsed.path) if parsed.netloc or text.startswith("file://") else unquote(
-                text[len("file:") :]
-            )
-            return Path(raw).expanduser().absolute()
+            return Path(file_uri_path(text)).expanduser().absolute()
         what = _REMOTE_SCHEMES.get(scheme, f"a {scheme!r} backend")
         raise UnsupportedURI(
             f"Unsupported tracking URI {text!r}: it points to {what}, but litetrack is "
