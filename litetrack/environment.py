@@ -230,8 +230,12 @@ def diff_environments(a: dict[str, Any], b: dict[str, Any]) -> EnvDiff:
     count as empty. The ``python.build`` string is left out when the versions
     differ (it would only repeat the version change).
     """
-    pa = {canonicalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()}
-    pb = {canonicalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()}
+    pa: dict[str, str] = {
+        canonicalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()
+    }
+    pb: dict[str, str] = {
+        canonicalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()
+    }
     added = {k: pb[k] for k in sorted(pb.keys() - pa.keys())}
     removed = {k: pa[k] for k in sorted(pa.keys() - pb.keys())}
     changed = {k: (pa[k], pb[k]) for k in sorted(pa.keys() & pb.keys()) if pa[k] != pb[k]}
