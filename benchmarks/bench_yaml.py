@@ -47,7 +47,7 @@ def main() -> None:
         files = {"MLflow 2 fixture": FIXTURE, "litetrack-written": _litetrack_mlmodel(Path(tmp))}
         for name, path in files.items():
             text = path.read_text("utf-8")
-            warm = min(timeit.repeat(lambda: yamlfmt.load(text), number=args.reps, repeat=5))
+            warm = min(timeit.repeat(lambda t=text: yamlfmt.load(t), number=args.reps, repeat=5))
             code = (
                 "import time, litetrack.errors\n"
                 f"text = open({str(path)!r}).read()\n"

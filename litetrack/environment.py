@@ -7,8 +7,8 @@ content-addressed store. :func:`diff_environments` and :func:`format_env_diff`
 compare two captures (``litetrack env diff`` in the CLI).
 
 Switch-off: with ``LITETRACK_CAPTURE_ENV=0`` (see :mod:`litetrack.settings`)
-the tracking layer skips the capture. :func:`capture_environment` itself always captures when called,
-because a direct call is an explicit request.
+the tracking layer skips the capture. :func:`capture_environment` itself
+always captures when called, because a direct call is an explicit request.
 
 Cost: the first call in a process imports ``importlib.metadata`` and reads
 each distribution's metadata header, ~30 ms for 125 packages on a loaded

@@ -1,4 +1,4 @@
-"""Environment variables: declared once in litetrack.settings, one truthiness rule, really obeyed."""
+"""Environment variables: declared once in litetrack.settings, one truthiness rule, obeyed."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ ROOT = PACKAGE.parent
 
 
 def _modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if p.name != "settings.py" or p.parent != PACKAGE)
+    own = PACKAGE / "settings.py"
+    return sorted(p for p in PACKAGE.rglob("*.py") if p != own)
 
 
 def test_only_settings_reads_the_environment() -> None:
@@ -31,7 +32,9 @@ def test_only_settings_reads_the_environment() -> None:
         copies = {
             id(arg)
             for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
             for arg in node.args[:1]
         }
         for node in ast.walk(tree):
@@ -82,7 +85,8 @@ def test_one_truthiness_rule(
         monkeypatch.delenv("LITETRACK_INDEX", raising=False)
     else:
         monkeypatch.setenv("LITETRACK_INDEX", value)
-    assert settings.flag("LITETRACK_INDEX", default) is (default if expected == "default" else expected)
+    want = default if expected == "default" else expected
+    assert settings.flag("LITETRACK_INDEX", default) is want
 
 
 def test_a_value_that_is_no_switch_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
