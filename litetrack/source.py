@@ -226,7 +226,7 @@ def capture_source(refresh: bool = False) -> SourceInfo:
 
     Cached per process and entry point; a notebook is captured again when its
     file's mtime changes. ``refresh=True`` forces a new capture. When
-    :func:`source_capture_enabled` is False only ``entry_point`` and
+    :func:`litetrack.settings.capture_source_enabled` is False only ``entry_point`` and
     ``source_type`` are filled. Never raises: missing git, a folder outside
     any repository or a failing git command leave the git fields None.
     """

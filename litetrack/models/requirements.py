@@ -21,6 +21,7 @@ import logging
 import os
 import pickle
 import pickletools
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,13 +30,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from litetrack.environment import distribution_header
-from litetrack.errors import InvalidArgument, NotFound
+from litetrack.errors import ArtifactNotFound, InvalidArgument, NotFound
 
 __all__ = [
     "infer_requirements",
     "modules_in_pickle",
     "parse_requirement",
     "pinned",
+    "read_requirements",
     "resolve_requirements",
 ]
 
@@ -446,11 +448,32 @@ def _requirement_name(req: str) -> str | None:
     return canonicalize_name(parsed.name) if parsed is not None else None
 
 
+def read_requirements(path: str | os.PathLike[str]) -> list[str]:
+    """Read a requirements file into a list of lines.
+
+    Comments (``#`` at the start or after a space), blank lines and line
+    continuations (a trailing ``\\``) are handled as pip does; option lines
+    (``-r other.txt``, ``--index-url ...``) are kept as they are. Raises
+    :class:`~litetrack.errors.ArtifactNotFound` when the file is missing.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError as exc:
+        raise ArtifactNotFound(f"no requirements file at {path}", path=path) from exc
+    text = re.sub(r"\\\r?\n", "", text)
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
 def _as_list(reqs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
     if isinstance(reqs, (str, os.PathLike)):
         # A path, as MLflow accepts `pip_requirements="requirements.txt"`.
-        from litetrack.models.envfiles import read_requirements
-
         return read_requirements(reqs)
     if not all(isinstance(r, str) for r in reqs):
         raise InvalidArgument(
