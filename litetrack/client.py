@@ -32,6 +32,7 @@ from litetrack.store.artifacts import (
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
 from litetrack.store.location import current_store_path, path_from_uri
+from litetrack.store.runs import NOTE_TAG
 from litetrack.validation import (
     validate_experiment_id,
     validate_key,
@@ -166,7 +167,7 @@ class Client(RegistryClientMixin):
             k = validate_key(k, "tag key")
             clean_tags[k] = validate_tag_value(k, v)
         if description is not None:
-            clean_tags["mlflow.note.content"] = validate_tag_value("mlflow.note.content", description)
+            clean_tags[NOTE_TAG] = validate_tag_value(NOTE_TAG, description)
         if run_name is not None:
             run_name = validate_name(run_name, "run name")
         if parent_run_id is not None:

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
+from litetrack import settings
 from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.data import input_entry, log_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
-from litetrack.store.runs import RunWriter
+from litetrack.store.runs import PARENT_TAG, RunWriter
 from litetrack.validation import validate_experiment_id
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
     "current_experiment_id",
 ]
 
-ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
-ENV_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 
 
 class _State(threading.local):
@@ -182,10 +181,10 @@ def _end_all_at_exit() -> None:
 
 
 def _experiment_id_from_env(client: Client) -> str | None:
-    exp_id = os.environ.get(ENV_EXPERIMENT_ID)
+    exp_id = settings.mlflow_experiment_id()
     if exp_id:
         return exp_id
-    name = os.environ.get(ENV_EXPERIMENT_NAME)
+    name = settings.mlflow_experiment_name()
     if name:
         exp = client.get_experiment_by_name(name)
         if exp is None:
@@ -451,7 +450,7 @@ def get_run(run_id: str) -> Run:
 def get_parent_run(run_id: str) -> Run | None:
     """The parent of a nested run, or None."""
     run = get_run(run_id)
-    parent = run.data.tags.get("mlflow.parentRunId")
+    parent = run.data.tags.get(PARENT_TAG)
     return get_run(parent) if parent else None
 
 

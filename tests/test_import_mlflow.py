@@ -198,3 +198,40 @@ def test_imported_models_predict_exactly_as_mlflow_did(layout: str, store_path: 
     assert checked >= 2
     champion = litetrack.pyfunc.load_model("models:/taxi-xgb@champion").predict(X)
     assert len(champion) == len(X)
+
+
+def test_yaml_alias_bomb_in_meta_yaml_is_refused(store_path: Path, tmp_path: Path) -> None:
+    # Issue 12 item 5: 9 levels of 9 aliases as run_name expand to 9**9 strings
+    # in whoever walks the value. The import runs in a child process under a
+    # 1 GB address-space limit, so a regression fails the test, not the machine.
+    from conftest import run_python
+
+    src = tmp_path / "copy"
+    shutil.copytree(DATA / "mlflow2" / "mlruns", src)
+    victim = next(p for p in sorted(src.glob("*/*")) if (p / "meta.yaml").is_file() and (p / "metrics").is_dir())
+    levels = ['a0: &a0 ["lol"]']
+    for i in range(1, 10):
+        levels.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
+    meta = victim / "meta.yaml"
+    text = meta.read_text().replace("\nrun_name: ", "\nrun_name: *a9\nold_name: ")
+    meta.write_text("\n".join(levels) + "\n" + text)
+
+    proc = run_python(
+        "import json, resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from litetrack.cli import main\n"
+        "sys.exit(main(['--store', sys.argv[1], 'import-mlflow', sys.argv[2], '--json']))\n",
+        str(store_path),
+        str(src),
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    refused = [p for p in summary["problems"] if str(meta) in p]
+    assert refused and "alias" in refused[0], summary["problems"]
+    assert summary["runs_imported"] == len(_expected("mlflow2")["runs"]) - 1
+    assert victim.name not in {r.info.run_id for r in Client(str(store_path)).search_runs(
+        [e.experiment_id for e in Client(str(store_path)).search_experiments(view_type=ViewType.ALL)],
+        run_view_type=ViewType.ALL,
+    )}

@@ -39,6 +39,7 @@ LAYERS: dict[str, str] = {
     "litetrack.entities": "base",
     "litetrack.query": "base",
     "litetrack.settings": "base",
+    "litetrack.yamlfmt": "base",
     "litetrack.paging": "base",
     "litetrack.store": "store",
     "litetrack.client": "api",

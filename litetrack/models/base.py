@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from litetrack import __version__
+from litetrack import __version__, yamlfmt
 from litetrack.errors import (
     AlreadyExists,
     ChecksumMismatch,
@@ -110,9 +110,7 @@ def _pip_from_conda_env(conda_env: Any) -> list[str] | None:
     if conda_env is None:
         return None
     if isinstance(conda_env, (str, os.PathLike)):
-        from litetrack.models import yamlio
-
-        conda_env = yamlio.load(Path(conda_env).read_text("utf-8"), os.fspath(conda_env))
+        conda_env = yamlfmt.load(Path(conda_env).read_text("utf-8"), os.fspath(conda_env))
     if not isinstance(conda_env, dict):
         raise InvalidArgument(
             f"conda_env must be a dict or a YAML file path, got {type(conda_env).__name__}"

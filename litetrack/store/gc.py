@@ -29,7 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ from litetrack.errors import (
     RunNotFound,
 )
 from litetrack.store.docs import read_doc
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, lock_fd
 from litetrack.store.refs import (
     DIGEST_RE,
     TEMP_AGE_SECONDS,
@@ -87,19 +87,7 @@ class GcReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {
-            "ok": self.ok,
-            "dry_run": self.dry_run,
-            "runs": self.runs,
-            "experiments": self.experiments,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "temp_files": self.temp_files,
-            "cache_dirs": self.cache_dirs,
-            "kept_runs": self.kept_runs,
-            "blocked": self.blocked,
-            "seconds": round(self.seconds, 3),
-        }
+        return {"ok": self.ok, **asdict(self), "seconds": round(self.seconds, 3)}
 
 
 def _deleted_before(doc: dict[str, Any], cutoff_ms: int, fallback_path: Path) -> bool:
@@ -126,15 +114,12 @@ def _remove_run_if(
     concurrent restore either happens before (and we keep the run) or finds
     the run gone.
     """
-    import fcntl
-
     run_dir = store.runs.dir / run_id
     try:
-        fd = os.open(run_dir, os.O_RDONLY)
+        fd = lock_fd(run_dir, folder=True)
     except FileNotFoundError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             doc = store.runs.read(run_id)
         except RunNotFound:

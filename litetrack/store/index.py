@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from litetrack import settings
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection
 from litetrack.store.fs import FileLock
@@ -48,11 +49,6 @@ FORMAT_VERSION = 2
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
-
-
-def index_enabled() -> bool:
-    """False when ``LITETRACK_INDEX=0``: searches then scan the documents."""
-    return os.environ.get("LITETRACK_INDEX", "1") not in ("0", "false", "no")
 
 
 class SearchIndex:
@@ -350,6 +346,6 @@ class SearchIndex:
 
 def open_index(store: Store) -> SearchIndex | None:
     """The store's index, or None when disabled or SQLite cannot be used here."""
-    if not index_enabled():
+    if not settings.index_enabled():
         return None
     return SearchIndex(store)

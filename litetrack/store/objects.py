@@ -94,8 +94,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from litetrack import settings
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import FSYNC, TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, flocked
 
 __all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE"]
 
@@ -299,7 +300,6 @@ class ObjectStore:
         self._blobs = self.root / _ALGO
         self._tmp = self.root / "tmp"
         self._lock_path = self.root / "gc.lock"
-        self._fsync = FSYNC
 
     def __repr__(self) -> str:
         return f"ObjectStore({str(self.root)!r})"
@@ -426,7 +426,7 @@ class ObjectStore:
         return tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=self._tmp)
 
     def _finish_temp(self, fd: int) -> None:
-        if self._fsync:
+        if settings.fsync_enabled():
             os.fsync(fd)
         os.fchmod(fd, 0o444)
 
@@ -463,7 +463,7 @@ class ObjectStore:
                             return
                         os.replace(tmp, final)
                         break
-            if self._fsync:
+            if settings.fsync_enabled():
                 _fsync_dir(final.parent)
         finally:
             _unlink_quietly(tmp)
@@ -497,16 +497,10 @@ class ObjectStore:
     @contextmanager
     def _gc_lock(self, *, shared: bool) -> Iterator[None]:
         """Shared for puts (refresh/publish), exclusive for gc's check-and-unlink."""
-        import fcntl
-
-        # A fresh descriptor per use: flock locks belong to the open file
-        # description, which a cached fd would share with forked children.
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        # flocked opens a fresh descriptor per use: flock locks belong to the
+        # open file description, which a cached fd would share with forked children.
+        with flocked(self._lock_path, shared=shared):
             yield
-        finally:
-            os.close(fd)
 
     # ----------------------------------------------------------------- reading
 

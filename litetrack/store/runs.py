@@ -45,7 +45,7 @@ from litetrack.errors import (
     RunNotFound,
 )
 from litetrack.store.docs import read_doc
-from litetrack.store.fs import open_append, stat_key, write_json
+from litetrack.store.fs import lock_fd, open_append, stat_key, write_json
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
@@ -295,17 +295,14 @@ class RunStore:
 
         The log is folded first, so the rewritten document loses nothing.
         """
-        import fcntl
-
         run_dir = f"{self._dir}/{validate_run_id(run_id)}"
         try:
-            dir_fd = os.open(run_dir, os.O_RDONLY)
+            dir_fd = lock_fd(run_dir, folder=True)
         except FileNotFoundError:
             raise RunNotFound(f"No run with id {run_id!r} in store {str(self.root)!r}") from None
         w = self._writers.get(run_id)
         doc_path = f"{run_dir}/{RUN_DOC}"
         try:
-            fcntl.flock(dir_fd, fcntl.LOCK_EX)
             doc = None
             if w is not None and w.doc_cache is not None:
                 # The document we wrote last is still the one on disk (same

@@ -37,7 +37,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,13 +79,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "subject": self.subject,
-            "message": self.message,
-            "fixed": self.fixed,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -123,22 +117,17 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``ok``, counts, findings, orphan digests)."""
-        return {
-            "ok": self.ok,
-            "experiments": self.experiments,
-            "runs": self.runs,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "referenced_blobs": self.referenced,
-            "hashed_blobs": self.hashed,
-            "orphan_blobs": len(self.orphans),
-            "orphan_bytes": self.orphan_bytes,
-            "errors": len(self.errors),
-            "fixed": sum(f.fixed for f in self.findings),
-            "seconds": round(self.seconds, 3),
-            "findings": [f.to_dict() for f in self.findings],
-            "orphans": self.orphans,
-        }
+        out = {"ok": self.ok, **asdict(self)}  # findings become dicts too
+        # Names of the JSON output, kept from before the counts had these field names.
+        out["referenced_blobs"] = out.pop("referenced")
+        out["hashed_blobs"] = out.pop("hashed")
+        out.update(
+            orphan_blobs=len(self.orphans),
+            errors=len(self.errors),
+            fixed=sum(f.fixed for f in self.findings),
+            seconds=round(self.seconds, 3),
+        )
+        return out
 
 
 def _scan_log(path: Path) -> tuple[int, bool]:
