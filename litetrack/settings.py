@@ -37,6 +37,7 @@ __all__ = [
     "spark_load_log",
     "store_uri",
     "text",
+    "ui_token",
 ]
 
 STORE = "LITETRACK_STORE"
@@ -49,6 +50,7 @@ MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
 MLFLOW_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
 MLFLOW_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 JPY_SESSION_NAME = "JPY_SESSION_NAME"
+UI_TOKEN = "LITETRACK_UI_TOKEN"
 
 
 # A NamedTuple, not a dataclass: dataclasses imports inspect (~8 ms) and this
@@ -118,6 +120,12 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "unset",
         "Testing aid: a file to which each Spark worker appends a line when it loads a model.",
+    ),
+    Variable(
+        UI_TOKEN,
+        "text",
+        "a fresh random token",
+        "Access token of `python -m litetrack ui` on a non-loopback host (16 characters or more).",
     ),
     Variable(
         JPY_SESSION_NAME,
@@ -207,3 +215,8 @@ def spark_load_log() -> str | None:
 def jupyter_session_name() -> str | None:
     """``JPY_SESSION_NAME`` (set by Jupyter Server 2+): the running notebook's path."""
     return text(JPY_SESSION_NAME)
+
+
+def ui_token() -> str | None:
+    """``LITETRACK_UI_TOKEN``: the web UI's access token on a non-loopback host, if chosen."""
+    return text(UI_TOKEN)

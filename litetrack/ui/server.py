@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 import threading
 import webbrowser
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument
 
 #: Environment variable holding the access token for a non-loopback host.
-TOKEN_ENV = "LITETRACK_UI_TOKEN"
+TOKEN_ENV = settings.UI_TOKEN
 
 
 def is_loopback(host: str) -> bool:
@@ -29,7 +29,7 @@ def access_token_for(host: str) -> str | None:
     """None on loopback; otherwise LITETRACK_UI_TOKEN or a fresh random token."""
     if is_loopback(host):
         return None
-    token = os.environ.get(TOKEN_ENV)
+    token = settings.ui_token()
     if token is not None and len(token) < 16:
         raise InvalidArgument(
             f"{TOKEN_ENV} is too short ({len(token)} characters): use at least 16"
