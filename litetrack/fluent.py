@@ -342,9 +342,12 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     stack = _local.stack
     if not stack:
         return
-    active = stack.pop()
-    _all_active.pop(active.run_id, None)
+    active = stack[-1]
+    # Ended first, popped after: an end that fails (a full disk) leaves the
+    # run active, so end_run() can be called again once space is freed.
     active._client.set_terminated(active.run_id, RunStatus.from_string(status))
+    stack.pop()
+    _all_active.pop(active.run_id, None)
     active._client.store.runs.release(active.run_id)
     _last_active_run_id = active.run_id
 

@@ -127,3 +127,24 @@ def test_store_error_pickles_with_its_attributes(store_path: Path, disk: Disk) -
     again = pickle.loads(pickle.dumps(info.value))
     assert again.run_id == run.info.run_id and again.errno_name == "ENOSPC"
 
+
+def test_failed_end_run_leaves_the_run_active(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = litetrack.start_run()
+    rid = run.info.run_id
+    for i in range(3):
+        litetrack.log_metric("m", float(i), step=i)
+    disk = Disk(monkeypatch, suffix="")  # every file: the log and the document
+    disk.mode = "raise"
+    disk.full = True
+    with pytest.raises(LitetrackError):
+        litetrack.end_run()
+    disk.full = False
+    # Still active: it can be ended again, and logging goes to it.
+    active = litetrack.active_run()
+    assert active is not None and active.info.run_id == rid
+    litetrack.log_metric("m", 3.0, step=3)
+    litetrack.end_run()
+    assert litetrack.active_run() is None
+    got = litetrack.get_run(rid)
+    assert got.info.status == "FINISHED" and got.data.metrics == {"m": 3.0}
+    assert len(Client().get_metric_history(rid, "m")) == 4
