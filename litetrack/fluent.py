@@ -21,7 +21,7 @@ from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatu
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
 from litetrack.store.location import get_tracking_uri, set_tracking_uri
 from litetrack.store.runs import RunWriter
-from litetrack.validation import validate_experiment_id
+from litetrack.validation import validate_experiment_id, validate_key
 
 __all__ = [
     "ActiveRun",
@@ -414,7 +414,7 @@ def log_metrics(
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param on the active run; returns the value."""
-    _writer().log_params({key: value})
+    _writer().log_params({validate_key(key, "param key"): value})
     return value
 
 
@@ -425,7 +425,7 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag on the active run."""
-    _writer().set_tags({key: value})
+    _writer().set_tags({validate_key(key, "tag key"): value})
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:

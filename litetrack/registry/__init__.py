@@ -6,6 +6,7 @@ Public functions (MLflow's fluent names where MLflow has one):
   :func:`search_registered_models`, :func:`search_model_versions`;
 * :func:`resolve_model_uri` for loaders: ``models:/`` URI -> (store, files);
 * :func:`referenced_digests` for gc: every blob a registered version pins;
+* :func:`check_documents` for verify: every damaged registry document;
 * :func:`parse_model_uri`.
 
 The ``Client`` methods live in :mod:`litetrack.registry.client`; the
@@ -31,6 +32,7 @@ __all__ = [
     "search_model_versions",
     "resolve_model_uri",
     "referenced_digests",
+    "check_documents",
     "parse_model_uri",
     "registry_of",
 ]
@@ -160,3 +162,66 @@ def referenced_digests(store: Store | None = None) -> set[str]:
     damaged version document contributes every digest-like string in it.
     """
     return registry_of(store).referenced_digests()  # type: ignore[no-any-return]
+
+
+def check_documents(store: Store | None = None) -> list[tuple[str, str]]:
+    """(path, problem) for every registry document that cannot be read or does not add up.
+
+    Checks every ``model.json`` and ``versions/<n>.json`` (parsed and
+    validated), a ``model.json`` next to every versions folder, and that the
+    stages and aliases of a model name versions that exist and are live. Used
+    by ``verify``; reads only.
+    """
+    from litetrack.errors import CorruptDocument
+    from litetrack.registry import docs
+    from litetrack.registry.reader import VERSIONS_DIR
+
+    reg = registry_of(store)
+    problems: list[tuple[str, str]] = []
+    try:
+        keys = sorted(e.name for e in os.scandir(reg.dir) if e.is_dir() and not e.name.startswith("."))
+    except FileNotFoundError:
+        return problems
+    for key in keys:
+        live: set[int] = set()
+        numbers: set[int] = set()
+        vdir = os.path.join(reg.dir, key, VERSIONS_DIR)
+        try:
+            names = sorted(os.listdir(vdir))
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
+        for n in names:
+            if not n.endswith(".json") or n.startswith("."):
+                continue
+            path = os.path.join(vdir, n)
+            try:
+                vdoc = docs.read_version_doc(path)
+            except FileNotFoundError:
+                continue
+            except CorruptDocument as e:
+                problems.append((path, str(e)))
+                continue
+            numbers.add(vdoc["version"])
+            if not vdoc.get("deleted"):
+                live.add(vdoc["version"])
+        mpath = reg.model_path(key)
+        try:
+            mdoc = docs.read_model_doc(mpath)
+        except (FileNotFoundError, NotADirectoryError):
+            if numbers:
+                problems.append((mpath, f"missing: {len(numbers)} version document(s) in {vdir} but no model.json "
+                                        "(a crash during a registration or an import; re-run the import)"))
+            continue
+        except CorruptDocument as e:
+            problems.append((mpath, str(e)))
+            continue
+        for stage, members in mdoc["stages"].items():
+            for v in members:
+                if int(v) not in live:
+                    problems.append((mpath, f"stage {stage} names version {v}, which is "
+                                            f"{'deleted' if int(v) in numbers else 'missing'}"))
+        for alias, v in mdoc["aliases"].items():
+            if v not in live:
+                problems.append((mpath, f"alias {alias!r} names version {v}, which is "
+                                        f"{'deleted' if v in numbers else 'missing'}"))
+    return problems

@@ -70,6 +70,16 @@ def registry_digests(store: Store) -> set[str]:
     return set(fn(store))
 
 
+def registry_problems(store: Store) -> list[tuple[str, str]]:
+    """(path, problem) for every damaged registry document (none until the registry checks them)."""
+    import litetrack.registry as registry
+
+    fn: Callable[[Store], Any] | None = getattr(registry, "check_documents", None)
+    if fn is None:
+        return []
+    return list(fn(store))
+
+
 def writer_alive(name: str) -> bool:
     for pattern in _PID_PATTERNS:
         m = pattern.search(name)

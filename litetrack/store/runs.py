@@ -53,6 +53,7 @@ from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
 from litetrack.store.runlog import fold_log as fold_log
 from litetrack.store.runlog import input_key as input_key
+from litetrack.store.runlog import metric_point
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
 from litetrack.validation import (
@@ -207,22 +208,24 @@ class RunStore:
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point logged for ``key``, in the order logged."""
         self.read_raw(run_id)  # RunNotFound for unknown ids
-        records, _ = read_log_records(self.dir / run_id / RUN_LOG)
-        return [
-            Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
-            for r in records
-            if r.get("key") == key
-        ]
+        return self.all_metric_histories(run_id, only=key).get(key, [])
 
-    def all_metric_histories(self, run_id: str) -> dict[str, list[Metric]]:
-        """Every metric's history for a run (one pass over the log)."""
-        records, _ = read_log_records(self.dir / validate_run_id(run_id) / RUN_LOG)
+    def all_metric_histories(self, run_id: str, only: str | None = None) -> dict[str, list[Metric]]:
+        """Every metric's history for a run (one pass over the log); ``only`` one key.
+
+        Records of the wrong shape are skipped with a warning, as the fold does.
+        """
+        log_path = self.dir / validate_run_id(run_id) / RUN_LOG
+        records, _ = read_log_records(log_path)
         out: dict[str, list[Metric]] = {}
         for r in records:
-            if "key" in r:
-                out.setdefault(r["key"], []).append(
-                    Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
-                )
+            if "key" in r and (only is None or r["key"] == only):
+                try:
+                    k, value, ts, step = metric_point(r)
+                except (KeyError, ValueError) as e:
+                    logger.warning("Skipping a malformed record in %s (%s): %.200r", log_path, e, r)
+                    continue
+                out.setdefault(k, []).append(Metric(k, value, ts, step))
         return out
 
     # -- writing ----------------------------------------------------------------
@@ -242,6 +245,8 @@ class RunStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
         run_id = validate_run_id(run_id) if run_id else uuid.uuid4().hex
+        if start_time is not None:
+            start_time = validate_timestamp(start_time, "start_time")
         run_dir = f"{self._dir}/{run_id}"
         try:
             os.mkdir(run_dir)
@@ -364,6 +369,8 @@ class RunStore:
         document when it was rewritten.
         """
         status = RunStatus.from_string(RunStatus.to_string(status))
+        if end_time is not None:
+            end_time = validate_timestamp(end_time, "end_time")
         w = self._writers.get(run_id)
         if w is not None and w.try_append_status(status, end_time):
             self.changed(run_id)
@@ -510,7 +517,10 @@ class RunWriter:
         """Append one metric point (validated first; nothing written on error)."""
         if self.deleted:
             self._check_writable()
-        prefix = self._prefix.get(key)
+        try:
+            prefix = self._prefix.get(key)
+        except TypeError:  # unhashable: validate_key says what is wrong
+            prefix = None
         if prefix is None:
             validate_key(key, "metric key")
             prefix = self._prefix[key] = b'{"key":"' + key.encode() + b'","value":'
