@@ -109,7 +109,7 @@ MAX_TIME_MS = 253_402_300_799_999
 
 
 def validate_timestamp(timestamp: Any, what: str = "timestamp") -> int:
-    """Return ``timestamp`` (integer milliseconds since the epoch) or raise :class:`InvalidArgument`.
+    """Return ``timestamp`` (integer ms since the epoch), or raise :class:`InvalidArgument`.
 
     Integers (numpy integers too) and floats with an integral value are
     accepted between :data:`MIN_TIME_MS` and :data:`MAX_TIME_MS` (year 9999);
@@ -171,7 +171,9 @@ def _stringify(value: Any, what: str) -> str:
     try:
         return stringify(value)
     except ValueError as e:  # an int beyond sys.get_int_max_str_digits
-        raise InvalidArgument(f"Invalid value for {what}: {e}; expected a printable value") from None
+        raise InvalidArgument(
+            f"Invalid value for {what}: {e}; expected a printable value"
+        ) from None
 
 
 def validate_param_value(key: str, value: Any) -> str:

@@ -17,7 +17,13 @@ import pytest
 import litetrack
 from litetrack import Client
 from litetrack.entities import Metric, Param, RunTag
-from litetrack.errors import InvalidArgument, InvalidArtifactPath, InvalidMetricValue, InvalidName, LitetrackError
+from litetrack.errors import (
+    InvalidArgument,
+    InvalidArtifactPath,
+    InvalidMetricValue,
+    InvalidName,
+    LitetrackError,
+)
 
 
 def _exp(name: str = "e") -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import litetrack
 from litetrack import Client
 from litetrack.cli import main
 from litetrack.errors import CorruptDocument

@@ -114,7 +114,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    rep = gc(client.store, args.older_than, args.grace, dry_run=args.dry_run, no_writers=args.no_writers)
+    rep = gc(
+        client.store, args.older_than, args.grace, dry_run=args.dry_run, no_writers=args.no_writers
+    )
     if args.json:
         print_json(rep.to_dict())
         return 0 if rep.ok else 1

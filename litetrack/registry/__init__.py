@@ -179,7 +179,9 @@ def check_documents(store: Store | None = None) -> list[tuple[str, str]]:
     reg = registry_of(store)
     problems: list[tuple[str, str]] = []
     try:
-        keys = sorted(e.name for e in os.scandir(reg.dir) if e.is_dir() and not e.name.startswith("."))
+        keys = sorted(
+            e.name for e in os.scandir(reg.dir) if e.is_dir() and not e.name.startswith(".")
+        )
     except FileNotFoundError:
         return problems
     for key in keys:
@@ -209,8 +211,11 @@ def check_documents(store: Store | None = None) -> list[tuple[str, str]]:
             mdoc = docs.read_model_doc(mpath)
         except (FileNotFoundError, NotADirectoryError):
             if numbers:
-                problems.append((mpath, f"missing: {len(numbers)} version document(s) in {vdir} but no model.json "
-                                        "(a crash during a registration or an import; re-run the import)"))
+                problems.append((
+                    mpath,
+                    f"missing: {len(numbers)} version document(s) in {vdir} but no model.json "
+                    "(a crash during a registration or an import; re-run the import)",
+                ))
             continue
         except CorruptDocument as e:
             problems.append((mpath, str(e)))

@@ -393,7 +393,8 @@ def _column(value: Any, run_id: str, name: str, kind: type) -> Any:
         return None
     if len(_reported) < 10_000:
         _reported.add((run_id, name))  # RUNNING runs are re-indexed at every refresh: warn once
-    text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "a huge integer"
+    huge = isinstance(value, int) and value.bit_length() >= 200
+    text = "a huge integer" if huge else repr(value)
     logger.warning(
         "Search index: run %s has %s = %.80s, which the index cannot hold (expected %s); "
         "left out of the index (`python -m litetrack verify` reports it)",

@@ -73,7 +73,7 @@ _STATUSES = frozenset(("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"))
 
 
 def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int]:
-    """(key, value, timestamp, step) of a metric record; :class:`MalformedRecord` if it is not one."""
+    """(key, value, timestamp, step) of a metric record; :class:`MalformedRecord` if not one."""
     key, value, ts, step = rec["key"], rec["value"], rec["timestamp"], rec["step"]
     # type() checks, not isinstance: a bool is not a metric value, a time or a step.
     if type(key) is not str or type(ts) is not int or type(step) is not int:

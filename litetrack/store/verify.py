@@ -197,7 +197,8 @@ def _check_values(doc: dict[str, Any], run_id: str, rep: VerifyReport) -> None:
     for name in ("start_time", "end_time", "deleted_time"):
         value = doc.get(name)
         if value is not None and not (type(value) is int and MIN_TIME_MS <= value <= MAX_TIME_MS):
-            text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "a huge integer"
+            huge = isinstance(value, int) and value.bit_length() >= 200
+            text = "a huge integer" if huge else repr(value)
             rep.add(
                 "bad_value",
                 "error",
