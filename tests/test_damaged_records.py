@@ -15,7 +15,7 @@ import pytest
 from litetrack import Client
 from litetrack.cli import main
 from litetrack.errors import CorruptDocument
-from litetrack.search import query_runs
+from litetrack.store.search import query_runs
 from litetrack.store.core import Store
 from litetrack.store.verify import verify
 

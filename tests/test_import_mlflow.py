@@ -204,7 +204,7 @@ def test_imported_models_predict_exactly_as_mlflow_did(layout: str, store_path: 
 def test_registry_import_resumes_after_a_kill_before_model_json(
     layout: str, store_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from litetrack.registry import docs
+    from litetrack.store.registry import docs
 
     expected = _expected(layout)
     real_write = docs.write_doc

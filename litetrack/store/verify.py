@@ -52,12 +52,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from litetrack.entities import RunStatus
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, CorruptDocument, RunNotFound
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.docs import read_doc
+from litetrack.store.fs import TMP_PREFIX, append_line
 from litetrack.store.refs import (
     DIGEST_RE,
     TEMP_AGE_SECONDS,
     registry_digests,
-    registry_problems,
     remove_path,
     run_blob_digests,
     stale_temp,
@@ -221,8 +221,6 @@ def _last_write_ms(run_dir: Path) -> int | None:
 
 def _check_experiments(store: Store, rep: VerifyReport) -> set[str]:
     """Count and parse experiment documents; return every id that has a document."""
-    from litetrack.store.docs import read_doc
-
     ids: set[str] = set()
     try:
         entries = list(os.scandir(store.experiments.dir))
@@ -320,8 +318,6 @@ def _check_run(
             f"{log_path} ends with a record cut by a killed writer (readers skip it)",
         )
         if fix:
-            from litetrack.store.fs import append_line
-
             append_line(log_path, b"\n")
             f.fixed = True
     if bad_lines:
@@ -375,7 +371,7 @@ def verify(
     except Exception as e:  # noqa: BLE001 - reported, the rest of the check goes on
         rep.add("corrupt_document", "error", "registry", f"cannot list the registry's blobs: {e}")
     try:
-        for path, problem in registry_problems(store):
+        for path, problem in store.registry.check_documents():
             rep.add("corrupt_document", "error", path, problem)
     except Exception as e:  # noqa: BLE001 - reported, the rest of the check goes on
         rep.add("corrupt_document", "error", "registry", f"cannot check the registry: {e}")
