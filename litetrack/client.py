@@ -202,12 +202,12 @@ class Client(RegistryClientMixin):
 
     def log_param(self, run_id: str, key: str, value: Any, **_: Any) -> Any:
         """Log a param; re-logging the same value is fine, another value is an error."""
-        self._writer(run_id).log_params({key: value})
+        self._writer(run_id).log_params({validate_key(key, "param key"): value})
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any, **_: Any) -> None:
         """Set a tag on a run (``mlflow.runName`` renames the run)."""
-        self._writer(run_id).set_tags({key: value})
+        self._writer(run_id).set_tags({validate_key(key, "tag key"): value})
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Delete a tag from a run."""
@@ -224,13 +224,16 @@ class Client(RegistryClientMixin):
         """Log metrics, params and tags at once: all validated, then one write."""
         param_map: dict[str, Any] = {}
         for p in params:
+            validate_key(p.key, "param key")
             if p.key in param_map and param_map[p.key] != str(p.value):
                 raise InvalidArgument(
                     f"Param {p.key!r} appears twice in the batch with different values "
                     f"{param_map[p.key]!r} and {str(p.value)!r}"
                 )
             param_map[p.key] = str(p.value)
-        self._writer(run_id).log_batch(metrics, param_map, {t.key: t.value for t in tags})
+        self._writer(run_id).log_batch(
+            metrics, param_map, {validate_key(t.key, "tag key"): t.value for t in tags}
+        )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point logged for a metric, in logging order."""

@@ -23,7 +23,7 @@ from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatu
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
 from litetrack.store.runs import PARENT_TAG, RunWriter
-from litetrack.validation import validate_experiment_id
+from litetrack.validation import validate_experiment_id, validate_key
 
 __all__ = [
     "ActiveRun",
@@ -344,9 +344,12 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
     stack = _local.stack
     if not stack:
         return
-    active = stack.pop()
-    _all_active.pop(active.run_id, None)
+    active = stack[-1]
+    # Ended first, popped after: an end that fails (a full disk) leaves the
+    # run active, so end_run() can be called again once space is freed.
     active._client.set_terminated(active.run_id, RunStatus.from_string(status))
+    stack.pop()
+    _all_active.pop(active.run_id, None)
     active._client.store.runs.release(active.run_id)
     _last_active_run_id = active.run_id
 
@@ -418,7 +421,7 @@ def log_metrics(
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param on the active run; returns the value."""
-    active_run_writer().log_params({key: value})
+    active_run_writer().log_params({validate_key(key, "param key"): value})
     return value
 
 
@@ -429,7 +432,7 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag on the active run."""
-    active_run_writer().set_tags({key: value})
+    active_run_writer().set_tags({validate_key(key, "tag key"): value})
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:

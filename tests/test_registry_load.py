@@ -85,7 +85,7 @@ def _gc_everything(store_path: Path) -> None:
     except ImportError:
         gc = None
     if gc is not None:
-        gc(c.store, older_than_seconds=0, grace_seconds=0)
+        gc(c.store, older_than_seconds=0, grace_seconds=0, no_writers=True)
         return
     keep = referenced_digests(c.store)
     for run_id in list(c.store.runs.iter_ids()):

@@ -449,11 +449,14 @@ class ModelDir:
         *,
         model: Model | None = None,
         verify: bool = True,
+        lease: Any = None,
     ) -> None:
         self.path = path
         self.uri = uri
         self.digests = digests
         self._verify = verify
+        # Held as long as this object: gc leaves a cached folder alone while it is loaded.
+        self.lease = lease
         self.model = (
             model
             if model is not None
@@ -556,4 +559,4 @@ class ModelDir:
 def open_model(model_uri: str | os.PathLike[str], store: Any = None) -> ModelDir:
     """Resolve ``model_uri`` and open its folder (see :mod:`litetrack.models.uri`)."""
     resolved = resolve_model(model_uri, store)
-    return ModelDir(resolved.path, resolved.uri, resolved.digests)
+    return ModelDir(resolved.path, resolved.uri, resolved.digests, lease=resolved.lease)

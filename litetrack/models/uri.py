@@ -39,6 +39,8 @@ class ResolvedModel:
     path: Path
     uri: str
     digests: dict[str, str] | None = field(default=None, compare=False)
+    #: Keeps ``gc`` from removing a cached folder while it is read (None for plain folders).
+    lease: Any = field(default=None, compare=False, repr=False)
 
 
 def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> ResolvedModel:
@@ -49,8 +51,8 @@ def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> R
             f"(found {found or 'nothing'}); expected the path given to log_model",
             uri=uri,
         )
-    folder = store_artifacts.materialize(store, entries)
-    return ResolvedModel(folder, uri, {rel: e["digest"] for rel, e in entries.items()})
+    folder, lease = store_artifacts.materialize_held(store, entries)
+    return ResolvedModel(folder, uri, {rel: e["digest"] for rel, e in entries.items()}, lease)
 
 
 def _local(path: Path, uri: str) -> ResolvedModel:

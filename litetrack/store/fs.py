@@ -17,6 +17,7 @@ few milliseconds per document.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -138,11 +139,62 @@ def open_append(path: str | os.PathLike[str]) -> int:
     return os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
 
+def append_whole(fd: int, data: bytes) -> None:
+    """Append ``data`` (whole records) to the ``O_APPEND`` descriptor ``fd`` with one write.
+
+    A write can be short (a full disk, a quota): the kernel appended only a
+    prefix of ``data``. Then the partial bytes are cut off again, so the log
+    still ends on a line boundary and the next record starts clean, and
+    ``OSError`` is raised (``ENOSPC`` for a short write, since the kernel
+    reports the cause only on the next call). The cut is skipped if another
+    process appended after our bytes meanwhile (truncating would drop its
+    record); the fragment is then a damaged line that readers skip, and
+    :func:`needs_newline` tells the next writer to start a fresh line.
+    An ``OSError`` from the write itself (nothing appended) propagates as is.
+    """
+    written = os.write(fd, data)
+    if written == len(data):
+        return
+    end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: just past the bytes we wrote
+    try:
+        if os.fstat(fd).st_size == end:
+            os.ftruncate(fd, end - written)
+    except OSError:
+        pass  # the next writer starts a fresh line (needs_newline)
+    raise OSError(
+        errno.ENOSPC,
+        f"short write: {written} of {len(data)} bytes appended (disk full?); "
+        "the partial record was cut off",
+    )
+
+
+def needs_newline(path: str | os.PathLike[str]) -> bool:
+    """Whether the log at ``path`` is non-empty and does not end with a newline.
+
+    A writer that finds so (a writer killed mid-write, or a short write that
+    could not be cut off) starts with a newline, so it never glues its
+    record onto the fragment.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if not size:
+                return False
+            f.seek(size - 1)
+            return f.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
 def append_line(path: str | os.PathLike[str], line: bytes) -> None:
-    """Append one complete record (``line`` ends with a newline) with a single write."""
+    """Append one complete record (``line`` ends with a newline) with a single write.
+
+    Raises ``OSError`` (the log still ends on a line boundary) if the record
+    could not be appended whole (see :func:`append_whole`).
+    """
     fd = open_append(path)
     try:
-        os.write(fd, line)
+        append_whole(fd, line)
     finally:
         os.close(fd)
 
