@@ -227,9 +227,9 @@ def bench_registry(server: ProcServer, tmp: Path) -> None:
         mv = litetrack.register_model(str(folder), "taxi", store=a.store)
     a.transition_model_version_stage("taxi", mv.version, "Production")
     b = Client(str(tmp / "reg-b"))  # another machine: nothing cached yet
-    from litetrack.registry.reader import RegistryReader
-    from litetrack.registry.store import registry_for
-    from litetrack.registry.uris import parse_model_uri
+    from litetrack.store.registry.reader import RegistryReader
+    from litetrack.store.registry.store import registry_for
+    from litetrack.store.registry.uris import parse_model_uri
 
     reg, ref = registry_for(b.store), parse_model_uri("models:/taxi/Production")
     lookups = []

@@ -19,7 +19,11 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument
+from litetrack.models.model import Model
+from litetrack.models.uri import resolve_model
+from litetrack.pyfunc import load_model
 
 __all__ = ["spark_udf"]
 
@@ -27,7 +31,6 @@ __all__ = ["spark_udf"]
 _LOADED: dict[str, Any] = {}
 #: Set to a file path to record each model load (pid and key): tests use it to
 #: check that a worker process loads a model once.
-LOAD_LOG_ENV = "LITETRACK_SPARK_LOAD_LOG"
 
 
 def _load(key: str) -> Any:
@@ -35,10 +38,9 @@ def _load(key: str) -> Any:
     if model is None:
         from pyspark import SparkFiles
 
-        from litetrack.pyfunc import load_model
 
         model = _LOADED[key] = load_model(SparkFiles.get(key))
-        log = os.environ.get(LOAD_LOG_ENV)
+        log = settings.spark_load_log()
         if log:
             with open(log, "a") as f:
                 f.write(f"{os.getpid()} {key}\n")
@@ -122,8 +124,6 @@ def spark_udf(
     from pyspark.sql.functions import pandas_udf
     from pyspark.sql.types import ArrayType, DataType, _parse_datatype_string
 
-    from litetrack.models.model import Model
-    from litetrack.models.uri import resolve_model
 
     resolved = resolve_model(model_uri)
     meta = Model.load(resolved.path)

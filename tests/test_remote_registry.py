@@ -64,6 +64,8 @@ def test_register_stage_alias_and_load_elsewhere(tmp_path: Path, registry: str) 
     assert [m.version for m in b.get_latest_versions("taxi", ["Production"])] == [2]
     assert b.get_model_version("taxi", 1).current_stage == "Archived"
     assert b.get_model_version_by_alias("taxi", "champion").version == 1
+    # Reading a version's metadata downloads none of its files.
+    assert not any(p.is_file() for p in (b.store.root / "objects").rglob("*"))
     assert b.get_model_version("taxi", 2).tags == {"checked": "yes"}
     assert [m.name for m in b.search_registered_models()] == ["taxi"]
     with pytest.raises(RegisteredModelNotFound, match="registered models: 'taxi'"):

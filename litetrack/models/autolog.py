@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from litetrack import fluent
+
 __all__ = ["autolog_run", "outermost", "patch", "revert", "safely"]
 
 _log = logging.getLogger(__name__)
@@ -52,11 +54,6 @@ def revert(integration: str) -> None:
     configs.pop(integration, None)
 
 
-def is_patched(integration: str) -> bool:
-    """Whether ``integration`` has patches in place."""
-    return bool(_patches.get(integration))
-
-
 @contextmanager
 def outermost() -> Iterator[bool]:
     """Yield True for the outermost patched call in this thread, False for nested ones."""
@@ -71,8 +68,6 @@ def outermost() -> Iterator[bool]:
 @contextmanager
 def autolog_run(integration: str, extra_tags: dict[str, Any] | None = None) -> Iterator[str]:
     """The id of the run to log into: the active one, else a new one ended afterwards."""
-    from litetrack import fluent
-
     tags = {"mlflow.autologging": integration, **(extra_tags or {})}
     active = fluent.active_run()
     if active is not None:

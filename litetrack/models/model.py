@@ -50,9 +50,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import ChecksumMismatch, CorruptDocument, ModelNotFound
-from litetrack.models import yamlio
+from litetrack.models.input_example import load_input_example
 from litetrack.models.signature import ModelSignature, ParamSchema, Schema
+from litetrack.store.fs import atomic_write
 
 __all__ = ["MLMODEL_FILE", "Model", "ModelInfo", "file_sha256"]
 
@@ -207,12 +209,10 @@ class Model:
 
     def to_yaml(self) -> str:
         """The text of the ``MLmodel`` file."""
-        return yamlio.dump(self.to_dict())
+        return yamlfmt.dump(self.to_dict())
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``MLmodel`` (``path`` is the file or its folder), atomically."""
-        from litetrack.store.fs import atomic_write
-
         target = Path(path)
         if target.is_dir():
             target = target / MLMODEL_FILE
@@ -260,7 +260,7 @@ class Model:
                     actual=actual,
                 )
         try:
-            doc = yamlio.load(raw.decode("utf-8"), str(file))
+            doc = yamlfmt.load(raw.decode("utf-8"), str(file))
         except UnicodeDecodeError as exc:
             raise CorruptDocument(f"{file} is not UTF-8 text: {exc}", path=str(file)) from None
         if not isinstance(doc, dict) or not isinstance(doc.get("flavors"), dict):
@@ -274,8 +274,6 @@ class Model:
 
     def load_input_example(self, path: str | os.PathLike[str] | None = None) -> Any:
         """The saved input example (DataFrame, array, sparse matrix ...), None if there is none."""
-        from litetrack.models.input_example import load_input_example
-
         folder = Path(path) if path is not None else self.path
         if folder is None or not self.saved_input_example_info:
             return None

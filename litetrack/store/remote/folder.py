@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from litetrack.errors import RemoteError
 from litetrack.store.fs import TMP_PREFIX, FileLock, atomic_create, atomic_write, ensure_dir
-from litetrack.store.remote import ObjectMeta, Remote, check_key
+from litetrack.store.remote.base import ObjectMeta, Remote, check_key
 
 _CHUNK = 1 << 20
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, NoReturn
 from urllib.parse import urlsplit
 
 from litetrack.errors import RemoteError
-from litetrack.store.remote import ObjectMeta, Remote, check_key
+from litetrack.store.remote.base import ObjectMeta, Remote, check_key
 
 #: Transient failures are retried this often, within this many seconds, before
 #: an error naming the remote reaches the user (obstore's defaults, 10 retries

@@ -24,7 +24,7 @@ There are no locks: the storage's conditional writes serialise writers.
   moves are atomic: concurrent moves leave exactly one version in the stage.
 * **version tags and descriptions**: compare-and-swap on the version document.
 
-Reading reuses :class:`~litetrack.registry.reader.RegistryReader` with its
+Reading reuses :class:`~litetrack.store.registry.reader.RegistryReader` with its
 few I/O primitives pointed at the remote. ``models:/`` resolution downloads
 the version's blobs the local store lacks into its object store (hashed on
 the way in, so a blob that does not match its digest never lands), and later
@@ -44,6 +44,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from litetrack.entities import (
+    ACTIVE_STAGES,
+    STAGE_ARCHIVED,
+    STAGE_NONE,
+    ModelVersion,
+    RegisteredModel,
+    canonical_stage,
+)
 from litetrack.errors import (
     AlreadyExists,
     ChecksumMismatch,
@@ -54,8 +62,10 @@ from litetrack.errors import (
     RemoteError,
     RemoteNotFound,
 )
-from litetrack.registry import docs, history
-from litetrack.registry.checks import (
+from litetrack.paging import PagedList
+from litetrack.store.fs import dumps, ensure_dir
+from litetrack.store.registry import docs, history, pinning, search
+from litetrack.store.registry.checks import (
     model_key,
     now_ms,
     validate_alias,
@@ -65,18 +75,9 @@ from litetrack.registry.checks import (
     validate_tags,
     validate_version,
 )
-from litetrack.registry.docs import aliases_of, stage_of
-from litetrack.registry.entities import (
-    ACTIVE_STAGES,
-    STAGE_ARCHIVED,
-    STAGE_NONE,
-    ModelVersion,
-    RegisteredModel,
-    canonical_stage,
-)
-from litetrack.registry.reader import RegistryReader, version_entity
-from litetrack.registry.uris import ModelRef
-from litetrack.store.fs import dumps, ensure_dir
+from litetrack.store.registry.docs import aliases_of, stage_of
+from litetrack.store.registry.reader import RegistryReader, version_entity
+from litetrack.store.registry.uris import ModelRef
 from litetrack.store.remote import Remote, open_remote
 from litetrack.validation import validate_key, validate_tag_value
 
@@ -239,6 +240,68 @@ class RemoteRegistry(RegistryReader):
         URI was set keeps its blobs.
         """
         return RegistryReader(self.store).referenced_digests()
+
+    def check_documents(self) -> list[tuple[str, str]]:
+        """The *local* registry's document problems: ``verify`` checks the store, not the remote.
+
+        The shared registry is the remote's (``verify --remote`` checks a remote).
+        """
+        return RegistryReader(self.store).check_documents()
+
+    # -- the facade the API layer calls (as RegistryStore's) ----------------------------
+    def register(
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        *,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        description: str | None = None,
+        run_link: str | None = None,
+        create_model: bool = True,
+    ) -> ModelVersion:
+        """Pin ``source``'s files locally and register them as the next version on the remote."""
+        return pinning.register_source(
+            self.store,
+            source,
+            name,
+            run_id=run_id,
+            tags=tags,
+            description=description,
+            run_link=run_link,
+            create_model=create_model,
+        )
+
+    def resolve_files(self, uri: str) -> dict[str, dict[str, Any]]:
+        """The files a ``models:/`` or ``runs:/`` URI names (fetched into the local store)."""
+        return pinning.resolve_files(self.store, uri)
+
+    def search_models(
+        self,
+        filter_string: str | None,
+        max_results: int | None,
+        order_by: list[str] | None,
+        page_token: str | None,
+    ) -> PagedList[RegisteredModel]:
+        """Registered models on the remote matching a filter, ordered, one page."""
+        return search.search_models(self, filter_string, max_results, order_by, page_token)
+
+    def search_versions(
+        self,
+        filter_string: str | None,
+        max_results: int | None,
+        order_by: list[str] | None,
+        page_token: str | None,
+    ) -> PagedList[ModelVersion]:
+        """Model versions on the remote matching a filter, ordered, one page."""
+        return search.search_versions(self, filter_string, max_results, order_by, page_token)
+
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version ``alias`` points at (its documents only: no file is downloaded)."""
+        if not isinstance(alias, str) or not alias:
+            raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
+        _, mdoc, vdoc = RegistryReader.resolve(self, ModelRef(name, "alias", alias))
+        return version_entity(mdoc, vdoc)
 
     def resolve(self, ref: ModelRef) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """Resolve a ``models:/`` reference; the version's files are then in the local store."""

@@ -41,7 +41,6 @@ calls on a repeated push, and no request.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -66,7 +65,15 @@ from litetrack.errors import (
     RemoteNotFound,
     RunNotFound,
 )
-from litetrack.store.fs import atomic_write, dumps, ensure_dir, locked, stat_key, write_json
+from litetrack.store.fs import (
+    atomic_write,
+    dumps,
+    ensure_dir,
+    lock_fd,
+    locked,
+    stat_key,
+    write_json,
+)
 from litetrack.store.procs import hostname, process_alive
 from litetrack.store.refs import DIGEST_RE, run_blob_digests
 from litetrack.store.remote import Remote, open_remote
@@ -879,9 +886,8 @@ def _pull_run(
             report.log_bytes += len(data)
             return record(True, "remote")
     # The run exists here.
-    dir_fd = os.open(run_dir, os.O_RDONLY)
+    dir_fd = lock_fd(run_dir, folder=True)  # the lock RunStore.update_doc takes
     try:
-        fcntl.flock(dir_fd, fcntl.LOCK_EX)  # the lock RunStore.update_doc takes
         try:
             raw = store.runs.read_raw(run_id)
         except (RunNotFound, CorruptDocument) as e:

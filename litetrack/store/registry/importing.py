@@ -4,6 +4,11 @@ MLflow version numbers appear in notes, dashboards and ``models:/NAME/3``
 URIs, so they are kept exactly, gaps included: a version MLflow deleted is
 imported as a tombstone, which keeps its number from being reused. Importing
 again adds only the versions not yet present (idempotent).
+
+Resumable: version files are written first and ``model.json`` (stages,
+aliases, ``latest``) last. An import killed in between left version files
+that ``model.json`` does not account for (numbers above its ``latest``);
+the next import applies their stages then, so nothing of the source is lost.
 """
 
 from __future__ import annotations
@@ -12,23 +17,35 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ModelNotFound
-from litetrack.registry import docs, history
-from litetrack.registry.checks import model_key
-from litetrack.registry.pinning import _from_local
-from litetrack.registry.store import registry_for
+from litetrack.store.registry import docs, history
+from litetrack.store.registry.checks import model_key
+from litetrack.store.registry.pinning import _from_local
+from litetrack.store.registry.store import registry_for
 
 if TYPE_CHECKING:
-    from litetrack.importers.mlflow_entities import MlflowRegisteredModel
-    from litetrack.importers.mlflow_files import MlflowFileStore
     from litetrack.store.core import Store
 
 _STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
 
 
+def _apply_stage(mdoc: dict[str, Any], v: Any, n: int) -> str | None:
+    """Put version ``n`` in its MLflow stage in ``mdoc`` (unless it already has one); return the stage."""
+    stage = _STAGES.get((v.current_stage or "").lower())
+    if stage is not None and not any(str(n) in members for members in mdoc["stages"].values()):
+        mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
+    return stage
+
+
 def import_registered_model(
-    store: Store, rm: MlflowRegisteredModel, reader: MlflowFileStore, dry_run: bool = False
+    store: Store, rm: Any, reader: Any, dry_run: bool = False
 ) -> int:
-    """Import one MLflow registered model; return the number of versions added."""
+    """Import one MLflow registered model; return the number of versions added.
+
+    ``rm`` is a :class:`litetrack.importers.mlflow_entities.MlflowRegisteredModel`
+    and ``reader`` the :class:`~litetrack.importers.mlflow_files.MlflowFileStore`
+    it came from; they are typed ``Any`` here because the importers are an
+    application on top of the store layer, which does not import them.
+    """
     live = [v for v in rm.versions if not v.deleted]
     reg = registry_for(store)
     key = model_key(rm.name)
@@ -44,11 +61,22 @@ def import_registered_model(
             key, mdoc = reg._create_locked(rm.name, dict(rm.tags), rm.description)
             if rm.creation_timestamp:
                 mdoc["creation_timestamp"] = rm.creation_timestamp
+        # model.json is written last, with "latest" covering every version
+        # imported: a version file above that number was written by an
+        # import killed before model.json, so its stage is applied now.
+        accounted = mdoc["latest"]
         events: list[dict[str, Any]] = []
         for v in sorted(rm.versions, key=lambda x: int(x.version)):
             n = int(v.version)
             path = reg.version_path(key, n)
             if os.path.exists(path):
+                if n > accounted and not v.deleted:
+                    # Resuming a killed import: its model.json part is done now.
+                    stage = _apply_stage(mdoc, v, n)
+                    events.append(history.event(rm.name, mdoc["id"], "import_version", version=n,
+                                                new={"source": v.source, "stage": stage or "None"},
+                                                comment="imported from MLflow (resumed)"))
+                    added += 1
                 continue  # imported before
             base = {
                 "schema_version": docs.VERSION_SCHEMA_VERSION,
@@ -77,9 +105,7 @@ def import_registered_model(
                 "size": sum(int(e["size"]) for e in files.values()),
             }
             docs.create_doc_exclusive(path, vdoc)
-            stage = _STAGES.get((v.current_stage or "").lower())
-            if stage is not None:
-                mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
+            stage = _apply_stage(mdoc, v, n)
             events.append(history.event(rm.name, mdoc["id"], "import_version", version=n,
                                         new={"source": v.source, "stage": stage or "None"},
                                         comment="imported from MLflow"))
