@@ -18,7 +18,7 @@ from typing import Any, Literal
 from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
-from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
+from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
 from litetrack.store.location import get_tracking_uri, set_tracking_uri
 from litetrack.store.runs import RunWriter
 from litetrack.validation import validate_experiment_id
@@ -52,6 +52,10 @@ __all__ = [
 
 ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
 ENV_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
+#: A run handed to this process (by ``python -m litetrack run`` or ``mlflow run``):
+#: the first ``start_run()`` without a run_id resumes it, as MLflow's does.
+ENV_RUN_IDS = ("LITETRACK_RUN_ID", "MLFLOW_RUN_ID")
+_NOTE_TAG = "mlflow.note.content"
 
 
 class _State(threading.local):
@@ -302,6 +306,14 @@ def start_run(
             f"Run with UUID {stack[-1].run_id} is already active. To start a new run, first end "
             "the current run with end_run(). To start a nested run, call start_run with nested=True"
         )
+    if tags and description is not None and _NOTE_TAG in tags:
+        # MLflow raises whenever both are given; the two would fight over one tag.
+        raise InvalidArgument(
+            f"Description is already set via the tag {_NOTE_TAG} in tags. Remove the key "
+            f"{_NOTE_TAG} from the tags or omit the description."
+        )
+    if run_id is None:
+        run_id = _handed_run_id(client)
     if run_id is not None:
         run = client.get_run(run_id)
         if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
@@ -317,7 +329,16 @@ def start_run(
             writer.set_tags(dict(tags))
         if run_name is not None:
             writer.set_tags({"mlflow.runName": run_name})
+        if description is not None:
+            writer.set_tags({_NOTE_TAG: description})
     else:
+        if parent_run_id is not None and stack and parent_run_id != stack[-1].run_id:
+            current = stack[-1].run_id
+            raise LitetrackError(
+                f"Current run with UUID {current} does not match the specified parent_run_id "
+                f"{parent_run_id}. To start a new nested run under the parent run with UUID "
+                f"{current}, first end the current run with end_run()."
+            )
         exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
         parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
         created = client._create_run(
@@ -334,6 +355,30 @@ def start_run(
     _last_store = client.store
     _hook_exit()
     return active
+
+
+def _handed_run_id(client: Client) -> str | None:
+    """The run named by LITETRACK_RUN_ID / MLFLOW_RUN_ID, taken out of the environment.
+
+    Taken out (as MLflow does) so that it is resumed once: a later
+    ``start_run()`` in the same process opens a new run.
+    """
+    handed = None
+    for name in ENV_RUN_IDS:
+        value = os.environ.pop(name, None)
+        if value and handed is None:
+            handed = value
+    if handed is None:
+        return None
+    run = client.get_run(handed)
+    active = _active_experiment
+    if active is not None and active[0] == client.store.root and active[1] != run.info.experiment_id:
+        raise LitetrackError(
+            f"Cannot start run with ID {handed} because active run ID does not match "
+            "environment run ID. Make sure --experiment-name or --experiment-id matches "
+            "experiment set with set_experiment(), or just use command-line arguments"
+        )
+    return handed
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:
