@@ -372,7 +372,8 @@ def _handed_run_id(client: Client) -> str | None:
         return None
     run = client.get_run(handed)
     active = _active_experiment
-    if active is not None and active[0] == client.store.root and active[1] != run.info.experiment_id:
+    in_store = active is not None and active[0] == client.store.root
+    if in_store and active is not None and active[1] != run.info.experiment_id:
         raise LitetrackError(
             f"Cannot start run with ID {handed} because active run ID does not match "
             "environment run ID. Make sure --experiment-name or --experiment-id matches "
