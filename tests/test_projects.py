@@ -84,7 +84,10 @@ def test_mlproject_is_read_as_mlflow_writes_it() -> None:
     [
         ({"alpha": "abc"}, "parameter 'alpha' must be a float, got 'abc'"),
         ({"n": "1.5"}, "parameter 'n' must be an int, got '1.5'"),
-        ({"data": "no/such/file.csv"}, "parameter 'data' is a path, and 'no/such/file.csv' does not"),
+        (
+            {"data": "no/such/file.csv"},
+            "parameter 'data' is a path, and 'no/such/file.csv' does not",
+        ),
     ],
 )
 def test_bad_parameter_values_named_before_anything_runs(
@@ -174,15 +177,17 @@ def test_project_from_git_repository_at_a_commit(tmp_path: Path, store_path: Pat
     first = _repo(repo, {"MLproject": mlproject, "step.py": script.replace("{name}", "v1")})
     (repo / "step.py").write_text(script.replace("{name}", "v2"))
     _git(repo, "commit", "-q", "-am", "v2")
-    submitted = run(str(repo), version=first, parameters={"x": "2", "extra": "a b"}, env_manager="local")
+    submitted = run(
+        str(repo), version=first, parameters={"x": "2", "extra": "a b"}, env_manager="local"
+    )
     got = litetrack.get_run(submitted.run_id)
     assert got.data.metrics == {"v1": 2.0}
     assert got.data.tags["mlflow.source.git.commit"] == first
     assert got.data.params == {"x": "2", "extra": "a b"}
     # Undeclared parameters are passed on as --key value, quoted.
-    assert "['2.0', '--extra', 'a b']" in _output(submitted.run_id) or "['2', '--extra', 'a b']" in _output(
+    assert "['2.0', '--extra', 'a b']" in _output(
         submitted.run_id
-    )
+    ) or "['2', '--extra', 'a b']" in _output(submitted.run_id)
     with pytest.raises(Exception, match="version 'nope'"):
         run(str(repo), version="nope", env_manager="local")
 
@@ -299,7 +304,13 @@ def test_rerun_reproduces_seeded_training_exactly(tmp_path: Path, store_path: Pa
 def test_rerun_of_dirty_tree_uses_recorded_diff(tmp_path: Path, store_path: Path) -> None:
     repo = tmp_path / "repo"
     script = "import litetrack\nwith litetrack.start_run():\n    litetrack.log_metric('m', {v})\n"
-    _repo(repo, {"MLproject": "entry_points:\n  main:\n    command: python m.py\n", "m.py": script.format(v=1)})
+    _repo(
+        repo,
+        {
+            "MLproject": "entry_points:\n  main:\n    command: python m.py\n",
+            "m.py": script.format(v=1),
+        },
+    )
     (repo / "m.py").write_text(script.format(v=2))  # uncommitted
     first = run(str(repo), env_manager="local")
     assert litetrack.get_run(first.run_id).data.metrics == {"m": 2.0}

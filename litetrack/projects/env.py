@@ -127,6 +127,15 @@ def _base_python(version: str | None) -> str:
         return sys.executable
     name = "python" + ".".join(_xy(version))
     found = shutil.which(name)
+    if found is not None:
+        # A pyenv shim for an uninstalled version is on PATH yet does not run.
+        check = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            check=False,
+        )
+        if check.returncode != 0 or tuple(check.stdout.decode().strip().split(".")) != _xy(version):
+            found = None
     if found is None:
         raise InvalidState(
             f"the environment asks for Python {version}, which is not available here: this is "
@@ -216,7 +225,10 @@ def virtualenv_env(
     """
     reqs = [r.strip() for r in requirements if r.strip() and _name(r) not in _BASE_PACKAGES]
     base = _base_python(python_version)
-    pinned = _pin(reqs, base, find_links, no_index) if resolve and reqs else sorted(reqs)
+    try:
+        pinned = _pin(reqs, base, find_links, no_index) if resolve and reqs else sorted(reqs)
+    except InvalidState as exc:
+        raise _named(exc, "cannot resolve the requirements", find_links, "") from exc
     pinned = [r for r in pinned if _name(r) not in _BASE_PACKAGES]
     digest = _digest(f"base {os.path.realpath(base)}", *pinned)
     folder = cache_root() / "envs" / digest
@@ -275,14 +287,20 @@ def _build(
     try:
         restore_environment(folder, venv, find_links=find_links, no_index=no_index, resolve=False)
     except InvalidState as exc:
-        missing = _no_match(getattr(exc, "output", "") or "")
-        if missing:
-            raise InvalidState(
-                "cannot build the environment: pip found no installable distribution for "
-                + ", ".join(missing)
-                + (f" (looked in {find_links})" if find_links else "")
-                + f"; pinned list: {folder / 'requirements.txt'}",
-                missing=missing,
-                output=getattr(exc, "output", ""),
-            ) from exc
-        raise
+        where = f"; pinned list: {folder / 'requirements.txt'}"
+        raise _named(exc, "cannot build the environment", find_links, where) from exc
+
+
+def _named(exc: InvalidState, what: str, find_links: str | None, where: str) -> InvalidState:
+    """``exc`` reworded to name the packages pip could not find (``missing``), when it says."""
+    missing = _no_match(getattr(exc, "output", "") or "")
+    if not missing:
+        return exc
+    return InvalidState(
+        f"{what}: pip found no installable distribution for "
+        + ", ".join(missing)
+        + (f" (looked in {find_links})" if find_links else "")
+        + where,
+        missing=missing,
+        output=getattr(exc, "output", ""),
+    )
