@@ -208,7 +208,9 @@ def test_failing_command_is_failed_with_exit_code(tmp_path: Path, store_path: Pa
     proj = _project(
         tmp_path / "p",
         "entry_points:\n  main:\n    command: python fail.py\n",
-        fail__py="import sys\nprint('going down')\nprint('to stderr', file=sys.stderr)\nsys.exit(3)\n",
+        fail__py=(
+            "import sys\nprint('going down')\nprint('to stderr', file=sys.stderr)\nsys.exit(3)\n"
+        ),
     )
     with pytest.raises(ExecutionException, match="exit code 3") as info:
         run(str(proj), env_manager="local")

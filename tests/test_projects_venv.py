@@ -134,7 +134,7 @@ def test_unavailable_python_is_a_clear_error(tmp_path: Path, store_path: Path) -
 
 @pytest.mark.skipif(
     os.environ.get("LITETRACK_TEST_PYPI") != "1",
-    reason="builds numpy + scikit-learn from the package index; set LITETRACK_TEST_PYPI=1 (CI does)",
+    reason="builds numpy + scikit-learn from the package index: set LITETRACK_TEST_PYPI=1 (CI)",
 )
 def test_taxi_project_in_virtualenv_from_pypi(store_path: Path) -> None:
     taxi = ROOT / "examples" / "taxi-project"
