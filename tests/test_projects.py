@@ -343,3 +343,24 @@ def test_rerun_without_captured_source_says_so(store_path: Path) -> None:
         pass
     with pytest.raises(NotFound, match="no environment was captured.*--env-manager local"):
         rerun(r2.info.run_id)
+
+
+def test_exit_zero_without_ending_the_run_finishes_it(tmp_path: Path, store_path: Path) -> None:
+    # The command resumes the run and leaves without ending it (os._exit skips atexit):
+    # readers would call it KILLED (dead owner), but exit code 0 means FINISHED.
+    proj = _project(
+        tmp_path / "p",
+        "entry_points:\n  main:\n    command: python quit.py\n",
+        quit__py="import os, litetrack\nlitetrack.start_run()\nlitetrack.log_metric('m', 1)\n"
+        "os._exit(0)\n",
+    )
+    submitted = run(str(proj), env_manager="local")
+    got = litetrack.get_run(submitted.run_id)
+    assert got.info.status == "FINISHED"
+    assert got.data.metrics == {"m": 1.0}
+
+
+def test_cli_rejects_malformed_parameter(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", str(tmp_path), "-P", "novalue"])
+    assert "expected key=value, got 'novalue'" in capsys.readouterr().err

@@ -225,7 +225,10 @@ class SubmittedRun:
         except LitetrackError:
             _log.warning("could not keep the output of run %s", self.run_id, exc_info=True)
         client.set_tag(self.run_id, TAG_EXIT_CODE, str(rc))
-        status = client.get_run(self.run_id).info.status
+        # The stored status, not the one derived for readers: a command that
+        # exits 0 without ending the run leaves it RUNNING under a dead pid,
+        # which readers would report as KILLED.
+        status = client.store.runs.read(self.run_id).get("status")
         if self._cancelled or rc < 0:
             client.set_terminated(self.run_id, RunStatus.KILLED)
         elif rc != 0:
