@@ -37,6 +37,7 @@ __all__ = [
     "capture_source",
     "clear_cache",
     "git_state",
+    "redact_url",
     "mlflow_source_tags",
     "source_capture_enabled",
 ]
@@ -216,6 +217,11 @@ def _git_info(start: str) -> dict[str, Any]:
             info["git_dirty"] = bool(diff)
             info["git_diff"] = diff or None
     return info
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the credentials of an http(s)/ftp(s) URL (``user:token@``)."""
+    return _redact_url(url)
 
 
 def git_state(path: str) -> dict[str, Any]:

@@ -30,11 +30,11 @@ from litetrack.projects.runner import (
     TAG_ENV,
     TAG_RERUN_OF,
     SubmittedRun,
-    _git,
     clone,
     experiment_id_for,
     finish,
     launch,
+    run_git,
 )
 from litetrack.projects.spec import EntryPoint, Parameter
 
@@ -60,7 +60,7 @@ def _restore_code(client: Client, run_id: str, source: dict[str, Any]) -> tuple[
         if diff:
             patch = Path(temp, "recorded.diff")
             patch.write_bytes(diff)
-            _git(
+            run_git(
                 str(checkout),
                 "apply",
                 "--whitespace=nowarn",

@@ -35,7 +35,16 @@ from litetrack.projects.env import ENV_MANAGERS, ProjectEnv, local_env, virtuale
 from litetrack.projects.params import check_parameters, render_command
 from litetrack.projects.spec import EntryPoint, load_project
 
-__all__ = ["ExecutionException", "SubmittedRun", "Checkout", "open_source", "run", "launch"]
+__all__ = [
+    "Checkout",
+    "ExecutionException",
+    "SubmittedRun",
+    "clone",
+    "launch",
+    "open_source",
+    "run",
+    "run_git",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -76,7 +85,8 @@ class Checkout:
             self.temp = None
 
 
-def _git(cwd: str | None, *args: str, what: str) -> str:
+def run_git(cwd: str | None, *args: str, what: str) -> str:
+    """Run git in ``cwd``; its stdout, or :class:`InvalidState` saying ``what`` failed and why."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     try:
         proc = subprocess.run(
@@ -99,14 +109,16 @@ def clone(repo: str, commit: str | None, what: str) -> tuple[str, str]:
     temp = tempfile.mkdtemp(prefix="litetrack-project-")
     dest = os.path.join(temp, "src")
     try:
-        _git(
+        run_git(
             None, "clone", "--quiet", "--no-checkout", repo, dest, what=f"{what}: git clone {repo}"
         )
         if commit:
-            _git(dest, "checkout", "--quiet", commit, what=f"{what}: version {commit!r} of {repo}")
+            run_git(
+                dest, "checkout", "--quiet", commit, what=f"{what}: version {commit!r} of {repo}"
+            )
         else:
-            _git(dest, "checkout", "--quiet", what=f"{what}: checkout of {repo}")
-        head = _git(dest, "rev-parse", "HEAD", what=f"{what}: git rev-parse")
+            run_git(dest, "checkout", "--quiet", what=f"{what}: checkout of {repo}")
+        head = run_git(dest, "rev-parse", "HEAD", what=f"{what}: git rev-parse")
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -120,7 +132,7 @@ def open_source(uri: str, version: str | None = None) -> Checkout:
     Raises :class:`NotFound` for a folder that does not exist and
     :class:`InvalidState` when git cannot clone or check out ``version``.
     """
-    from litetrack.source import _redact_url, git_state
+    from litetrack.source import git_state, redact_url
 
     base, _, subdir = uri.partition("#")
     subdir = subdir.strip("/")
@@ -145,7 +157,7 @@ def open_source(uri: str, version: str | None = None) -> Checkout:
     git = {
         "git_root": None if is_url else repo,
         "git_commit": head,
-        "git_repo_url": _redact_url(repo) if is_url else repo,
+        "git_repo_url": redact_url(repo) if is_url else repo,
         "git_dirty": False,
     }
     return Checkout(folder, f"{repo}#{subdir}" if subdir else repo, git, subdir, temp)
