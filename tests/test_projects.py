@@ -364,3 +364,10 @@ def test_cli_rejects_malformed_parameter(tmp_path: Path, capsys: pytest.CaptureF
     with pytest.raises(SystemExit):
         main(["run", str(tmp_path), "-P", "novalue"])
     assert "expected key=value, got 'novalue'" in capsys.readouterr().err
+
+
+def test_mlflow_spelling_reaches_projects() -> None:
+    import litetrack as mlflow
+
+    assert mlflow.projects.run is run
+    assert mlflow.projects.SubmittedRun.__name__ == "SubmittedRun"

@@ -143,3 +143,20 @@ def test_taxi_project_in_virtualenv_from_pypi(store_path: Path) -> None:
     assert got.info.status == "FINISHED"
     assert "rmse" in got.data.metrics
     assert "scikit-learn" in _packages(submitted.run_id)
+
+
+def test_conda_env_pip_section_with_explicit_virtualenv(
+    tmp_path: Path, store_path: Path, wheels: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    proj = _tiny(tmp_path / "conda")
+    (proj / "python_env.yaml").unlink()
+    (proj / "MLproject").write_text(
+        (proj / "MLproject").read_text().replace("python_env: python_env.yaml", "conda_env: c.yaml")
+    )
+    (proj / "c.yaml").write_text(
+        "channels: [conda-forge]\ndependencies:\n  - pip\n  - pip:\n    - ltalpha==1.0\n"
+    )
+    with caplog.at_level("WARNING", logger="litetrack.projects.runner"):
+        submitted = run(str(proj), env_manager="virtualenv", find_links=str(wheels), no_index=True)
+    assert "pip section" in caplog.text
+    assert litetrack.get_run(submitted.run_id).data.metrics["alpha_version"] == 1.0
