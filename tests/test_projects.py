@@ -202,6 +202,10 @@ def test_folder_without_mlproject_runs_a_script(tmp_path: Path, store_path: Path
     got = litetrack.get_run(submitted.run_id)
     assert got.data.metrics == {"argc": 3.0}  # job.py --lr 0.1
     assert got.info.status == "FINISHED"
+    (folder / "job.sh").write_text('echo "shell says $@"\n')
+    shell = run(str(folder), entry_point="job.sh", parameters={"n": "2"})
+    assert shell.get_status() == "FINISHED"
+    assert "shell says --n 2" in _output(shell.run_id)
 
 
 def test_failing_command_is_failed_with_exit_code(tmp_path: Path, store_path: Path) -> None:
@@ -252,7 +256,9 @@ def test_killed_command_is_killed(tmp_path: Path, store_path: Path) -> None:
     os.kill(int(_wait_for(proj / "pid")), signal.SIGKILL)
     assert submitted.wait() is False
     assert submitted.get_status() == "KILLED"
-    assert litetrack.get_run(submitted.run_id).data.tags[TAG_EXIT_CODE] == str(-signal.SIGKILL)
+    # -9 when bash exec'ed python, 137 when a shell reported it.
+    exit_code = litetrack.get_run(submitted.run_id).data.tags[TAG_EXIT_CODE]
+    assert exit_code in (str(-signal.SIGKILL), str(128 + signal.SIGKILL))
     # cancel() (what Ctrl-C does while waiting) also ends it KILLED.
     (proj / "pid").unlink()
     second = run(str(proj), env_manager="local", synchronous=False)

@@ -7,9 +7,10 @@ continues it. The run records the project's source (folder or repository,
 commit, uncommitted diff, entry point, command), the parameters and the
 environment the command runs in. The command's stdout and stderr are shown
 live and kept as the artifact ``project/output.log``. When it ends: exit 0 ->
-FINISHED (unless the command ended the run itself), another exit code ->
-FAILED, a signal or :meth:`SubmittedRun.cancel` (Ctrl-C) -> KILLED; the exit
-code is the tag ``litetrack.project.exit_code``.
+FINISHED (unless the command ended the run itself), a signal (or the shell's
+130/137/143 for INT/KILL/TERM) or :meth:`SubmittedRun.cancel` (Ctrl-C) ->
+KILLED, another exit code -> FAILED; the exit code is the tag
+``litetrack.project.exit_code``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ TAG_BACKEND = "mlflow.project.backend"
 TAG_RERUN_OF = "litetrack.rerun_of"
 OUTPUT_ARTIFACT = "project"
 _GIT_SCHEMES = ("http://", "https://", "ssh://", "git://", "git@", "file://")
+# A shell reports a child killed by signal N as exit 128+N (when it did not exec
+# the command itself): INT, TERM and KILL that way still mean KILLED.
+_SHELL_KILLED = frozenset(128 + s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL))
 # After cancel's SIGTERM, how long the command gets to exit before SIGKILL.
 _TERM_GRACE = 5.0
 
@@ -241,7 +245,7 @@ class SubmittedRun:
         # exits 0 without ending the run leaves it RUNNING under a dead pid,
         # which readers would report as KILLED.
         status = client.store.runs.read(self.run_id).get("status")
-        if self._cancelled or rc < 0:
+        if self._cancelled or rc < 0 or rc in _SHELL_KILLED:
             client.set_terminated(self.run_id, RunStatus.KILLED)
         elif rc != 0:
             client.set_terminated(self.run_id, RunStatus.FAILED)
