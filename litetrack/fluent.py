@@ -296,7 +296,12 @@ def start_run(
     FAILED when an exception escapes (the exception is re-raised). A second
     top-level run while one is active needs ``nested=True``.
     ``capture_source`` / ``capture_environment`` switch the source and
-    environment capture off (or on) for this run.
+    environment capture off (or on) for this run. Without ``run_id``, a run
+    named by ``LITETRACK_RUN_ID`` or ``MLFLOW_RUN_ID`` is resumed (once: the
+    variables are removed), as MLflow does for ``mlflow run``. Raises
+    :class:`InvalidArgument` when ``description`` and an
+    ``mlflow.note.content`` tag are both given, and :class:`LitetrackError`
+    when ``parent_run_id`` is not the active run.
     """
     global _last_store
     client = _client()

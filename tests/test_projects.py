@@ -267,7 +267,10 @@ def test_killed_command_is_killed(tmp_path: Path, store_path: Path) -> None:
     assert second.get_status() == "KILLED"
 
 
-def test_cli_run_terminated_leaves_the_run_killed(tmp_path: Path, store_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_run_terminated_leaves_the_run_killed(
+    tmp_path: Path, store_path: Path, sig: signal.Signals
+) -> None:
     proj = _sleeper(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "litetrack", "run", str(proj), "--env-manager", "local"],
@@ -275,7 +278,7 @@ def test_cli_run_terminated_leaves_the_run_killed(tmp_path: Path, store_path: Pa
         stderr=subprocess.PIPE,
     )
     child_pid = int(_wait_for(proj / "pid"))
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)  # SIGINT: what Ctrl-C sends
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     runs = litetrack.search_runs(output_format="list")
