@@ -71,11 +71,21 @@ def main() -> None:
             PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
         run_cmd = [
-            sys.executable, "-m", "litetrack", "run", str(proj), "--env-manager", "virtualenv",
-            "--find-links", str(wheels), "--no-index",
+            sys.executable,
+            "-m",
+            "litetrack",
+            "run",
+            str(proj),
+            "--env-manager",
+            "virtualenv",
+            "--find-links",
+            str(wheels),
+            "--no-index",
         ]
         first = _timed(run_cmd, env)
-        envs = [p for p in (base / "cache" / "litetrack" / "projects" / "envs").iterdir() if p.is_dir()]
+        envs = [
+            p for p in (base / "cache" / "litetrack" / "projects" / "envs").iterdir() if p.is_dir()
+        ]
         venv_python = envs[0] / "venv" / "bin" / "python"
         shim = next((base / "cache" / "litetrack" / "projects" / "shim").iterdir())
         direct_env = dict(env, PYTHONPATH=os.pathsep.join([str(shim), env["PYTHONPATH"]]))
@@ -87,7 +97,9 @@ def main() -> None:
         own_s, run_s = statistics.median(own), statistics.median(runs)
         print(f"first run (builds the virtualenv, offline): {first:.2f} s")
         print(f"command alone (venv python job.py), median of {args.repeat}: {own_s:.3f} s")
-        print(f"`python -m litetrack run` again (cached env), median of {args.repeat}: {run_s:.3f} s")
+        print(
+            f"`python -m litetrack run` again (cached env), median of {args.repeat}: {run_s:.3f} s"
+        )
         print(f"added by the runner: {run_s - own_s:.3f} s (target < 1 s)")
 
 
