@@ -36,6 +36,7 @@ __all__ = [
     "mlflow_tracking_uri",
     "spark_load_log",
     "store_uri",
+    "take_handed_run_id",
     "text",
     "ui_token",
 ]
@@ -51,6 +52,8 @@ MLFLOW_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
 MLFLOW_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 JPY_SESSION_NAME = "JPY_SESSION_NAME"
 UI_TOKEN = "LITETRACK_UI_TOKEN"
+RUN_ID = "LITETRACK_RUN_ID"
+MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
 
 
 # A NamedTuple, not a dataclass: dataclasses imports inspect (~8 ms) and this
@@ -120,6 +123,19 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "unset",
         "Testing aid: a file to which each Spark worker appends a line when it loads a model.",
+    ),
+    Variable(
+        RUN_ID,
+        "text",
+        "unset",
+        "A run handed to this process (by `python -m litetrack run`): the first start_run() "
+        "without a run id resumes it; the variable is then removed.",
+    ),
+    Variable(
+        MLFLOW_RUN_ID,
+        "text",
+        "unset",
+        "MLflow's name for LITETRACK_RUN_ID (set by `mlflow run`), honoured the same way.",
     ),
     Variable(
         UI_TOKEN,
@@ -220,3 +236,17 @@ def jupyter_session_name() -> str | None:
 def ui_token() -> str | None:
     """``LITETRACK_UI_TOKEN``: the web UI's access token on a non-loopback host, if chosen."""
     return text(UI_TOKEN)
+
+
+def take_handed_run_id() -> str | None:
+    """The run in ``LITETRACK_RUN_ID`` (else ``MLFLOW_RUN_ID``), removing both from the environment.
+
+    Removed, as MLflow does, so that the handed run is resumed once: a later
+    ``start_run()`` in the same process opens a new run.
+    """
+    handed = None
+    for name in (RUN_ID, MLFLOW_RUN_ID):
+        value = os.environ.pop(name, None)
+        if value and handed is None:
+            handed = value.strip() or None
+    return handed

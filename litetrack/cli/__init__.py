@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "litetrack.cli.envcmd",
     "litetrack.cli.importer",
     "litetrack.cli.ui",
+    "litetrack.cli.projects",
 ]
 
 
