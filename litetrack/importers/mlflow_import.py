@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.entities import LifecycleStage
+from litetrack.errors import InvalidArtifactPath
 from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedModel, MlflowRun
 from litetrack.importers.mlflow_files import MlflowFileStore
 from litetrack.store.core import Store
 from litetrack.store.fs import atomic_write, write_json
+from litetrack.store.paths import join_artifact_path, validate_artifact_path
 from litetrack.store.runs import RUN_DOC, RUN_LOG, _float_json, fold_log
 from litetrack.validation import validate_run_id
 
@@ -85,19 +87,6 @@ class ImportSummary:
         return out
 
 
-def _files(folder: Path | None) -> list[tuple[Path, str]]:
-    """(absolute path, relative /-path) of every file under ``folder``."""
-    if folder is None or not folder.is_dir():
-        return []
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            out.append((full, full.relative_to(folder).as_posix()))
-    return out
-
-
 class MlflowImporter:
     """One import of an MLflow folder into a litetrack store."""
 
@@ -137,13 +126,20 @@ class MlflowImporter:
         if (run_dir / RUN_DOC).exists():
             self.summary.runs_skipped += 1
             return
-        files = [(p, rel) for p, rel in _files(run.artifact_dir)]
+        files = self._artifact_files(run.artifact_dir, None)
         taken = {rel.split("/", 1)[0] for _, rel in files}
         for m in models:
             name = m.name or m.model_id
             if name in taken:
                 continue  # MLflow 2 style: the model is already among the run's artifacts
-            files += [(p, f"{name}/{rel}") for p, rel in _files(m.artifact_dir)]
+            try:
+                # The name comes from the model's meta.yaml: "/tmp/x" or
+                # "../../x" must not become an artifact path.
+                base = validate_artifact_path(name)
+            except InvalidArtifactPath as e:
+                self.summary.problems.append(f"{m.path}: logged model {m.model_id} skipped ({e})")
+                continue
+            files += self._artifact_files(m.artifact_dir, base)
             taken.add(name)
             self.summary.logged_models += 1
         self.summary.runs_imported += 1
@@ -212,6 +208,18 @@ class MlflowImporter:
         # run.json last: its presence marks the run as completely imported.
         write_json(run_dir / RUN_DOC, doc)
         self.store.runs.changed(run.run_id)
+
+    def _artifact_files(self, folder: Path | None, base: str | None) -> list[tuple[Path, str]]:
+        """(file, artifact path) for the regular files under ``folder`` that
+        are inside the imported folder, each path checked by the rules of
+        ``log_artifact``; whatever is skipped is reported."""
+        out = []
+        for path, rel in self.reader.files(folder):
+            try:
+                out.append((path, join_artifact_path(base, rel)))
+            except InvalidArtifactPath as e:
+                self.summary.problems.append(f"{path}: artifact skipped ({e})")
+        return out
 
     def _check_models(self, run_id: str, files: list[tuple[Path, str]]) -> None:
         from litetrack.models import yamlio

@@ -14,15 +14,30 @@ from typing import TYPE_CHECKING, Any
 from litetrack.errors import ModelNotFound
 from litetrack.registry import docs, history
 from litetrack.registry.checks import model_key
-from litetrack.registry.pinning import _from_local
 from litetrack.registry.store import registry_for
+from litetrack.store.paths import validate_artifact_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from litetrack.importers.mlflow_entities import MlflowRegisteredModel
     from litetrack.importers.mlflow_files import MlflowFileStore
     from litetrack.store.core import Store
 
 _STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
+
+
+def _pin_files(store: Store, reader: MlflowFileStore, location: Path) -> dict[str, dict[str, Any]]:
+    # Through the reader, not a plain walk: only regular files inside the
+    # imported folder are read (a symlink to /etc/passwd is skipped and
+    # reported), and every path passes the artifact path rules.
+    files: dict[str, dict[str, Any]] = {}
+    for path, rel in reader.files(location):
+        ref = store.objects.put_file(path)
+        files[validate_artifact_path(rel)] = {"digest": ref.digest, "size": ref.size}
+    if not files:
+        raise ModelNotFound(f"its files ({location}) hold no regular file inside the imported folder")
+    return files
 
 
 def import_registered_model(
@@ -64,7 +79,7 @@ def import_registered_model(
                 raise ModelNotFound(
                     f"version {n}: its files ({v.storage_uri or v.source}) are not in the imported folder"
                 )
-            files = _from_local(store, str(v.storage_location))
+            files = _pin_files(store, reader, v.storage_location)
             vdoc = {
                 **base,
                 "last_updated_timestamp": v.last_updated_timestamp or v.creation_timestamp or 0,
