@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import CorruptDocument, StoreError
+from litetrack.models import yamlio
 from litetrack.importers.mlflow_entities import (
     DELETED_STAGE,
     LOGGED_MODEL_STATUS,
@@ -58,7 +59,6 @@ from litetrack.importers.mlflow_entities import (
     Problem,
 )
 from litetrack.importers.mlflow_uris import UriResolver, is_local
-from litetrack.models import yamlio
 from litetrack.store.objects import file_kind
 
 __all__ = [
