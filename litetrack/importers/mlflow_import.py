@@ -60,6 +60,8 @@ class ImportSummary:
     model_versions: int = 0
     models_loadable: list[str] = field(default_factory=list)
     models_not_loadable: list[str] = field(default_factory=list)
+    #: Loadable models whose pickle no one verified (MLflow records no digest).
+    models_unverified: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +81,14 @@ class ImportSummary:
         ]
         if self.models_loadable:
             out.append(f"models loadable with litetrack.pyfunc: {len(self.models_loadable)}")
+        if self.models_unverified:
+            out.append(
+                f"models with a pickle nobody verified ({len(self.models_unverified)}): MLflow "
+                "records no digest, so litetrack only knows the bytes did not change since "
+                "this import; they are trusted because you imported them, and loading one "
+                "runs its code (load_model warns):"
+            )
+            out += [f"  {m}: pickle never verified" for m in self.models_unverified]
         for m in self.models_not_loadable:
             out.append(f"kept as artifacts only (flavour not supported): {m}")
         if self.problems:
@@ -236,6 +246,8 @@ class MlflowImporter:
                 pickled = (meta.get("flavors") or {}).get("sklearn", {}).get("serialization_format")
                 if "xgboost" in flavors or ("sklearn" in flavors and pickled in ("cloudpickle", "pickle")):
                     self.summary.models_loadable.append(where)
+                    if "sklearn" in flavors and pickled in ("cloudpickle", "pickle"):
+                        self.summary.models_unverified.append(where)
                 else:
                     self.summary.models_not_loadable.append(f"{where} ({', '.join(sorted(flavors)) or 'no flavour'})")
 

@@ -509,6 +509,22 @@ class ModelDir:
         if not self._verify:
             return
         expected = self.expected(rel)
+        if expected is not None and not self.model.files and actual == expected:
+            # Only the store recorded a digest (an imported MLflow model, or
+            # a folder logged as plain artifacts): it proves the bytes did not
+            # change since then, not that anyone checked them when written.
+            key = ("imported", str(self.path), rel)
+            if key not in _warned:
+                # Marked once shown: with warnings made errors, every load stops.
+                warnings.warn(
+                    f"{self.path / rel} was not written by litetrack (its MLmodel records no "
+                    "digests, as MLflow's do not): it matches what was imported, but it was "
+                    "never verified and is trusted only because it was imported; load models "
+                    "only from sources you trust",
+                    ModelVersionWarning,
+                    stacklevel=4,
+                )
+                _warned.add(key)
         if expected is None:
             key = ("unverified", str(self.path), rel)
             if key not in _warned:
