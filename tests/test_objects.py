@@ -156,7 +156,9 @@ def test_put_stream_short_reads_and_text_refused(store: ObjectStore) -> None:
     assert temp_files(store) == []
 
 
-def test_put_file_refuses_a_fifo_and_put_stream_reads_one(store: ObjectStore, tmp_path: Path) -> None:
+def test_put_file_refuses_a_fifo_and_put_stream_reads_one(
+    store: ObjectStore, tmp_path: Path
+) -> None:
     data = os.urandom(3 * CHUNK_SIZE + 5)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

@@ -614,7 +614,9 @@ class MlflowFileStore:
         if self.allow_outside:
             return True
         real = os.path.realpath(path)
-        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self._real_roots)
+        return any(
+            real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self._real_roots
+        )
 
     def _refusal(self, path: str | os.PathLike[str], *, is_link: bool | None = None) -> str | None:
         """Why ``path`` must not be read (None if it may): only regular files and
@@ -636,7 +638,7 @@ class MlflowFileStore:
         return None
 
     def _scandir(self, folder: str | os.PathLike[str], *, quiet: bool = False) -> list[os.DirEntry]:
-        """The entries of ``folder`` that may be read (see :meth:`_refusal`); the others reported."""
+        """The entries of ``folder`` that may be read (see :meth:`_refusal`); others reported."""
         if not os.path.lexists(folder):
             return []
         why = self._refusal(folder)

@@ -594,7 +594,8 @@ class ModelDir:
                     continue
                 rel = (Path(dirpath) / fname).relative_to(self.path).as_posix()
                 checked[rel] = self._read_code(rel)
-        key = (str(self.path), tuple((rel, hashlib.sha256(b).hexdigest()) for rel, b in checked.items()))
+        digests = tuple((rel, hashlib.sha256(b).hexdigest()) for rel, b in checked.items())
+        key = (str(self.path), digests)
         copy = _code_copies.get(key)
         if copy is None:
             copy = tempfile.mkdtemp(prefix="litetrack-code-")

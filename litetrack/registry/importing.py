@@ -36,7 +36,9 @@ def _pin_files(store: Store, reader: MlflowFileStore, location: Path) -> dict[st
         ref = store.objects.put_file(path)
         files[validate_artifact_path(rel)] = {"digest": ref.digest, "size": ref.size}
     if not files:
-        raise ModelNotFound(f"its files ({location}) hold no regular file inside the imported folder")
+        raise ModelNotFound(
+            f"its files ({location}) hold no regular file inside the imported folder"
+        )
     return files
 
 

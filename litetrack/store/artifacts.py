@@ -225,7 +225,9 @@ def safe_target(root: Path, rel: str) -> Path:
     try:
         normal = validate_artifact_path(rel)
     except InvalidArtifactPath as e:
-        raise InvalidArtifactPath(f"Refusing to write the artifact under {root}: {e}", path=rel) from None
+        raise InvalidArtifactPath(
+            f"Refusing to write the artifact under {root}: {e}", path=rel
+        ) from None
     parts = normal.split("/")
     current = root
     for part in parts[:-1]:
@@ -289,7 +291,10 @@ def _missing_ancestors(root: Path, rel: str) -> list[Path]:
 
 
 def download(
-    store: Store, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None,
+    store: Store,
+    run_id: str,
+    path: str | None = None,
+    dst_path: str | os.PathLike[str] | None = None,
     verify: bool = True,
 ) -> str:
     """Materialise artifacts as ordinary files; return the local path of ``path``.
@@ -302,7 +307,10 @@ def download(
     found = resolve(store, run_id, path)
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
     made_temp = dst_path is None
-    dst_root = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
+    if dst_path is None:
+        dst_root = Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
+    else:
+        dst_root = Path(dst_path)
     dst_root.mkdir(parents=True, exist_ok=True)
     try:
         write_entries(store, found, dst_root, verify=verify)
