@@ -108,6 +108,8 @@ def build_hostile_store(tmp_path: Path) -> Path:
     os.symlink(secret, r1 / "artifacts" / "passwd")
     os.symlink(r1 / "artifacts" / "ok.txt", r1 / "artifacts" / "inside_link")  # inside: kept
     os.mkfifo(r1 / "artifacts" / "pipe")
+    os.symlink(".", r1 / "artifacts" / "again")  # a loop inside the folder
+    os.symlink(".", r1 / "params" / "up")  # a loop in params
 
     r2 = _run(exp, R2)
     _write(r2 / "params" / "p", "2")
@@ -165,6 +167,7 @@ def test_hostile_folder_reads_nothing_outside(
             name in line and "outside the imported folder" in line for line in report.splitlines()
         ), name
     assert any("artifacts/pipe" in line and "FIFO" in line for line in report.splitlines())
+    assert any("artifacts/again" in line and "already read" in line for line in report.splitlines())
     assert "logged model m-abs skipped" in report and "is absolute" in report
     assert "logged model m-up skipped" in report and "'..'" in report
     assert any(

@@ -685,16 +685,7 @@ class MlflowFileStore:
             return []
         if not folder.is_dir():
             return [(folder, folder.name)]
-        out = []
-        stack = [(folder, "")]
-        while stack:
-            current, prefix = stack.pop()
-            for entry in sorted(self._scandir(current), key=lambda e: e.name, reverse=True):
-                if entry.is_dir():
-                    stack.append((Path(entry.path), f"{prefix}{entry.name}/"))
-                else:
-                    out.append((Path(entry.path), prefix + entry.name))
-        return sorted(out, key=lambda item: item[1])
+        return sorted(((Path(p), rel) for rel, p in self._files_under(folder)), key=lambda x: x[1])
 
     def _open_text(self, path: str | os.PathLike[str]) -> str:
         if not os.path.lexists(path):
@@ -745,10 +736,18 @@ class MlflowFileStore:
         """``(key, path)`` for each file below ``folder``; keys use "/" (a key
         such as ``val/rmse`` is a sub-folder on disk)."""
         stack = [(os.fspath(folder), "")]
+        # Real paths of the folders read: a symlink back to one of them (a
+        # loop, e.g. "artifacts/again -> .") would otherwise never end.
+        seen = {os.path.realpath(folder)}
         while stack:
             current, prefix = stack.pop()
             for entry in self._scandir(current):
                 if entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real in seen:
+                        self._problem(entry.path, "symbolic link to a folder already read; not followed")
+                        continue
+                    seen.add(real)
                     stack.append((entry.path, prefix + entry.name + "/"))
                 else:
                     yield prefix + entry.name, entry.path
