@@ -745,7 +745,9 @@ class MlflowFileStore:
                 if entry.is_dir():
                     real = os.path.realpath(entry.path)
                     if real in seen:
-                        self._problem(entry.path, "symbolic link to a folder already read; not followed")
+                        self._problem(
+                            entry.path, "symbolic link to a folder already read; not followed"
+                        )
                         continue
                     seen.add(real)
                     stack.append((entry.path, prefix + entry.name + "/"))
