@@ -136,3 +136,22 @@ def test_unchanged_code_loads(tmp_path: Path) -> None:
         tmp_path / "m", loader_module=name, data_path=tmp_path / "k.txt", code_paths=[module]
     )
     assert pyfunc.load_model(tmp_path / "m").predict([1]) == [3.0]
+
+
+def test_a_file_named_outside_the_model_folder_is_refused(tmp_path: Path) -> None:
+    # MLmodel names the files a loader reads; none may be outside the folder.
+    from litetrack.errors import InvalidArtifactPath
+    from litetrack.models.base import open_model
+
+    name, module = _module(tmp_path)
+    pyfunc.save_model(
+        tmp_path / "m", loader_module=name, data_path=tmp_path / "k.txt", code_paths=[module]
+    )
+    md = open_model(str(tmp_path / "m"))
+    for rel in ("../k.txt", "/etc/hostname", "data/../../k.txt"):
+        with pytest.raises(InvalidArtifactPath):
+            md.read(rel)
+        with pytest.raises(InvalidArtifactPath):
+            md.verify(rel)
+    with pytest.raises(InvalidArtifactPath):
+        md.add_code_to_path({"code": "../src"})

@@ -547,13 +547,22 @@ class ModelDir:
             )
 
     def read(self, rel: str) -> bytes:
-        """The bytes of ``rel``, checked against its digest (ChecksumMismatch when they differ)."""
+        """The bytes of ``rel``, checked against its digest (ChecksumMismatch when they differ).
+
+        ``rel`` comes from ``MLmodel``: it must name a file inside the model
+        folder (InvalidArtifactPath otherwise, e.g. for ``../../etc/passwd``).
+        """
+        rel = validate_artifact_path(rel)
         raw = (self.path / rel).read_bytes()
         self._check(rel, hashlib.sha256(raw).hexdigest())
         return raw
 
     def verify(self, rel: str) -> Path:
-        """Check the file ``rel``, or every file under the folder ``rel``; return its path."""
+        """Check the file ``rel``, or every file under the folder ``rel``; return its path.
+
+        ``rel`` must name something inside the model folder (as for :meth:`read`).
+        """
+        rel = validate_artifact_path(rel)
         target = self.path / rel
         if target.is_dir():
             for dirpath, _dirnames, filenames in os.walk(target):
