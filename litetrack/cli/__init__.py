@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "litetrack.cli.models",
     "litetrack.cli.envcmd",
     "litetrack.cli.importer",
+    "litetrack.cli.ui",
 ]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -308,6 +307,8 @@ def download(
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
     made_temp = dst_path is None
     if dst_path is None:
+        import tempfile  # here, not at the top: tempfile costs `import litetrack` ~10%
+
         dst_root = Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
     else:
         dst_root = Path(dst_path)
@@ -358,6 +359,8 @@ def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool =
             pass
         return final
     base.mkdir(parents=True, exist_ok=True)
+    import tempfile  # see download
+
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
     try:
         for rel, e in entries.items():
