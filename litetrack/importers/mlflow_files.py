@@ -59,7 +59,7 @@ from litetrack.importers.mlflow_entities import (
     Problem,
 )
 from litetrack.importers.mlflow_uris import UriResolver, is_local
-from litetrack.store.objects import file_kind
+from litetrack.store.fs import file_kind
 
 __all__ = [
     "MetricPoint",

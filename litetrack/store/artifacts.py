@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidArtifactPath
-from litetrack.store.objects import file_kind
+from litetrack.store.fs import file_kind
 from litetrack.store.paths import join_artifact_path, validate_artifact_path
 
 if TYPE_CHECKING:

@@ -95,7 +95,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import FSYNC, TMP_PREFIX
+from litetrack.store.fs import FSYNC, TMP_PREFIX, file_kind
 
 __all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE", "file_kind"]
 
@@ -701,23 +701,6 @@ class ObjectStore:
                 continue
             removed.append(Path(entry.path))
         return removed
-
-
-def file_kind(mode: int) -> str:
-    """What a file of this ``st_mode`` is, in words ("a FIFO (named pipe)", ...)."""
-    kinds = (
-        (stat.S_ISREG, "a regular file"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    for test, words in kinds:
-        if test(mode):
-            return words
-    return "a special file"
 
 
 def _not_regular(src: str, mode: int) -> InvalidArgument:
