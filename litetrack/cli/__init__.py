@@ -64,5 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LitetrackError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except PermissionError as e:
+        # A store (or a file in it) this user may not read or write: name the
+        # file and what was refused, not a traceback.
+        where = f" on {e.filename!r}" if e.filename else ""
+        print(f"error: permission denied{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 
 from litetrack.cli.common import open_client, print_json
@@ -138,6 +139,13 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     """``reindex``: drop and rebuild the derived SQLite index."""
     client = open_client(args)
     if client is None:
+        return 1
+    if not client.store.writable():
+        print(
+            f"error: reindex needs write permission on the store folder {str(client.store.root)!r} "
+            "(it rewrites index.sqlite there); reads work without it, scanning the documents",
+            file=sys.stderr,
+        )
         return 1
     index = client.store.search_index()
     if index is None:
