@@ -169,7 +169,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) 
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def workdir(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
     """A working folder holding an ``mlruns`` MLflow store, and a prepared litetrack store."""
     work = tmp_path / "work"
     work.mkdir()
@@ -180,7 +180,8 @@ def workdir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     env = _env(tmp_path / "store")
     proc = _run([sys.executable, "-c", PREPARE], work, env)
     assert proc.returncode == 0, proc.stderr
-    return work, env
+    # The placeholders name the prepared runs (they have params, metrics and artifacts).
+    return work, env, _placeholders(tmp_path / "store")
 
 
 def _placeholders(store: Path) -> dict[str, str]:
@@ -190,8 +191,10 @@ def _placeholders(store: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
-def test_code_blocks_run(doc: Path, workdir: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
-    work, env = workdir
+def test_code_blocks_run(
+    doc: Path, workdir: tuple[Path, dict[str, str], dict[str, str]], tmp_path: Path
+) -> None:
+    work, env, names = workdir
     blocks = [b for b in code_blocks(doc) if b.skip is None]
     python = [b for b in blocks if b.lang in ("python", "py")]
     shell = [b for b in blocks if b.lang in SHELL_LANGS]
@@ -205,8 +208,6 @@ def test_code_blocks_run(doc: Path, workdir: tuple[Path, dict[str, str]], tmp_pa
         if proc.returncode == 77:
             pytest.skip(proc.stdout.strip())
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    store = Path(env["LITETRACK_STORE"])
-    names = _placeholders(store)
     for b in shell:
         for argv in cli_commands(b):
             argv = [names.get(a, a) for a in argv]

@@ -52,6 +52,20 @@ def store_path(args: argparse.Namespace) -> Path:
     return path_from_uri(store_arg) if store_arg else current_store_path()
 
 
+def examples(*commands: str) -> str:
+    """An ``--help`` epilog listing example command lines."""
+    return "examples:\n" + "\n".join(f"  python -m litetrack {c}" for c in commands)
+
+
+def described(description: str, *example_commands: str) -> dict[str, Any]:
+    """``add_parser`` keywords for a ``--help`` with a description and examples."""
+    return {
+        "description": description,
+        "epilog": examples(*example_commands),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
+
+
 def print_json(obj: Any) -> None:
     """Print ``obj`` as indented JSON (NaN kept as JSON-compatible null)."""
     print(json.dumps(_clean(obj), indent=2, sort_keys=False, default=str))

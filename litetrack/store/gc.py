@@ -181,6 +181,7 @@ def gc(
     older_than_seconds: float,
     grace_seconds: float = 3600.0,
     dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> GcReport:
     """Permanently remove what was deleted more than ``older_than_seconds`` ago.
 
@@ -191,6 +192,7 @@ def gc(
     model folders unused for ``older_than_seconds``. Runs whose process is
     alive are never removed. With ``dry_run`` nothing changes and the report
     lists what would go. Safe while other processes log (module docstring).
+    ``progress(stage, done, total)`` is called as runs are read.
     Raises :class:`InvalidArgument` for a negative or non-finite duration.
     """
     older = _check_seconds("older_than_seconds", older_than_seconds)
@@ -219,7 +221,10 @@ def gc(
         exps_kept.add(doc.get("experiment_id"))  # type: ignore[arg-type]
         keep.update(d for d, _, _ in run_blob_digests(doc) if isinstance(d, str))
 
-    for run_id in list(store.runs.iter_ids()):
+    run_ids = list(store.runs.iter_ids())
+    for i, run_id in enumerate(run_ids, 1):
+        if progress is not None:
+            progress("runs", i, len(run_ids))
         try:
             doc = store.runs.read(run_id)
         except RunNotFound:
