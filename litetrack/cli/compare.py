@@ -142,6 +142,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         label = r["section"] if r["section"] != section else ""
         section = r["section"]
         table.append([label, (DIFF_MARK + " " if r["differ"] else "  ") + r["label"], *r["texts"]])
-    print(format_table(headers, table, args.width))
+    print(format_table(headers, table, args.width, keep=2))
     print(f"\n{DIFF_MARK} marks values that differ between the runs.")
     return 0
