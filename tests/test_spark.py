@@ -178,8 +178,11 @@ def test_spark_udf_copies_a_model_once_and_removes_it_at_exit(
         udf = litetrack.pyfunc.spark_udf(spark, info.model_uri)
     staged = set(tmp.glob("litetrack-spark-*")) - before
     assert len(staged) <= 1  # one staging folder per process ...
-    copies = [p for d in tmp.glob("litetrack-spark-*") for p in d.glob("litetrack-model-*")]
-    assert len([c for c in copies if (c / "MLmodel").exists()]) == len({c.name for c in copies})
+    from litetrack import spark as spark_mod
+
+    assert spark_mod._staging is not None
+    copies = sorted(p.name for p in spark_mod._staging.iterdir())
+    assert copies == sorted(spark_mod._SHIPPED)  # ... holding each model once, no temp left
     out = spark.createDataFrame(X).withColumn("p", udf("a", "b")).toPandas()
     assert np.allclose(out["p"], X["a"] * 2)
 
