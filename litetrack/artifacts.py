@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from litetrack.errors import InvalidArgument
+from litetrack.fluent import active_run_writer
+from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
+from litetrack.registry import resolve_model_uri
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.artifacts import FileInfo, parse_runs_uri
+from litetrack.store.core import current_store
+from litetrack.store.paths import validate_artifact_path
 
 __all__ = [
     "FileInfo",
@@ -28,12 +34,6 @@ __all__ = [
     "log_figure",
     "get_artifact_uri",
 ]
-
-
-def _client() -> Any:
-    from litetrack.fluent import _client as fluent_client
-
-    return fluent_client()
 
 
 def _run_and_path(artifact_uri: str | None, run_id: str | None, artifact_path: str | None) -> tuple[str, str]:
@@ -59,10 +59,6 @@ def download_artifacts(
     are copied into ``dst_path``.
     """
     if isinstance(artifact_uri, str) and artifact_uri.startswith("models:"):
-        from pathlib import Path
-
-        from litetrack.registry import resolve_model_uri
-
         store, entries = resolve_model_uri(artifact_uri)
         dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-model-"))
         for rel, entry in entries.items():
@@ -71,7 +67,7 @@ def download_artifacts(
             store.objects.copy_to(entry["digest"], target, verify=True)
         return str(dst)
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
-    return _store_artifacts.download(_client().store, rid, path or None, dst_path)
+    return _store_artifacts.download(current_store(), rid, path or None, dst_path)
 
 
 def list_artifacts(
@@ -79,13 +75,13 @@ def list_artifacts(
 ) -> list[FileInfo]:
     """Entries (``.path``, ``.is_dir``, ``.file_size``) directly under a run's artifact path."""
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
-    return _store_artifacts.list_artifacts(_client().store, rid, path or None)
+    return _store_artifacts.list_artifacts(current_store(), rid, path or None)
 
 
 def load_text(artifact_uri: str) -> str:
     """The text of an artifact file (UTF-8), its digest verified."""
     rid, path = parse_runs_uri(artifact_uri)
-    return _store_artifacts.read_bytes(_client().store, rid, path).decode("utf-8")
+    return _store_artifacts.read_bytes(current_store(), rid, path).decode("utf-8")
 
 
 def load_dict(artifact_uri: str) -> dict[str, Any]:
@@ -100,63 +96,26 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-def dict_to_text(dictionary: Any, artifact_file: str) -> str:
-    """Serialise for ``log_dict``: YAML for .yaml/.yml (JSON, itself YAML, without pyyaml), else JSON."""
-    if artifact_file.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-
-            return yaml.safe_dump(dictionary, default_flow_style=False)  # type: ignore[no-any-return]
-        except ImportError:
-            return json.dumps(dictionary, indent=2)
-    return json.dumps(dictionary, indent=2)
-
-
-def figure_bytes(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None) -> bytes:
-    """Render a matplotlib figure (or a plotly one, to .html) for ``log_figure``."""
-    ext = os.path.splitext(artifact_file)[1].lower()
-    module = type(figure).__module__
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, f"figure{ext or '.png'}")
-        if module.startswith("matplotlib"):
-            figure.savefig(out, **(save_kwargs or {}))
-        elif module.startswith("plotly"):
-            if ext == ".html":
-                figure.write_html(out, **(save_kwargs or {}))
-            else:
-                figure.write_image(out, **(save_kwargs or {}))
-        else:
-            raise InvalidArgument(
-                f"log_figure needs a matplotlib or plotly figure, got {type(figure).__name__}"
-            )
-        with open(out, "rb") as f:
-            return f.read()
-
-
 # -- fluent --------------------------------------------------------------------------
 
 
 def _run_id(run_id: str | None) -> str:
-    from litetrack.fluent import _writer
-
-    return run_id or _writer().run_id
+    return run_id or active_run_writer().run_id
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None) -> None:
     """Log a local file as an artifact of the active run (kept under its own name)."""
-    _store_artifacts.log_artifact(_client().store, _run_id(run_id), local_path, artifact_path)
+    _store_artifacts.log_artifact(current_store(), _run_id(run_id), local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None) -> None:
     """Log every file of a local folder as artifacts of the active run."""
-    _store_artifacts.log_artifacts(_client().store, _run_id(run_id), local_dir, artifact_path)
+    _store_artifacts.log_artifacts(current_store(), _run_id(run_id), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Log a string as a text artifact at ``artifact_file``."""
-    if not isinstance(text, str):
-        raise InvalidArgument(f"log_text needs a str, got {type(text).__name__}")
-    _store_artifacts.log_bytes(_client().store, _run_id(run_id), text.encode("utf-8"), artifact_file)
+    _store_artifacts.log_bytes(current_store(), _run_id(run_id), text_bytes(text), artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -167,15 +126,12 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
 def log_figure(figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None, run_id: str | None = None) -> None:
     """Log a matplotlib (or plotly) figure as an image artifact."""
     data = figure_bytes(figure, artifact_file, save_kwargs)
-    _store_artifacts.log_bytes(_client().store, _run_id(run_id), data, artifact_file)
+    _store_artifacts.log_bytes(current_store(), _run_id(run_id), data, artifact_file)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``runs:/<active run id>[/artifact_path]``."""
-    from litetrack.fluent import _writer
-    from litetrack.store.paths import validate_artifact_path
-
-    base = f"runs:/{_writer().run_id}"
+    base = f"runs:/{active_run_writer().run_id}"
     if artifact_path:
         return f"{base}/{validate_artifact_path(artifact_path)}"
     return base

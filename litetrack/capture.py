@@ -51,10 +51,13 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from litetrack.store.core import Store, current_store
+from litetrack.store.runs import USER_TAG, current_user
+from litetrack.validation import validate_run_id
+
 if TYPE_CHECKING:
     from litetrack.client import Client
     from litetrack.source import SourceInfo
-    from litetrack.store.core import Store
     from litetrack.store.objects import BlobRef, ObjectStore
 
 __all__ = [
@@ -79,16 +82,18 @@ _env_meta: tuple[bytes, dict[str, Any]] | None = None
 
 
 def _put_cached(objects: ObjectStore, data: bytes) -> BlobRef:
-    """Store ``data`` (hashed once per process) and refresh it for the gc grace period."""
-    from litetrack.store.objects import BlobRef
+    # The capture modules (subprocess, platform, the object store) load at the
+    # first run start, not at `import litetrack`; none of them imports this module.
+    from litetrack.store.objects import BlobRef as _BlobRef
 
+    """Store ``data`` (hashed once per process) and refresh it for the gc grace period."""
     with _lock:
         hit = _digests.get(id(data))
     if hit is not None and hit[0] is data:
         # touch is put_bytes' own "present? then refresh" step; calling it
         # directly skips re-hashing a possibly large diff on every run.
         if objects.touch(hit[1], len(data)):
-            return BlobRef(hit[1], len(data))
+            return _BlobRef(hit[1], len(data))
     ref = objects.put_bytes(data)
     with _lock:
         if len(_digests) >= _DIGESTS_MAX:
@@ -100,7 +105,7 @@ def _put_cached(objects: ObjectStore, data: bytes) -> BlobRef:
 def environment_summary(objects: ObjectStore) -> dict[str, Any]:
     """Store the environment blob; return the run's ``environment`` summary."""
     global _env_meta
-    from litetrack.environment import environment_blob
+    from litetrack.environment import environment_blob  # lazy: see _put_cached
 
     blob = environment_blob()
     ref = _put_cached(objects, blob)
@@ -157,7 +162,7 @@ def _prefetch_environment() -> threading.Thread | None:
     if _prefetched_pid == pid:
         return None
     _prefetched_pid = pid
-    from litetrack.environment import environment_blob
+    from litetrack.environment import environment_blob  # lazy: see _put_cached
 
     thread = threading.Thread(target=environment_blob, name="litetrack-env-capture", daemon=True)
     thread.start()
@@ -173,9 +178,8 @@ def on_run_start(client: Client, run_id: str, opts: dict[str, Any]) -> None:
     skipped by the capture functions); a failing *store* write raises as any
     other logging call would.
     """
-    from litetrack.environment import env_capture_enabled
+    from litetrack.environment import env_capture_enabled  # lazy: see _put_cached
     from litetrack.source import capture_source, mlflow_source_tags, source_capture_enabled
-    from litetrack.store.runs import USER_TAG, current_user
 
     store = client.store
     writer = store.runs.writer(run_id)
@@ -202,10 +206,7 @@ def on_run_start(client: Client, run_id: str, opts: dict[str, Any]) -> None:
 
 def _run_doc(store: Store | None, run_id: str) -> tuple[Store, dict[str, Any]]:
     if store is None:
-        from litetrack.fluent import _client
-
-        store = _client().store
-    from litetrack.validation import validate_run_id
+        store = current_store()
 
     return store, store.runs.read(validate_run_id(run_id))
 

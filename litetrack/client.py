@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
+from litetrack.data import input_entry, log_inputs
 from litetrack.entities import (
+    DatasetInput,
     Experiment,
     LifecycleStage,
     Metric,
@@ -17,26 +19,30 @@ from litetrack.entities import (
     ViewType,
 )
 from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
+from litetrack.paging import PagedList
+from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
 from litetrack.registry.client import RegistryClientMixin
+from litetrack.store.artifacts import (
+    download,
+    list_artifacts,
+    log_artifact,
+    log_artifacts,
+    log_bytes,
+)
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
-from litetrack.validation import validate_experiment_id, validate_run_id
-
-T = TypeVar("T")
-
-
-class PagedList(list[T]):
-    """A page of results; ``token`` fetches the next page (None on the last one)."""
-
-    def __init__(self, items: Iterable[T], token: str | None) -> None:
-        super().__init__(items)
-        self.token = token
+from litetrack.store.location import current_store_path, path_from_uri
+from litetrack.validation import (
+    validate_experiment_id,
+    validate_key,
+    validate_name,
+    validate_run_id,
+    validate_tag_value,
+)
 
 
 def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
     """The store named by ``tracking_uri``, or the current default one."""
-    from litetrack.store.location import current_store_path, path_from_uri
-
     path = path_from_uri(tracking_uri) if tracking_uri is not None else current_store_path()
     return get_store(path)
 
@@ -96,7 +102,9 @@ class Client(RegistryClientMixin):
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
         """Experiments matching a filter (``name``, ``tags.X``, ``creation_time`` ...)."""
-        from litetrack.search import query_experiments
+        # The query language loads on the first search, not at `import litetrack`
+        # (it would add a third to its import time); it never imports this module.
+        from litetrack.store.search import query_experiments
 
         return query_experiments(
             self._store, view_type, max_results, filter_string, order_by, page_token
@@ -116,8 +124,6 @@ class Client(RegistryClientMixin):
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         """Set a tag on an experiment."""
-        from litetrack.validation import validate_key, validate_tag_value
-
         key = validate_key(key, "tag key")
         self._store.experiments.update(
             validate_experiment_id(experiment_id), tags={key: validate_tag_value(key, value)}
@@ -147,8 +153,6 @@ class Client(RegistryClientMixin):
         parent_run_id: str | None = None,
         description: str | None = None,
     ) -> _CreatedRun:
-        from litetrack.validation import validate_key, validate_name, validate_tag_value
-
         self._store.ensure_writable()
         experiment_id = validate_experiment_id(experiment_id)
         exp = (
@@ -259,45 +263,30 @@ class Client(RegistryClientMixin):
     # -- artifacts -------------------------------------------------------------
     def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         """Log a local file as an artifact of the run (stored once per distinct content)."""
-        from litetrack.store.artifacts import log_artifact
-
         log_artifact(self._store, validate_run_id(run_id), local_path, artifact_path)
 
     def log_artifacts(self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         """Log every file under a local folder as artifacts of the run."""
-        from litetrack.store.artifacts import log_artifacts
-
         log_artifacts(self._store, validate_run_id(run_id), local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Log a string as the text artifact ``artifact_file``."""
-        from litetrack.artifacts import log_text
-
-        log_text(text, artifact_file, run_id=validate_run_id(run_id))
+        """Log a string as the text artifact ``artifact_file`` (through this client's store)."""
+        log_bytes(self._store, validate_run_id(run_id), text_bytes(text), artifact_file)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Log a dict as a JSON or YAML artifact (by the file extension)."""
-        from litetrack.artifacts import dict_to_text
-
         self.log_text(run_id, dict_to_text(dictionary, artifact_file), artifact_file)
 
     def log_figure(self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None) -> None:
         """Log a matplotlib or plotly figure as an image artifact."""
-        from litetrack.artifacts import figure_bytes
-        from litetrack.store.artifacts import log_bytes
-
         log_bytes(self._store, validate_run_id(run_id), figure_bytes(figure, artifact_file, save_kwargs), artifact_file)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[Any]:
         """Entries directly under ``path`` (``.path``, ``.is_dir``, ``.file_size``)."""
-        from litetrack.store.artifacts import list_artifacts
-
         return list_artifacts(self._store, validate_run_id(run_id), path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local path."""
-        from litetrack.store.artifacts import download
-
         return download(self._store, validate_run_id(run_id), path or None, dst_path)
 
     # -- inputs -----------------------------------------------------------------
@@ -308,9 +297,6 @@ class Client(RegistryClientMixin):
         and tags, the context in ``mlflow.data.context``) or a dataset from
         :mod:`litetrack.data` (no context).
         """
-        from litetrack.data import input_entry, log_inputs
-        from litetrack.entities import DatasetInput
-
         entries = [
             input_entry(d.dataset, None, d.tags) if isinstance(d, DatasetInput) else input_entry(d)
             for d in datasets or ()
@@ -331,7 +317,7 @@ class Client(RegistryClientMixin):
         The returned list has ``token`` for the next page (pass it back as
         ``page_token``), None on the last page.
         """
-        from litetrack.search import query_runs
+        from litetrack.store.search import query_runs  # on first search, as above
 
         if isinstance(experiment_ids, (str, int)):
             experiment_ids = [str(experiment_ids)]

@@ -31,7 +31,6 @@ and ``profile`` as JSON objects, readable with ``jq``; MLflow's
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -40,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from litetrack.errors import InvalidArgument
+from litetrack.store.runs import input_key
+from litetrack.validation import validate_key, validate_tag_value
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
@@ -235,6 +236,8 @@ def pandas_digest(df: Any) -> tuple[str, int]:
     n_rows, n_cols = df.shape
     positions = sample_positions(n_rows, n_cols)
     sample = df if positions is None else df.iloc[positions]
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256(_DIGEST_VERSION + b"pandas\0")
     header = [list(df.shape), [repr(c) for c in df.columns], [str(t) for t in df.dtypes]]
     hasher.update(json.dumps(header).encode() + b"\0")
@@ -262,6 +265,8 @@ def _array_digest(hasher: Any, arr: Any) -> int:
 
 def file_digest(path: str) -> str:
     """SHA-256 of a file's bytes (the digest of its blob in the object store)."""
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256()
     buf = bytearray(1 << 20)
     view = memoryview(buf)
@@ -373,6 +378,8 @@ def from_numpy(
     import numpy as np
 
     feats = np.asarray(features)
+    import hashlib  # here, not at the top: keeps `import litetrack` light
+
     hasher = hashlib.sha256(_DIGEST_VERSION + b"numpy\0")
     hashed = _array_digest(hasher, feats)
     schema: dict[str, Any] = {
@@ -458,8 +465,6 @@ def input_entry(
     dataset: Any, context: str | None = None, tags: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The ``{"dataset": ..., "tags": ...}`` entry recorded for one input (validated)."""
-    from litetrack.validation import validate_key, validate_tag_value
-
     clean: dict[str, str] = {}
     for k, v in (tags or {}).items():
         k = validate_key(k, "input tag key")
@@ -475,8 +480,6 @@ def log_inputs(store: Store, run_id: str, entries: Iterable[dict[str, Any]]) -> 
     An entry whose name, digest and context the run already has is skipped
     (logging the same dataset every epoch records it once).
     """
-    from litetrack.store.runs import input_key
-
     store.ensure_writable()
     writer = store.runs.writer(run_id)
     seen = {input_key(e) for e in store.runs.read(run_id).get("inputs") or ()}

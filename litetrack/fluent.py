@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 from litetrack.capture import on_run_start
 from litetrack.client import Client
+from litetrack.data import input_entry, log_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
-from litetrack.store.location import get_tracking_uri, set_tracking_uri
+from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
 from litetrack.store.runs import RunWriter
 from litetrack.validation import validate_experiment_id
 
@@ -48,6 +49,8 @@ __all__ = [
     "delete_run",
     "get_parent_run",
     "log_input",
+    "active_run_writer",
+    "current_experiment_id",
 ]
 
 ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
@@ -62,7 +65,6 @@ class _State(threading.local):
 _local = _State()
 _active_experiment: tuple[Any, str] | None = None  # (store path, experiment id)
 _last_active_run_id: str | None = None
-_last_store: Any = None
 _all_active: dict[str, ActiveRun] = {}  # every live fluent run, for atexit
 _exit_hooked = False
 _uncaught = False
@@ -142,8 +144,6 @@ def _client() -> Client:
     # One Client per store in use: building one resolves the store path,
     # which the fluent calls would otherwise repeat on every run.
     global _cached_client
-    from litetrack.store.location import current_store_path
-
     path = current_store_path()
     client = _cached_client
     if client is None or client.store.root != path or client._pid != os.getpid():
@@ -265,7 +265,12 @@ def delete_experiment(experiment_id: str) -> None:
     _client().delete_experiment(experiment_id)
 
 
-def _current_experiment_id(client: Client) -> str:
+def current_experiment_id(client: Client) -> str:
+    """The id of the experiment new runs of ``client``'s store go to.
+
+    The one set with :func:`set_experiment` for that store, else
+    ``MLFLOW_EXPERIMENT_ID`` / ``MLFLOW_EXPERIMENT_NAME``, else ``"0"``.
+    """
     if _active_experiment is not None and _active_experiment[0] == client.store.root:
         return _active_experiment[1]
     return _experiment_id_from_env(client) or "0"
@@ -294,7 +299,6 @@ def start_run(
     ``capture_source`` / ``capture_environment`` switch the source and
     environment capture off (or on) for this run.
     """
-    global _last_store
     client = _client()
     stack = _local.stack
     if stack and not nested and parent_run_id is None:
@@ -318,7 +322,7 @@ def start_run(
         if run_name is not None:
             writer.set_tags({"mlflow.runName": run_name})
     else:
-        exp_id = str(experiment_id) if experiment_id is not None else _current_experiment_id(client)
+        exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id(client)
         parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
         created = client._create_run(
             exp_id, tags=tags, run_name=run_name, parent_run_id=parent, description=description
@@ -331,7 +335,6 @@ def start_run(
     active = ActiveRun(client, run_id, writer)
     stack.append(active)
     _all_active[run_id] = active
-    _last_store = client.store
     _hook_exit()
     return active
 
@@ -365,7 +368,12 @@ def last_active_run() -> Run | None:
     return _client().get_run(_last_active_run_id)
 
 
-def _writer(run_id: str | None = None) -> RunWriter:
+def active_run_writer(run_id: str | None = None) -> RunWriter:
+    """The writer of the active run (one is started when none is active), or of ``run_id``.
+
+    The one owner of "the active run" for the modules that log to it
+    (artifacts, models, autolog); ``run_id`` names a run of the store in use.
+    """
     stack = _local.stack
     if run_id is None:
         if stack:
@@ -391,7 +399,7 @@ def log_metric(
     Durable against a process kill when it returns. Raises
     :class:`InvalidMetricValue` for values that are not real numbers.
     """
-    _writer(run_id).log_metric(key, value, timestamp, step)
+    active_run_writer(run_id).log_metric(key, value, timestamp, step)
 
 
 def log_metrics(
@@ -406,33 +414,33 @@ def log_metrics(
     import time
 
     ts = timestamp if timestamp is not None else int(time.time() * 1000)
-    _writer(run_id).log_batch([Metric(k, v, ts, step or 0) for k, v in metrics.items()])
+    active_run_writer(run_id).log_batch([Metric(k, v, ts, step or 0) for k, v in metrics.items()])
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param on the active run; returns the value."""
-    _writer().log_params({key: value})
+    active_run_writer().log_params({key: value})
     return value
 
 
 def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
     """Log several params with one write."""
-    _writer(run_id).log_params(params)
+    active_run_writer(run_id).log_params(params)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag on the active run."""
-    _writer().set_tags({key: value})
+    active_run_writer().set_tags({key: value})
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
     """Set several tags with one write."""
-    _writer().set_tags(tags)
+    active_run_writer().set_tags(tags)
 
 
 def delete_tag(key: str) -> None:
     """Delete a tag from the active run."""
-    _writer().delete_tag(key)
+    active_run_writer().delete_tag(key)
 
 
 def get_run(run_id: str) -> Run:
@@ -464,7 +472,5 @@ def log_input(
     logged again to the run is recorded once. Raises :class:`InvalidArgument`
     for something that is not a dataset.
     """
-    from litetrack.data import input_entry, log_inputs
-
     entry = input_entry(dataset, context, tags)  # validated before a run is started
-    log_inputs(_client().store, _writer().run_id, [entry])
+    log_inputs(_client().store, active_run_writer().run_id, [entry])

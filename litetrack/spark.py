@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import InvalidArgument
+from litetrack.models.model import Model
+from litetrack.models.uri import resolve_model
+from litetrack.pyfunc import load_model
 
 __all__ = ["spark_udf"]
 
@@ -36,7 +39,6 @@ def _load(key: str) -> Any:
     if model is None:
         from pyspark import SparkFiles
 
-        from litetrack.pyfunc import load_model
 
         model = _LOADED[key] = load_model(SparkFiles.get(key))
         log = os.environ.get(LOAD_LOG_ENV)
@@ -150,8 +152,6 @@ def spark_udf(
     from pyspark.sql.functions import pandas_udf
     from pyspark.sql.types import ArrayType, DataType, _parse_datatype_string
 
-    from litetrack.models.model import Model
-    from litetrack.models.uri import resolve_model
 
     resolved = resolve_model(model_uri)
     meta = Model.load(resolved.path)

@@ -15,6 +15,7 @@ from litetrack.errors import (
     ChecksumMismatch,
     InvalidArgument,
     InvalidArtifactPath,
+    RunNotFound,
 )
 
 
@@ -148,3 +149,25 @@ def test_log_figure(store_path: Path) -> None:
         litetrack.log_figure(fig, "plots/curve.png")
     data = Path(Client().download_artifacts(run.run_id, "plots/curve.png")).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_client_writes_through_its_own_store(store_path: Path, tmp_path: Path) -> None:
+    """Client(uri).log_text/log_dict/log_artifact write to that client's store, not the default."""
+    other = Client(str(tmp_path / "other-store"))
+    exp = other.create_experiment("elsewhere")
+    rid = other.create_run(exp).info.run_id
+    src = tmp_path / "notes.md"
+    src.write_text("# notes")
+    other.log_text(rid, "hello", "hello.txt")
+    other.log_dict(rid, {"a": 1}, "config.json")
+    other.log_artifact(rid, src)
+    names = sorted(f.path for f in other.list_artifacts(rid))
+    assert names == ["config.json", "hello.txt", "notes.md"]
+    got = Path(other.download_artifacts(rid, "config.json", str(tmp_path / "dl")))
+    assert got.read_text() == '{\n  "a": 1\n}'
+    # Nothing reached the default store, and its fluent API does not know the run.
+    assert not (store_path / "runs" / rid).exists()
+    with pytest.raises(RunNotFound):
+        Client().get_run(rid)
+    with pytest.raises(InvalidArgument, match="str"):
+        other.log_text(rid, b"bytes", "x.txt")  # type: ignore[arg-type]

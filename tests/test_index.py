@@ -214,8 +214,8 @@ def test_property_index_matches_scan(tmp_path_factory: pytest.TempPathFactory, s
         c.set_terminated(rid)
         if spec["deleted"]:
             c.delete_run(rid)
-    from litetrack.search import query_runs
     from litetrack.store.core import Store
+    from litetrack.store.search import query_runs
 
     scan_store = Store(root)
     scan_store._index = False  # scanning only
@@ -270,8 +270,8 @@ def test_index_with_concurrent_writers_and_searchers(store_path: Path) -> None:
     assert len(runs) == 160
     assert sorted(len(c.search_runs([eid], f"params.w = '{w}'")) for w in range(4)) == [40] * 4
     # The index agrees with a scan.
-    from litetrack.search import query_runs
     from litetrack.store.core import Store
+    from litetrack.store.search import query_runs
 
     scan = Store(store_path)
     scan._index = False

@@ -279,10 +279,10 @@ def test_gc_blocked_by_an_unreadable_run(store, store_path: Path) -> None:
 
 
 def test_gc_keeps_registry_blobs(store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import litetrack.registry as registry
+    from litetrack.store.registry.store import RegistryStore
 
     ref = store.objects.put_bytes(b"a registered model file")
-    monkeypatch.setattr(registry, "referenced_digests", lambda s: {ref.digest}, raising=False)
+    monkeypatch.setattr(RegistryStore, "referenced_digests", lambda self: {ref.digest})
     assert gc(store, older_than_seconds=0, grace_seconds=0).blobs == []
     assert verify(store).orphans == []
 

@@ -49,7 +49,7 @@ def _registry_dir(store_path: Path) -> Path:
 
 
 def _model_json(store_path: Path, name: str) -> Path:
-    from litetrack.registry.store import model_key
+    from litetrack.store.registry.store import model_key
 
     return _registry_dir(store_path) / model_key(name) / "model.json"
 

@@ -172,7 +172,7 @@ def test_bad_input_gives_clear_errors(taxi: list[str], capsys: pytest.CaptureFix
 def test_corrupt_model_document_is_named_and_history_still_works(
     taxi: list[str], store_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from litetrack.registry.store import model_key
+    from litetrack.store.registry.store import model_key
 
     Client().transition_model_version_stage("taxi duration", 2, "Production", comment="why not")
     mj = store_path / "registry" / model_key("taxi duration") / "model.json"

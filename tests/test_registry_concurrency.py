@@ -111,7 +111,7 @@ def test_concurrent_promotions_leave_exactly_one_production_version(store_path: 
             assert replay[h["version"]] == h["from"]
             replay[h["version"]] = h["to"]
     assert [replay[v] for v in range(1, 11)] == stages
-    from litetrack.registry.store import model_key
+    from litetrack.store.registry.store import model_key
 
     doc = json.loads((store_path / "registry" / model_key("m") / "model.json").read_text())
     assert len(doc["stages"]["Production"]) == 1

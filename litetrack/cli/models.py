@@ -128,9 +128,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    from litetrack.registry import search
+    from litetrack.store.registry import search
 
-    reg = client._registry
+    reg = client.store.registry
     errors: list[str] = []
     expr = search.parse_model_filter(args.filter)
     records = [
@@ -224,9 +224,9 @@ def _run_facts(client: Client, run_id: str | None, cache: dict[str, Any]) -> dic
 
 def model_details(client: Client, name: str, limit: int | None = None) -> dict[str, Any]:
     """Everything ``models show`` prints, as a JSON-able dict."""
-    from litetrack.registry.store import aliases_of, stage_of
+    from litetrack.store.registry.store import aliases_of, stage_of
 
-    reg = client._registry
+    reg = client.store.registry
     key, mdoc = reg.read_model(name)
     cache: dict[str, Any] = {}
     versions: list[dict[str, Any]] = []
@@ -335,12 +335,12 @@ def cmd_stage(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    from litetrack.registry.entities import canonical_stage
-    from litetrack.registry.store import stage_of, validate_version
+    from litetrack.entities import canonical_stage
+    from litetrack.store.registry.store import stage_of, validate_version
 
     stage = canonical_stage(args.stage)
     version = validate_version(args.version)
-    _, before = client._registry.read_model(args.name)
+    _, before = client.store.registry.read_model(args.name)
     old = stage_of(before, version)
     previously = set(before["stages"].get(stage, {}))
     mv = client.transition_model_version_stage(
@@ -350,7 +350,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
         archive_existing_versions=args.archive_existing,
         comment=args.comment,
     )
-    _, after = client._registry.read_model(mv.name)
+    _, after = client.store.registry.read_model(mv.name)
     archived = (
         sorted(
             int(v)
@@ -386,12 +386,12 @@ def cmd_alias(args: argparse.Namespace) -> int:
         return 1
     from litetrack.errors import InvalidArgument
 
-    _, before = client._registry.read_model(args.name)
+    _, before = client.store.registry.read_model(args.name)
     old = before["aliases"].get(args.alias)
     if args.delete:
         if args.version is not None:
             raise InvalidArgument("Pass no version with --delete")
-        removed = client._registry.delete_alias(args.name, args.alias, args.comment)
+        removed = client.store.registry.delete_alias(args.name, args.alias, args.comment)
         if args.json:
             print_json(
                 {

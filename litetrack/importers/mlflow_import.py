@@ -34,6 +34,7 @@ from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedMo
 from litetrack.importers.mlflow_files import MlflowFileStore
 from litetrack.store.core import Store
 from litetrack.store.fs import atomic_write, write_json
+from litetrack.store.registry.importing import import_registered_model
 from litetrack.store.runs import RUN_DOC, RUN_LOG, _float_json, fold_log
 from litetrack.validation import validate_run_id
 
@@ -267,15 +268,6 @@ class MlflowImporter:
         return self.summary
 
     def _registry(self) -> None:
-        try:
-            from litetrack.registry.importing import import_registered_model
-        except ImportError:
-            models = list(self.reader.registered_models())
-            if models:
-                self.summary.problems.append(
-                    f"{len(models)} registered model(s) not imported: this litetrack has no registry import"
-                )
-            return
         for rm in self.reader.registered_models():
             if self.only is not None:
                 pass  # the registry is store-wide; it is imported whatever the experiment selection

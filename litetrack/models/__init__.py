@@ -49,6 +49,8 @@ _SUBMODULES = {
 
 def get_model_info(model_uri: str | os.PathLike[str]) -> Any:
     """The :class:`ModelInfo` of the model at ``model_uri`` (its descriptor, nothing loaded)."""
+    # Here, not at the top: importing any litetrack.models submodule runs this
+    # package first, and base pulls in the whole save/log machinery.
     from litetrack.models.base import open_model
     from litetrack.models.model import ModelInfo
 

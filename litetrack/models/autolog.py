@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from litetrack import fluent
+
 __all__ = ["autolog_run", "outermost", "patch", "revert", "safely"]
 
 _log = logging.getLogger(__name__)
@@ -71,8 +73,6 @@ def outermost() -> Iterator[bool]:
 @contextmanager
 def autolog_run(integration: str, extra_tags: dict[str, Any] | None = None) -> Iterator[str]:
     """The id of the run to log into: the active one, else a new one ended afterwards."""
-    from litetrack import fluent
-
     tags = {"mlflow.autologging": integration, **(extra_tags or {})}
     active = fluent.active_run()
     if active is not None:

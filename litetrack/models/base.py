@@ -24,12 +24,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from litetrack import __version__
 from litetrack.errors import (
     AlreadyExists,
     ChecksumMismatch,
     InvalidArgument,
-    InvalidState,
 )
+from litetrack.fluent import active_run_writer
+from litetrack.models.envfiles import CONDA_FILE, PYTHON_ENV_FILE, write_env_files
+from litetrack.models.input_example import as_example_data, save_input_example
 from litetrack.models.model import (
     MLMODEL_FILE,
     PYFUNC,
@@ -38,7 +41,19 @@ from litetrack.models.model import (
     ModelInfo,
     file_sha256,
 )
-from litetrack.models.signature import ModelSignature
+from litetrack.models.requirements import (
+    _dist_version,
+    infer_requirements,
+    modules_in_pickle,
+    resolve_requirements,
+)
+from litetrack.models.signature import ModelSignature, infer_schema
+from litetrack.models.uri import resolve_model
+from litetrack.registry import register_model
+from litetrack.store.artifacts import log_files
+from litetrack.store.core import current_store
+from litetrack.store.paths import validate_artifact_path
+from litetrack.validation import MAX_TAG_VALUE_LENGTH
 
 __all__ = [
     "ModelDir",
@@ -65,8 +80,6 @@ _SCAN_CACHE_MAX = 64
 
 
 def _modules_of(path: Path) -> set[str]:
-    from litetrack.models.requirements import modules_in_pickle
-
     digest = file_sha256(path)
     hit = _scan_cache.get(digest)
     if hit is None:
@@ -89,8 +102,6 @@ def is_pickle_file(path: Path) -> bool:
 
 
 def _installed(dists: Iterable[str]) -> list[str]:
-    from litetrack.models.requirements import _dist_version
-
     return [d for d in dists if _dist_version(d) is not None]
 
 
@@ -122,8 +133,6 @@ def folder_requirements(
     local_modules: Iterable[str] = (),
 ) -> list[str]:
     """Pinned requirements of a model folder: flavour packages + modules its pickles use."""
-    from litetrack.models.requirements import infer_requirements, resolve_requirements
-
     if pip_requirements is not None:
         return resolve_requirements([], pip_requirements, None)
     modules: set[str] = set()
@@ -178,8 +187,6 @@ def _copy_code_paths(
 
 def library_versions(names: Iterable[str]) -> dict[str, str]:
     """``{"python": "3.11.9", dist: version ...}`` for the installed ones among ``names``."""
-    from litetrack.models.requirements import _dist_version
-
     out = {"python": platform.python_version()}
     for name in names:
         version = _dist_version(name)
@@ -220,9 +227,6 @@ def save_model_folder(
     is given and succeeds. Raises :class:`~litetrack.errors.AlreadyExists`
     when ``path`` is a non-empty folder.
     """
-    from litetrack import __version__
-    from litetrack.models.envfiles import CONDA_FILE, PYTHON_ENV_FILE, write_env_files
-
     if pip_requirements is None and conda_env is not None:
         pip_requirements = _pip_from_conda_env(conda_env)
     folder, existed = _prepare_target(path)
@@ -240,8 +244,6 @@ def save_model_folder(
         write_env_files(folder, reqs)
         example_info = None
         if input_example is not None:
-            from litetrack.models.input_example import as_example_data, save_input_example
-
             example_info = save_input_example(folder, input_example)
             if signature is None:
                 signature = _infer_from_example(
@@ -292,8 +294,6 @@ def save_model_folder(
 def _infer_from_example(
     folder: Path, example: Any, predict: Callable[[Path, Any], Any] | None
 ) -> ModelSignature | None:
-    from litetrack.models.signature import infer_schema
-
     try:
         inputs = infer_schema(example)
     except Exception as exc:  # noqa: BLE001 - a signature is optional; say why there is none
@@ -315,8 +315,6 @@ def _infer_from_example(
 
 def artifact_path_of(artifact_path: str | None, name: str | None) -> str:
     """The artifact path of a logged model: ``artifact_path``, else ``name``, else ``model``."""
-    from litetrack.store.paths import validate_artifact_path
-
     if artifact_path is not None and name is not None and artifact_path != name:
         raise InvalidArgument(
             f"log_model got artifact_path={artifact_path!r} and name={name!r}; give one of them"
@@ -327,7 +325,6 @@ def artifact_path_of(artifact_path: str | None, name: str | None) -> str:
 def _record_history(writer: Any, model: Model) -> None:
     import json
 
-    from litetrack.validation import MAX_TAG_VALUE_LENGTH
 
     entry = {
         k: v
@@ -397,13 +394,10 @@ def log_model_folder(
     ``runs:/<run_id>/<artifact_path>``. With ``registered_model_name`` the
     model is also registered (:func:`litetrack.registry.register_model`).
     """
-    from litetrack.fluent import _client, _writer
-    from litetrack.store.artifacts import log_files
-
     path = artifact_path_of(artifact_path, name)
-    writer = _writer()
+    writer = active_run_writer()
     run_id = writer.run_id
-    store = _client().store
+    store = current_store()
     with tempfile.TemporaryDirectory(prefix="litetrack-model-") as tmp:
         local = Path(tmp) / "model"
         model = save(local, run_id, path)
@@ -419,16 +413,8 @@ def log_model_folder(
     uri = f"runs:/{run_id}/{path}"
     info = ModelInfo(model, uri)
     if registered_model_name is not None:
-        from litetrack import registry
-
-        register = getattr(registry, "register_model", None)
-        if register is None:
-            raise InvalidState(
-                f"The model was logged at {uri}, but it cannot be registered as "
-                f"{registered_model_name!r}: the model registry is not available in this version"
-            )
-        version = register(uri, registered_model_name)
-        info.registered_model_version = getattr(version, "version", version)
+        version = register_model(uri, registered_model_name)
+        info.registered_model_version = version.version
     return info
 
 
@@ -450,8 +436,6 @@ def _current_version(lib: str) -> str | None:
     mod = sys.modules.get(module)
     version = getattr(mod, "__version__", None) if mod is not None else None
     if version is None:
-        from litetrack.models.requirements import _dist_version
-
         version = _dist_version(lib)
     return version
 
@@ -573,7 +557,5 @@ class ModelDir:
 
 def open_model(model_uri: str | os.PathLike[str], store: Any = None) -> ModelDir:
     """Resolve ``model_uri`` and open its folder (see :mod:`litetrack.models.uri`)."""
-    from litetrack.models.uri import resolve_model
-
     resolved = resolve_model(model_uri, store)
     return ModelDir(resolved.path, resolved.uri, resolved.digests)

@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidState
-from litetrack.models.requirements import _canonical, _dist_version, _requirement_name
+from litetrack.models.requirements import (
+    _canonical,
+    _dist_version,
+    _requirement_name,
+    read_requirements,
+)
 from litetrack.models.yamlio import scalar as _yaml_scalar
 from litetrack.store.fs import atomic_write, ensure_dir
 
@@ -54,29 +59,6 @@ PYTHON_ENV_FILE = "python_env.yaml"
 # it, and keeping MLflow's value keeps the files byte-comparable.
 _CONDA_ENV_NAME = "mlflow-env"
 _BUILD_PACKAGES = ("pip", "setuptools", "wheel")
-
-
-def read_requirements(path: str | os.PathLike[str]) -> list[str]:
-    """Read a requirements file into a list of lines.
-
-    Comments (``#`` at the start or after a space), blank lines and line
-    continuations (a trailing ``\\``) are handled as pip does; option lines
-    (``-r other.txt``, ``--index-url ...``) are kept as they are. Raises
-    :class:`~litetrack.errors.ArtifactNotFound` when the file is missing.
-    """
-    path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError as exc:
-        raise ArtifactNotFound(f"no requirements file at {path}", path=path) from exc
-    text = re.sub(r"\\\r?\n", "", text)
-    out = []
-    for line in text.splitlines():
-        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
-        if line:
-            out.append(line)
-    return out
 
 
 # --------------------------------------------------------------------------

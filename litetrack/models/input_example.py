@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import InvalidArgument
+from litetrack.models.signature import _is_sparse
 
 __all__ = ["as_example_data", "load_input_example", "save_input_example"]
 
@@ -53,7 +54,6 @@ def as_example_data(example: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    from litetrack.models.signature import _is_sparse
 
     if isinstance(example, (pd.DataFrame, np.ndarray)) or _is_sparse(example):
         return example
@@ -82,7 +82,6 @@ def save_input_example(folder: str | Path, example: Any) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from litetrack.models.signature import _is_sparse
 
     data = as_example_data(example)
     root = Path(folder)

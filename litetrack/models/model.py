@@ -52,7 +52,9 @@ from typing import Any
 
 from litetrack.errors import ChecksumMismatch, CorruptDocument, ModelNotFound
 from litetrack.models import yamlio
+from litetrack.models.input_example import load_input_example
 from litetrack.models.signature import ModelSignature, ParamSchema, Schema
+from litetrack.store.fs import atomic_write
 
 __all__ = ["MLMODEL_FILE", "Model", "ModelInfo", "file_sha256"]
 
@@ -211,8 +213,6 @@ class Model:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``MLmodel`` (``path`` is the file or its folder), atomically."""
-        from litetrack.store.fs import atomic_write
-
         target = Path(path)
         if target.is_dir():
             target = target / MLMODEL_FILE
@@ -274,8 +274,6 @@ class Model:
 
     def load_input_example(self, path: str | os.PathLike[str] | None = None) -> Any:
         """The saved input example (DataFrame, array, sparse matrix ...), None if there is none."""
-        from litetrack.models.input_example import load_input_example
-
         folder = Path(path) if path is not None else self.path
         if folder is None or not self.saved_input_example_info:
             return None

@@ -25,46 +25,17 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from litetrack.errors import InvalidArgument, NotFound
+from litetrack.errors import ArtifactNotFound, InvalidArgument, NotFound
 
 __all__ = [
     "infer_requirements",
     "modules_in_pickle",
     "pinned",
+    "read_requirements",
     "resolve_requirements",
 ]
 
 _log = logging.getLogger(__name__)
-
-# Names that moved to litetrack.models.envfiles, still importable from here
-# (CONDA_FILE, write_env_files, check_environment, restore_environment ...).
-_ENVFILES_NAMES = frozenset(
-    {
-        "CONDA_FILE",
-        "REQUIREMENTS_FILE",
-        "PYTHON_ENV_FILE",
-        "LOCK_FILE",
-        "Mismatch",
-        "check_environment",
-        "check_environment_python",
-        "format_check",
-        "read_python_env",
-        "read_requirements",
-        "restore_environment",
-        "write_env_files",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy, so that envfiles (which imports helpers from here) never meets a
-    # half-initialised module whichever of the two is imported first.
-    if name in _ENVFILES_NAMES:
-        from litetrack.models import envfiles
-
-        return getattr(envfiles, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 # --------------------------------------------------------------------------
 # Pickle scanning
@@ -471,11 +442,32 @@ def _requirement_name(req: str) -> str | None:
     return _canonical(m.group(1)) if m else None
 
 
+def read_requirements(path: str | os.PathLike[str]) -> list[str]:
+    """Read a requirements file into a list of lines.
+
+    Comments (``#`` at the start or after a space), blank lines and line
+    continuations (a trailing ``\\``) are handled as pip does; option lines
+    (``-r other.txt``, ``--index-url ...``) are kept as they are. Raises
+    :class:`~litetrack.errors.ArtifactNotFound` when the file is missing.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError as exc:
+        raise ArtifactNotFound(f"no requirements file at {path}", path=path) from exc
+    text = re.sub(r"\\\r?\n", "", text)
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
 def _as_list(reqs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
     if isinstance(reqs, (str, os.PathLike)):
         # A path, as MLflow accepts `pip_requirements="requirements.txt"`.
-        from litetrack.models.envfiles import read_requirements
-
         return read_requirements(reqs)
     if not all(isinstance(r, str) for r in reqs):
         raise InvalidArgument(

@@ -7,7 +7,7 @@ Accepted forms:
   (``<store>/cache/materialized/``); loading it again copies nothing.
 * ``models:/<name>/<version>``, ``models:/<name>/<stage>``,
   ``models:/<name>@<alias>``: a registered model, resolved by
-  :func:`litetrack.registry.resolve_model_uri`.
+  the registry of the store (:meth:`RegistryStore.resolve_files`).
 * ``file:///abs/path`` and plain local paths: a folder written by
   ``save_model`` (or by MLflow).
 
@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litetrack.errors import InvalidState, ModelNotFound, UnsupportedURI
+from litetrack.errors import ModelNotFound, UnsupportedURI
 from litetrack.models.model import MLMODEL_FILE
+from litetrack.store import artifacts as store_artifacts
+from litetrack.store.core import current_store
 
 __all__ = ["ResolvedModel", "model_folder", "resolve_model"]
 
@@ -39,8 +41,6 @@ class ResolvedModel:
 
 
 def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> ResolvedModel:
-    from litetrack.store.artifacts import materialize
-
     if MLMODEL_FILE not in entries:
         found = sorted(entries)[:10]
         raise ModelNotFound(
@@ -48,7 +48,7 @@ def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> R
             f"(found {found or 'nothing'}); expected the path given to log_model",
             uri=uri,
         )
-    folder = materialize(store, entries)
+    folder = store_artifacts.materialize(store, entries)
     return ResolvedModel(folder, uri, {rel: e["digest"] for rel, e in entries.items()})
 
 
@@ -85,24 +85,13 @@ def resolve_model(model_uri: str | os.PathLike[str], store: Any = None) -> Resol
         )
     uri = model_uri
     if uri.startswith("runs:"):
-        from litetrack.fluent import _client
-        from litetrack.store import artifacts as store_artifacts
-
         run_id, path = store_artifacts.parse_runs_uri(uri)
-        store = store if store is not None else _client().store
+        store = store if store is not None else current_store()
         entries = store_artifacts.resolve(store, run_id, path or None)
         return _from_entries(store, store_artifacts.subtree(entries, path), uri)
     if uri.startswith("models:"):
-        from litetrack import registry
-
-        resolver = getattr(registry, "resolve_model_uri", None)
-        if resolver is None:
-            raise InvalidState(
-                f"Cannot load {uri}: the model registry is not available in this version of "
-                "litetrack; load the model with its runs:/<run_id>/<path> URI"
-            )
-        store, entries = resolver(uri, store)
-        return _from_entries(store, entries, uri)
+        store = store if store is not None else current_store()
+        return _from_entries(store, store.registry.resolve_files(uri), uri)
     if uri.startswith("file:"):
         from urllib.parse import unquote, urlparse
 

@@ -23,9 +23,11 @@ from typing import Any
 
 from litetrack.errors import InvalidArgument, InvalidState
 from litetrack.models.base import ModelDir, log_model_folder, open_model
+from litetrack.models.enforce import enforce_schema
+from litetrack.models.envfiles import CONDA_FILE, REQUIREMENTS_FILE
 from litetrack.models.model import PYFUNC, Model, ModelInfo
 from litetrack.models.signature import ModelSignature
-from litetrack.pyfunc.model import PythonModel, PythonModelContext
+from litetrack.pyfunc.model import PythonModel, PythonModelContext, save_python_model
 
 __all__ = [
     "FLAVOR_NAME",
@@ -101,8 +103,6 @@ class PyFuncModel:
         the signature is column-based).
         """
         if self._input_schema is not None:
-            from litetrack.models.enforce import enforce_schema
-
             data = enforce_schema(data, self._input_schema)
         return self._model_impl.predict(data, params=self._params(params))
 
@@ -206,8 +206,6 @@ def save_model(
     artifacts) refer to or import. Raises
     :class:`~litetrack.errors.AlreadyExists` when ``path`` is not empty.
     """
-    from litetrack.pyfunc.model import save_python_model
-
     return save_python_model(
         path,
         python_model=python_model,
@@ -272,8 +270,6 @@ def log_model(
 
 def get_model_dependencies(model_uri: str | os.PathLike[str], format: str = "pip") -> str:
     """Local path of the model's ``requirements.txt`` (``format="pip"``) or ``conda.yaml``."""
-    from litetrack.models.envfiles import CONDA_FILE, REQUIREMENTS_FILE
-
     if format not in ("pip", "conda"):
         raise InvalidArgument(f"format must be 'pip' or 'conda', got {format!r}")
     md = open_model(model_uri)

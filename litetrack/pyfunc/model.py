@@ -35,7 +35,11 @@ from typing import Any
 from litetrack.errors import InvalidArgument
 from litetrack.models.base import ModelDir, is_pickle_file, save_model_folder
 from litetrack.models.model import PYFUNC, Model
+from litetrack.models.requirements import _dist_version
 from litetrack.models.signature import ModelSignature
+from litetrack.models.uri import model_folder
+from litetrack.store import artifacts as store_artifacts
+from litetrack.store.core import current_store
 
 __all__ = ["PythonModel", "PythonModelContext", "save_python_model"]
 
@@ -132,7 +136,6 @@ class PythonModelPyfunc:
 def _copy_artifacts(folder: Path, artifacts: dict[str, Any] | None) -> dict[str, dict[str, str]]:
     if not artifacts:
         return {}
-    from litetrack.models.uri import model_folder
 
     dest = folder / ARTIFACTS_DIR
     dest.mkdir()
@@ -141,9 +144,6 @@ def _copy_artifacts(folder: Path, artifacts: dict[str, Any] | None) -> dict[str,
     for name, uri in artifacts.items():
         uri_s = os.fspath(uri)
         if uri_s.startswith("runs:/"):
-            from litetrack.fluent import _client
-            from litetrack.store import artifacts as store_artifacts
-
             run_id, path = store_artifacts.parse_runs_uri(uri_s)
             base = path.rsplit("/", 1)[-1] or name
             src: Path | None = None
@@ -162,7 +162,7 @@ def _copy_artifacts(folder: Path, artifacts: dict[str, Any] | None) -> dict[str,
         used.add(base)
         target = dest / base
         if src is None:
-            store_artifacts.download(_client().store, run_id, path or None, str(target) + ".tmp")
+            store_artifacts.download(current_store(), run_id, path or None, str(target) + ".tmp")
             downloaded = Path(str(target) + ".tmp") / path if path else Path(str(target) + ".tmp")
             downloaded.rename(target)
             shutil.rmtree(str(target) + ".tmp", ignore_errors=True)
@@ -244,7 +244,6 @@ def save_python_model(
         if model_config:
             conf["model_config"] = model_config
 
-    from litetrack.models.requirements import _dist_version
 
     version = _dist_version("cloudpickle")
 

@@ -8,11 +8,10 @@ Public functions (MLflow's fluent names where MLflow has one):
 * :func:`referenced_digests` for gc: every blob a registered version pins;
 * :func:`parse_model_uri`.
 
-The ``Client`` methods live in :mod:`litetrack.registry.client`; the
-on-disk layout and its crash-safety argument in :mod:`litetrack.registry.store`.
-
-This package is imported by ``import litetrack`` (the client mixin), so its
-top level imports nothing: each function imports what it uses.
+The ``Client`` methods live in :mod:`litetrack.registry.client`. This package
+is the API layer only: the registry's storage (the on-disk layout and its
+crash-safety argument, pinning, resolution) is :mod:`litetrack.store.registry`,
+reached from a store as ``store.registry``.
 """
 
 from __future__ import annotations
@@ -20,10 +19,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from litetrack.entities import ModelVersion, RegisteredModel
+from litetrack.store.core import Store, current_store
+from litetrack.store.registry.uris import ModelRef
+from litetrack.store.registry.uris import parse_model_uri as _parse_model_uri
+
 if TYPE_CHECKING:
-    from litetrack.registry.entities import ModelVersion, RegisteredModel
-    from litetrack.registry.uris import ModelRef
-    from litetrack.store.core import Store
+    from litetrack.store.registry.store import RegistryStore
 
 __all__ = [
     "register_model",
@@ -36,18 +38,9 @@ __all__ = [
 ]
 
 
-def _current_store() -> Store:
-    from litetrack.store.core import get_store
-    from litetrack.store.location import current_store_path
-
-    return get_store(current_store_path())
-
-
-def registry_of(store: Store | None = None) -> Any:
-    """The :class:`~litetrack.registry.store.RegistryStore` of ``store`` (the current store by default)."""
-    from litetrack.registry.store import registry_for
-
-    return registry_for(store if store is not None else _current_store())
+def registry_of(store: Store | None = None) -> RegistryStore:
+    """The :class:`~litetrack.store.registry.store.RegistryStore` of ``store`` (the current store by default)."""
+    return (store if store is not None else current_store()).registry
 
 
 def register_model(
@@ -69,17 +62,8 @@ def register_model(
     Raises ``InvalidArgument``/``InvalidName`` for bad input, ``RunNotFound``,
     ``ModelNotFound`` (nothing at the source), ``UnsupportedURI``.
     """
-    from litetrack.registry.pinning import pin_source
-
-    reg = registry_of(store)
-    source = os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri
-    # Check the name before copying anything into the object store.
-    from litetrack.registry.store import validate_model_name, validate_tags
-
-    validate_model_name(name)
-    validate_tags(tags)
-    files, run_id = pin_source(reg.store, source)
-    return reg.create_version(name, source, files, run_id=run_id, tags=tags, create_model=True)  # type: ignore[no-any-return]
+    st = store if store is not None else current_store()
+    return st.registry.register(model_uri, name, tags=tags, create_model=True)
 
 
 def search_registered_models(
@@ -91,9 +75,7 @@ def search_registered_models(
     store: Store | None = None,
 ) -> list[RegisteredModel]:
     """Registered models matching ``filter_string`` (``name LIKE '%taxi%'``, ``tags.team = 'ml'``)."""
-    from litetrack.registry.client import search_models
-
-    return search_models(registry_of(store), filter_string, max_results, order_by, page_token)
+    return registry_of(store).search_models(filter_string, max_results, order_by, page_token)
 
 
 def search_model_versions(
@@ -105,16 +87,12 @@ def search_model_versions(
     store: Store | None = None,
 ) -> list[ModelVersion]:
     """Model versions matching ``filter_string`` (``name = 'taxi'``, ``run_id = '...'``, ``tags.k = 'v'``)."""
-    from litetrack.registry.client import search_versions
-
-    return search_versions(registry_of(store), filter_string, max_results, order_by, page_token)
+    return registry_of(store).search_versions(filter_string, max_results, order_by, page_token)
 
 
 def parse_model_uri(uri: str) -> ModelRef:
     """Parse ``models:/NAME/VERSION|STAGE|latest`` or ``models:/NAME@ALIAS`` into a ``ModelRef``."""
-    from litetrack.registry.uris import parse_model_uri as parse
-
-    return parse(uri)
+    return _parse_model_uri(uri)
 
 
 def resolve_model_uri(
@@ -129,28 +107,8 @@ def resolve_model_uri(
     ``ModelVersionNotFound`` (no such version, no version in that stage, no
     such alias: each says what exists), ``CorruptDocument`` naming the file.
     """
-    st = store if store is not None else _current_store()
-    if isinstance(uri, str) and uri.startswith("runs:/"):
-        from litetrack.registry.pinning import _from_run
-
-        files, _ = _from_run(st, uri, action="load")
-        return st, files
-    from litetrack.errors import ModelVersionNotFound
-    from litetrack.registry.store import registry_for
-    from litetrack.registry.uris import parse_model_uri as parse
-
-    ref = parse(uri)
-    reg = registry_for(st)
-    for attempt in range(3):
-        try:
-            _, _, vdoc = reg.resolve(ref)
-            return st, dict(vdoc["files"])
-        except ModelVersionNotFound:
-            # A version deleted between reading model.json and reading its
-            # document: read the pointers again (they no longer name it).
-            if ref.kind == "version" or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    st = store if store is not None else current_store()
+    return st, st.registry.resolve_files(uri)
 
 
 def referenced_digests(store: Store | None = None) -> set[str]:
@@ -159,4 +117,4 @@ def referenced_digests(store: Store | None = None) -> set[str]:
     Deleted versions are not roots (MLflow deletes versions for good). A
     damaged version document contributes every digest-like string in it.
     """
-    return registry_of(store).referenced_digests()  # type: ignore[no-any-return]
+    return registry_of(store).referenced_digests()

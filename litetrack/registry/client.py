@@ -4,126 +4,24 @@ Names, arguments and meaning follow ``MlflowClient``. Beyond MLflow: stage
 transitions and alias changes take an optional ``comment`` (kept in the
 registry history), and :meth:`RegistryClientMixin.get_registered_model_history`
 returns that history.
-
-``import litetrack`` imports this module, so everything heavier than the
-standard library is imported inside the methods.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from litetrack.entities import ALL_STAGES, ModelVersion, RegisteredModel, canonical_stage
+from litetrack.errors import InvalidArgument, ModelVersionNotFound
+from litetrack.paging import PagedList
+from litetrack.store.core import Store
+from litetrack.store.registry.limits import (
+    MODELS_DEFAULT_RESULTS,
+    VERSIONS_DEFAULT_RESULTS,
+)
+from litetrack.store.registry.uris import model_uri
+
 if TYPE_CHECKING:
-    from litetrack.client import PagedList
-    from litetrack.registry.entities import ModelVersion, RegisteredModel
-    from litetrack.registry.store import RegistryStore
-    from litetrack.store.core import Store
-
-#: MLflow's page-size defaults and limits.
-MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS = 100, 1000
-VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS = 10_000, 200_000
-
-
-def search_models(
-    reg: RegistryStore,
-    filter_string: str | None,
-    max_results: int | None,
-    order_by: list[str] | None,
-    page_token: str | None,
-) -> PagedList[RegisteredModel]:
-    """Registered models matching a filter, ordered (name ASC by default), one page."""
-    from litetrack.client import PagedList
-    from litetrack.registry import search
-
-    expr = search.parse_model_filter(filter_string)
-    keys = search.parse_model_order_by(order_by)
-    records = [
-        {
-            "name": m["name"],
-            "creation_timestamp": m["creation_timestamp"],
-            "last_updated_timestamp": m["last_updated_timestamp"],
-            "tags": m["tags"],
-            "_ref": (key, m),
-        }
-        for key, m in reg.iter_models()
-    ]
-    found = search.filter_and_sort(records, expr, keys, search.DEFAULT_MODEL_ORDER)
-    items, token = search.page(
-        found,
-        max_results if max_results is not None else MODELS_DEFAULT_RESULTS,
-        page_token,
-        MODELS_MAX_RESULTS,
-    )
-    return PagedList([reg.model_entity(*r["_ref"]) for r in items], token)
-
-
-def _name_equals(expr: Any) -> str | None:
-    """The name a filter pins with a top-level ``name = '...'`` (to scan only that model)."""
-    from litetrack.query.nodes import And, Compare
-
-    items = expr.items if isinstance(expr, And) else (expr,)
-    for item in items:
-        if (
-            isinstance(item, Compare)
-            and item.op == "="
-            and item.field.kind == "attribute"
-            and item.field.key == "name"
-            and isinstance(item.value, str)
-        ):
-            return item.value
-    return None
-
-
-def search_versions(
-    reg: RegistryStore,
-    filter_string: str | None,
-    max_results: int | None,
-    order_by: list[str] | None,
-    page_token: str | None,
-) -> PagedList[ModelVersion]:
-    """Model versions matching a filter, ordered (name ASC, version DESC by default), one page."""
-    from litetrack.client import PagedList
-    from litetrack.errors import RegisteredModelNotFound
-    from litetrack.registry import search
-    from litetrack.registry.store import stage_of, version_entity
-
-    expr = search.parse_version_filter(filter_string)
-    keys = search.parse_version_order_by(order_by)
-    only = _name_equals(expr) if expr is not None else None
-    if only is not None:
-        try:
-            models = [reg.read_model(only)]
-        except RegisteredModelNotFound:
-            models = []
-    else:
-        models = list(reg.iter_models())
-    records = []
-    for key, m in models:
-        for v in reg.iter_versions(key):
-            entity = version_entity(m, v)
-            records.append(
-                {
-                    "name": m["name"],
-                    "version_number": v["version"],
-                    "run_id": v.get("run_id"),
-                    "source_path": v["source"],
-                    "current_stage": stage_of(m, v["version"]),
-                    "user_id": v.get("user_id"),
-                    "creation_timestamp": v["creation_timestamp"],
-                    "last_updated_timestamp": entity.last_updated_timestamp,
-                    "tags": v["tags"],
-                    "_entity": entity,
-                }
-            )
-    found = search.filter_and_sort(records, expr, keys, search.DEFAULT_VERSION_ORDER)
-    items, token = search.page(
-        found,
-        max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
-        page_token,
-        VERSIONS_MAX_RESULTS,
-    )
-    return PagedList([r["_entity"] for r in items], token)
-
+    from litetrack.store.registry.store import RegistryStore
 
 class RegistryClientMixin:
     """``Client`` methods for the model registry (MLflow's names)."""
@@ -132,9 +30,7 @@ class RegistryClientMixin:
 
     @property
     def _registry(self) -> RegistryStore:
-        from litetrack.registry.store import registry_for
-
-        return registry_for(self._store)
+        return self._store.registry
 
     # -- registered models ---------------------------------------------------------
     def create_registered_model(
@@ -176,7 +72,7 @@ class RegistryClientMixin:
 
         The list has ``.token`` for the next page (None on the last one).
         """
-        return search_models(self._registry, filter_string, max_results, order_by, page_token)
+        return self._registry.search_models(filter_string, max_results, order_by, page_token)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """Set a tag on a registered model."""
@@ -188,8 +84,6 @@ class RegistryClientMixin:
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """The newest version in each of ``stages`` (every stage when None), as in MLflow."""
-        from litetrack.errors import InvalidArgument
-
         if isinstance(stages, str):
             raise InvalidArgument(
                 f"stages must be a list of stage names, not the string {stages!r}"
@@ -223,22 +117,15 @@ class RegistryClientMixin:
         ``source`` is ``runs:/<run_id>/<path>``, a ``models:/`` URI or a local
         folder; its files are pinned by digest.
         """
-        from litetrack.registry.pinning import pin_source
-        from litetrack.registry.store import validate_model_name, validate_tags
-
-        reg = self._registry
-        validate_model_name(name)
-        validate_tags(tags)
-        reg.read_model(name)  # RegisteredModelNotFound before anything is copied
-        files, run_id = pin_source(self._store, source, run_id)
-        return reg.create_version(
+        # create_model=False: RegisteredModelNotFound before anything is copied.
+        return self._registry.register(
+            source,
             name,
-            str(source),
-            files,
             run_id=run_id,
             tags=tags,
             description=description,
             run_link=run_link,
+            create_model=False,
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -274,8 +161,6 @@ class RegistryClientMixin:
 
     def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
         """The stages a version can be moved to (all four)."""
-        from litetrack.registry.entities import ALL_STAGES
-
         self._registry.get_version(name, version)
         return list(ALL_STAGES)
 
@@ -287,12 +172,9 @@ class RegistryClientMixin:
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Versions matching ``filter_string`` (``name = 'taxi'``, ``run_id = '...'``, ``tags.k = 'v'``)."""
-        return search_versions(self._registry, filter_string, max_results, order_by, page_token)
+        return self._registry.search_versions(filter_string, max_results, order_by, page_token)
 
     def _version_for_tag(self, name: str, version: Any, stage: str | None) -> Any:
-        from litetrack.errors import InvalidArgument, ModelVersionNotFound
-        from litetrack.registry.entities import canonical_stage
-
         if (version is None) == (stage is None):
             raise InvalidArgument("Pass exactly one of version and stage")
         if stage is None:
@@ -333,16 +215,12 @@ class RegistryClientMixin:
         (MLflow returns the artifact location; here the files are pinned
         blobs, and the version's own URI is the stable way to reach them.)
         """
-        from litetrack.registry.uris import model_uri
-
         mv = self._registry.get_version(name, version)
         return model_uri(mv.name, mv.version)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing)."""
-        from litetrack.registry import register_model
-
-        return register_model(src_model_uri, dst_name, store=self._store)
+        return self._registry.register(src_model_uri, dst_name, create_model=True)
 
     # -- aliases -------------------------------------------------------------------------
     def set_registered_model_alias(
@@ -359,12 +237,4 @@ class RegistryClientMixin:
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``alias`` points at; ``ModelVersionNotFound`` lists the aliases that exist."""
-        from litetrack.registry.store import version_entity
-        from litetrack.registry.uris import ModelRef
-
-        if not isinstance(alias, str) or not alias:
-            from litetrack.errors import InvalidArgument
-
-            raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
-        _, mdoc, vdoc = self._registry.resolve(ModelRef(name, "alias", alias))
-        return version_entity(mdoc, vdoc)
+        return self._registry.get_version_by_alias(name, alias)

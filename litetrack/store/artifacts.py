@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,6 +191,8 @@ def download(
     """
     found = resolve(store, run_id, path)
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
+    import tempfile  # here, not at the top: tempfile costs `import litetrack` ~10%
+
     dst_root = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
     dst_root.mkdir(parents=True, exist_ok=True)
     for p, e in found.items():
@@ -236,6 +237,8 @@ def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool =
             pass
         return final
     base.mkdir(parents=True, exist_ok=True)
+    import tempfile  # see download
+
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=base))
     try:
         for rel, e in entries.items():

@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litetrack.store.experiments import ExperimentStore
-from litetrack.store.location import check_store_path, is_store
+from litetrack.store.location import check_store_path, current_store_path, is_store
 from litetrack.store.runs import RunStore
 
 if TYPE_CHECKING:
     from litetrack.store.index import SearchIndex
     from litetrack.store.objects import ObjectStore
+    from litetrack.store.registry.store import RegistryStore
+
+# The object store, the SQLite index and the registry are imported on first
+# use (below), not here: ``import litetrack`` loads this module, and those
+# three with sqlite3 and their helpers would triple its import time. They
+# import this module only for type annotations, so no cycle hides here.
 
 
 class Store:
@@ -50,6 +56,13 @@ class Store:
         from litetrack.store.objects import ObjectStore
 
         return ObjectStore(self.root / "objects")
+
+    @property
+    def registry(self) -> RegistryStore:
+        """The model registry (``registry/``): one per store and process."""
+        from litetrack.store.registry.store import registry_for
+
+        return registry_for(self)
 
     def search_index(self) -> SearchIndex | None:
         """The derived search index (None when disabled with ``LITETRACK_INDEX=0``)."""
@@ -95,3 +108,13 @@ def get_store(root: Path | str) -> Store:
             if store is None:
                 store = _stores[key] = Store(path)
     return store
+
+
+def current_store() -> Store:
+    """The store in use: the one :func:`litetrack.set_tracking_uri`, ``LITETRACK_STORE`` or
+    the default names (see :func:`litetrack.store.location.current_store_path`).
+
+    The one owner of "the store in use": the fluent API, the artifact
+    functions and the model loaders all ask here.
+    """
+    return get_store(current_store_path())

@@ -103,7 +103,9 @@ def validate_fully(raw: dict[str, Any], path: str, kind: Literal["run", "experim
 
     Raises :class:`CorruptDocument` naming the file and the field.
     """
-    from litetrack.store.schema import validate
+    from litetrack.store.schema import (
+        validate,  # pydantic: only for a document the fast check refused
+    )
 
     message, doc = validate(raw, kind)
     if message is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from litetrack.entities import Experiment, LifecycleStage
 from litetrack.errors import ExperimentAlreadyExists, ExperimentNotFound, InvalidState
+from litetrack.store.docs import read_doc
 from litetrack.store.fs import FileLock, stat_key, write_json
 from litetrack.validation import validate_experiment_id, validate_name
 
@@ -57,8 +58,6 @@ class ExperimentStore:
     # -- reading ---------------------------------------------------------
     def read(self, experiment_id: str) -> dict[str, Any]:
         """The validated document of an experiment; :class:`ExperimentNotFound` if none."""
-        from litetrack.store.docs import read_doc
-
         experiment_id = validate_experiment_id(experiment_id)
         path = self._path(experiment_id)
         try:
@@ -82,8 +81,6 @@ class ExperimentStore:
 
     def list_docs(self) -> list[dict[str, Any]]:
         """Every experiment document (the implicit Default one included), sorted by id."""
-        from litetrack.store.docs import read_doc
-
         docs = []
         try:
             entries = list(os.scandir(self.dir))
@@ -111,8 +108,6 @@ class ExperimentStore:
     # -- writing ---------------------------------------------------------
     def ensure_default(self) -> dict[str, Any]:
         """Create the Default experiment (id "0") if it does not exist yet."""
-        from litetrack.store.docs import read_doc
-
         path = self._path(DEFAULT_EXPERIMENT_ID)
         try:
             return read_doc(path, "experiment")

@@ -5,7 +5,7 @@
 stale temp files and unused cache folders. What references a blob ("gc
 roots"): the artifacts, source and environment blobs of every run still
 present (soft-deleted runs younger than the cut-off included, so they can be
-restored), and whatever :func:`litetrack.registry.referenced_digests` returns.
+restored), and whatever :meth:`Store.registry.referenced_digests` returns.
 
 Safety against concurrent writers: blobs are deleted through
 :meth:`ObjectStore.delete_unreferenced`, which deletes a blob only when no
@@ -41,6 +41,7 @@ from litetrack.errors import (
     InvalidArgument,
     RunNotFound,
 )
+from litetrack.store.docs import read_doc
 from litetrack.store.fs import TMP_PREFIX
 from litetrack.store.refs import (
     DIGEST_RE,
@@ -313,8 +314,6 @@ def gc(
 
 
 def _experiment_docs(store: Store, rep: GcReport) -> list[dict[str, Any]]:
-    from litetrack.store.docs import read_doc
-
     docs: list[dict[str, Any]] = []
     try:
         entries = list(os.scandir(store.experiments.dir))

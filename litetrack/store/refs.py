@@ -3,8 +3,8 @@
 Blob references ("gc roots") in a folded run document: ``artifacts.<path>.digest``,
 ``source.script_digest``, ``source.diff_digest`` and ``environment.digest`` (see
 :mod:`litetrack.capture`); outside runs, whatever
-``litetrack.registry.referenced_digests(store)`` returns, once the registry
-provides it.
+every blob a live registered model version pins
+(:meth:`litetrack.store.registry.reader.RegistryReader.referenced_digests`).
 
 Leftovers: ``.tmp-*`` files and folders in the store root, ``experiments/``,
 run folders, ``objects/tmp/``, ``registry/`` and ``cache/materialized/``. One
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,16 +58,11 @@ def run_blob_digests(doc: dict[str, Any]) -> Iterator[tuple[str, int | None, str
 
 
 def registry_digests(store: Store) -> set[str]:
-    """Digests the model registry references (empty until the registry provides them).
+    """Digests the model registry references (the files of every live version).
 
     Errors propagate: a registry that cannot be read must stop a blob sweep.
     """
-    import litetrack.registry as registry
-
-    fn: Callable[[Store], Any] | None = getattr(registry, "referenced_digests", None)
-    if fn is None:
-        return set()
-    return set(fn(store))
+    return store.registry.referenced_digests()
 
 
 def writer_alive(name: str) -> bool:

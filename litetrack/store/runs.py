@@ -38,11 +38,13 @@ from litetrack.entities import (
     RunStatus,
 )
 from litetrack.errors import (
+    CorruptDocument,
     InvalidArgument,
     InvalidState,
     ParamConflict,
     RunNotFound,
 )
+from litetrack.store.docs import read_doc
 from litetrack.store.fs import open_append, stat_key, write_json
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
@@ -143,8 +145,6 @@ class RunStore:
     # -- reading ----------------------------------------------------------------
     def read_raw(self, run_id: str) -> dict[str, Any]:
         """The validated document as written, without the log folded in."""
-        from litetrack.store.docs import read_doc
-
         path = f"{self._dir}/{validate_run_id(run_id)}/{RUN_DOC}"
         try:
             return read_doc(path, "run")
@@ -181,8 +181,6 @@ class RunStore:
 
     def iter_docs(self, on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
         """Every run document, folded. Corrupt ones go to ``on_error`` (or raise)."""
-        from litetrack.errors import CorruptDocument
-
         for run_id in self.iter_ids():
             try:
                 yield self.read(run_id)

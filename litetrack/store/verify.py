@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from litetrack.entities import RunStatus
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, CorruptDocument, RunNotFound
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.docs import read_doc
+from litetrack.store.fs import TMP_PREFIX, append_line
 from litetrack.store.refs import (
     DIGEST_RE,
     TEMP_AGE_SECONDS,
@@ -183,8 +184,6 @@ def _last_write_ms(run_dir: Path) -> int | None:
 
 def _check_experiments(store: Store, rep: VerifyReport) -> set[str]:
     """Count and parse experiment documents; return every id that has a document."""
-    from litetrack.store.docs import read_doc
-
     ids: set[str] = set()
     try:
         entries = list(os.scandir(store.experiments.dir))
@@ -273,8 +272,6 @@ def _check_run(
             f"{log_path} ends with a record cut by a killed writer (readers skip it)",
         )
         if fix:
-            from litetrack.store.fs import append_line
-
             append_line(log_path, b"\n")
             f.fixed = True
     if bad_lines:

@@ -12,23 +12,27 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ModelNotFound
-from litetrack.registry import docs, history
-from litetrack.registry.checks import model_key
-from litetrack.registry.pinning import _from_local
-from litetrack.registry.store import registry_for
+from litetrack.store.registry import docs, history
+from litetrack.store.registry.checks import model_key
+from litetrack.store.registry.pinning import _from_local
+from litetrack.store.registry.store import registry_for
 
 if TYPE_CHECKING:
-    from litetrack.importers.mlflow_entities import MlflowRegisteredModel
-    from litetrack.importers.mlflow_files import MlflowFileStore
     from litetrack.store.core import Store
 
 _STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
 
 
 def import_registered_model(
-    store: Store, rm: MlflowRegisteredModel, reader: MlflowFileStore, dry_run: bool = False
+    store: Store, rm: Any, reader: Any, dry_run: bool = False
 ) -> int:
-    """Import one MLflow registered model; return the number of versions added."""
+    """Import one MLflow registered model; return the number of versions added.
+
+    ``rm`` is a :class:`litetrack.importers.mlflow_entities.MlflowRegisteredModel`
+    and ``reader`` the :class:`~litetrack.importers.mlflow_files.MlflowFileStore`
+    it came from; they are typed ``Any`` here because the importers are an
+    application on top of the store layer, which does not import them.
+    """
     live = [v for v in rm.versions if not v.deleted]
     reg = registry_for(store)
     key = model_key(rm.name)

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.store.fs import append_line
+from litetrack.store.runlog import read_log_records
+from litetrack.store.runs import current_user
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +51,6 @@ def event(
 ) -> dict[str, Any]:
     """One history record (``old``/``new`` become ``from``/``to``)."""
     if user is None:
-        from litetrack.store.runs import current_user
-
         user = current_user()
     return {
         "time": when if when is not None else int(time.time() * 1000),
@@ -100,8 +100,6 @@ def _repair_torn_tail(path: str) -> None:
 
 def read(path: Path) -> list[dict[str, Any]]:
     """Every readable record, in file order. Damaged lines are skipped with a warning."""
-    from litetrack.store.runlog import read_log_records
-
     return read_log_records(path)[0]
 
 

@@ -1,6 +1,6 @@
 """Reading the registry: models, versions, ``models:/`` resolution, gc roots, history.
 
-:class:`RegistryReader` is the read half of :class:`~litetrack.registry.store.RegistryStore`
+:class:`RegistryReader` is the read half of :class:`~litetrack.store.registry.store.RegistryStore`
 (the on-disk layout and the crash-safety argument are described there).
 Readers take no lock: every document is replaced atomically, so each read
 sees a whole document.
@@ -16,19 +16,19 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
-from litetrack.registry import docs, history
-from litetrack.registry.checks import model_key, validate_model_name, validate_version
-from litetrack.registry.docs import aliases_of, stage_of
-from litetrack.registry.entities import (
+from litetrack.entities import (
     ALL_STAGES,
     STAGE_NONE,
     ModelVersion,
     RegisteredModel,
     canonical_stage,
 )
-from litetrack.registry.uris import ModelRef
+from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
 from litetrack.store.fs import FileLock
+from litetrack.store.registry import docs, history
+from litetrack.store.registry.checks import model_key, validate_model_name, validate_version
+from litetrack.store.registry.docs import aliases_of, stage_of
+from litetrack.store.registry.uris import ModelRef
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store

@@ -54,9 +54,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litetrack.entities import (
+    ACTIVE_STAGES,
+    STAGE_ARCHIVED,
+    STAGE_NONE,
+    ModelVersion,
+    RegisteredModel,
+    canonical_stage,
+)
 from litetrack.errors import AlreadyExists, CorruptDocument, InvalidArgument
-from litetrack.registry import docs, history
-from litetrack.registry.checks import (
+from litetrack.paging import PagedList
+from litetrack.store.registry import docs, history, pinning, search
+from litetrack.store.registry.checks import (
     model_key,
     now_ms,
     validate_alias,
@@ -66,16 +75,10 @@ from litetrack.registry.checks import (
     validate_tags,
     validate_version,
 )
-from litetrack.registry.docs import aliases_of, stage_of
-from litetrack.registry.entities import (
-    ACTIVE_STAGES,
-    STAGE_ARCHIVED,
-    STAGE_NONE,
-    ModelVersion,
-    RegisteredModel,
-    canonical_stage,
-)
-from litetrack.registry.reader import MODEL_DOC, VERSIONS_DIR, RegistryReader, version_entity
+from litetrack.store.registry.docs import aliases_of, stage_of
+from litetrack.store.registry.reader import MODEL_DOC, VERSIONS_DIR, RegistryReader, version_entity
+from litetrack.store.registry.uris import ModelRef
+from litetrack.store.runs import current_user
 from litetrack.validation import validate_key, validate_tag_value
 
 if TYPE_CHECKING:
@@ -307,7 +310,6 @@ class RegistryStore(RegistryReader):
         name = validate_model_name(name)
         tags = validate_tags(tags)
         description = validate_description(description)
-        from litetrack.store.runs import current_user
 
         user = current_user()
         size = sum(int(e["size"]) for e in files.values())
@@ -607,7 +609,65 @@ class RegistryStore(RegistryReader):
             )
         return True
 
-    # -- garbage collection -----------------------------------------------------------
+    # -- the registry's facade for the API layer --------------------------------------
+    # (Store.registry loads this module on first use, so the API layer reaches
+    # pinning and search through these methods rather than importing them.)
+    def register(
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        *,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        description: str | None = None,
+        run_link: str | None = None,
+        create_model: bool = True,
+    ) -> ModelVersion:
+        """Pin the files of ``source`` and register them as the next version of ``name``.
+
+        See :func:`litetrack.store.registry.pinning.register_source`.
+        """
+        return pinning.register_source(
+            self.store,
+            source,
+            name,
+            run_id=run_id,
+            tags=tags,
+            description=description,
+            run_link=run_link,
+            create_model=create_model,
+        )
+
+    def resolve_files(self, uri: str) -> dict[str, dict[str, Any]]:
+        """The pinned files of the model a ``models:/`` or ``runs:/`` URI names."""
+        return pinning.resolve_files(self.store, uri)
+
+    def search_models(
+        self,
+        filter_string: str | None,
+        max_results: int | None,
+        order_by: list[str] | None,
+        page_token: str | None,
+    ) -> PagedList[RegisteredModel]:
+        """Registered models matching a filter, ordered, one page (see :mod:`.search`)."""
+        return search.search_models(self, filter_string, max_results, order_by, page_token)
+
+    def search_versions(
+        self,
+        filter_string: str | None,
+        max_results: int | None,
+        order_by: list[str] | None,
+        page_token: str | None,
+    ) -> PagedList[ModelVersion]:
+        """Model versions matching a filter, ordered, one page (see :mod:`.search`)."""
+        return search.search_versions(self, filter_string, max_results, order_by, page_token)
+
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version ``alias`` points at; ``ModelVersionNotFound`` lists the existing aliases."""
+        if not isinstance(alias, str) or not alias:
+            raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
+        _, mdoc, vdoc = self.resolve(ModelRef(name, "alias", alias))
+        return version_entity(mdoc, vdoc)
 
 
 _registries: dict[tuple[int, Path], RegistryStore] = {}

@@ -18,16 +18,27 @@ MLflow's examples (``name = 'x'``, ``name LIKE '%x%'``, ``run_id = '...'``,
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litetrack.errors import InvalidArgument
+from litetrack.entities import ModelVersion, RegisteredModel
+from litetrack.errors import InvalidArgument, RegisteredModelNotFound
+from litetrack.paging import PagedList, page
 from litetrack.query.evaluate import evaluate
-from litetrack.query.nodes import Expr, Field, OrderKey
+from litetrack.query.nodes import And, Compare, Expr, Field, OrderKey
 from litetrack.query.parse import _Dialect, _Parser, syntax_error
+from litetrack.store.registry.docs import stage_of
+from litetrack.store.registry.limits import (
+    MODELS_DEFAULT_RESULTS,
+    MODELS_MAX_RESULTS,
+    VERSIONS_DEFAULT_RESULTS,
+    VERSIONS_MAX_RESULTS,
+)
+from litetrack.store.registry.reader import version_entity
+
+if TYPE_CHECKING:
+    from litetrack.store.registry.store import RegistryStore
 
 __all__ = [
     "parse_model_filter",
@@ -35,7 +46,8 @@ __all__ = [
     "parse_model_order_by",
     "parse_version_order_by",
     "filter_and_sort",
-    "page",
+    "search_models",
+    "search_versions",
 ]
 
 _PREFIXES: dict[str, Any] = {
@@ -178,41 +190,99 @@ def filter_and_sort(
     return out
 
 
-def page(
-    items: list[Any], max_results: int | None, page_token: str | None, limit: int
-) -> tuple[list[Any], str | None]:
-    """One page of ``items`` and the token of the next (None on the last page)."""
-    if max_results is None:
-        max_results = limit
-    if (
-        isinstance(max_results, bool)
-        or not isinstance(max_results, int)
-        or not 1 <= max_results <= limit
-    ):
-        raise InvalidArgument(
-            f"Invalid max_results {max_results!r}: expected an integer from 1 to {limit}"
-        )
-    start = 0
-    if page_token:
-        try:
-            start = int(json.loads(base64.b64decode(page_token))["offset"])
-            if start < 0:
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            raise InvalidArgument(
-                f"Invalid page_token {page_token!r}: pass the .token of a previous page"
-            ) from None
-    end = start + max_results
-    token = (
-        base64.b64encode(json.dumps({"offset": end}).encode()).decode()
-        if end < len(items)
-        else None
-    )
-    return items[start:end], token
-
-
 DEFAULT_MODEL_ORDER = (OrderKey(Field("attribute", "name"), True),)
 DEFAULT_VERSION_ORDER = (
     OrderKey(Field("attribute", "name"), True),
     OrderKey(Field("attribute", "version_number"), False),
 )
+
+
+def search_models(
+    reg: RegistryStore,
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: list[str] | None,
+    page_token: str | None,
+) -> PagedList[RegisteredModel]:
+    """Registered models matching a filter, ordered (name ASC by default), one page."""
+    expr = parse_model_filter(filter_string)
+    keys = parse_model_order_by(order_by)
+    records = [
+        {
+            "name": m["name"],
+            "creation_timestamp": m["creation_timestamp"],
+            "last_updated_timestamp": m["last_updated_timestamp"],
+            "tags": m["tags"],
+            "_ref": (key, m),
+        }
+        for key, m in reg.iter_models()
+    ]
+    found = filter_and_sort(records, expr, keys, DEFAULT_MODEL_ORDER)
+    items = page(
+        found,
+        max_results if max_results is not None else MODELS_DEFAULT_RESULTS,
+        page_token,
+        MODELS_MAX_RESULTS,
+    )
+    return PagedList([reg.model_entity(*r["_ref"]) for r in items], items.token)
+
+
+def _name_equals(expr: Any) -> str | None:
+    """The name a filter pins with a top-level ``name = '...'`` (to scan only that model)."""
+    items = expr.items if isinstance(expr, And) else (expr,)
+    for item in items:
+        if (
+            isinstance(item, Compare)
+            and item.op == "="
+            and item.field.kind == "attribute"
+            and item.field.key == "name"
+            and isinstance(item.value, str)
+        ):
+            return item.value
+    return None
+
+
+def search_versions(
+    reg: RegistryStore,
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: list[str] | None,
+    page_token: str | None,
+) -> PagedList[ModelVersion]:
+    """Model versions matching a filter, ordered (name ASC, version DESC by default), one page."""
+    expr = parse_version_filter(filter_string)
+    keys = parse_version_order_by(order_by)
+    only = _name_equals(expr) if expr is not None else None
+    if only is not None:
+        try:
+            models = [reg.read_model(only)]
+        except RegisteredModelNotFound:
+            models = []
+    else:
+        models = list(reg.iter_models())
+    records = []
+    for key, m in models:
+        for v in reg.iter_versions(key):
+            entity = version_entity(m, v)
+            records.append(
+                {
+                    "name": m["name"],
+                    "version_number": v["version"],
+                    "run_id": v.get("run_id"),
+                    "source_path": v["source"],
+                    "current_stage": stage_of(m, v["version"]),
+                    "user_id": v.get("user_id"),
+                    "creation_timestamp": v["creation_timestamp"],
+                    "last_updated_timestamp": entity.last_updated_timestamp,
+                    "tags": v["tags"],
+                    "_entity": entity,
+                }
+            )
+    found = filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)
+    items = page(
+        found,
+        max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
+        page_token,
+        VERSIONS_MAX_RESULTS,
+    )
+    return PagedList([r["_entity"] for r in items], items.token)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from litetrack.entities import ALL_STAGES, canonical_stage
 from litetrack.errors import InvalidArgument
-from litetrack.registry.entities import ALL_STAGES, canonical_stage
 
 __all__ = ["ModelRef", "parse_model_uri", "model_uri"]
 

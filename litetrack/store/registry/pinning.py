@@ -23,8 +23,18 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from litetrack.errors import ArtifactNotFound, InvalidArgument, ModelNotFound, UnsupportedURI
+from litetrack.entities import ModelVersion
+from litetrack.errors import (
+    ArtifactNotFound,
+    InvalidArgument,
+    ModelNotFound,
+    ModelVersionNotFound,
+    UnsupportedURI,
+)
+from litetrack.store import artifacts
 from litetrack.store.paths import validate_artifact_path
+from litetrack.store.registry.checks import validate_model_name, validate_tags
+from litetrack.store.registry.uris import parse_model_uri
 from litetrack.validation import validate_run_id
 
 if TYPE_CHECKING:
@@ -48,8 +58,6 @@ def _keep(store: Store, files: Files, source: str) -> None:
 
 
 def _from_run(store: Store, uri: str, action: str = "register") -> tuple[Files, str]:
-    from litetrack.store import artifacts
-
     run_id, path = artifacts.parse_runs_uri(uri)
     validate_run_id(run_id)
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
@@ -136,11 +144,69 @@ def pin_source(store: Store, source: str, run_id: str | None = None) -> tuple[Fi
             )
         return files, uri_run
     if source.startswith("models:/"):
-        from litetrack.registry.store import registry_for
-        from litetrack.registry.uris import parse_model_uri
-
-        _, _, vdoc = registry_for(store).resolve(parse_model_uri(source))
+        _, _, vdoc = store.registry.resolve(parse_model_uri(source))
         files = {p: dict(e) for p, e in vdoc["files"].items()}
         _keep(store, files, source)
         return files, run_id or vdoc.get("run_id")
     return _from_local(store, source), run_id
+
+
+def register_source(
+    store: Store,
+    source: str | os.PathLike[str],
+    name: str,
+    *,
+    run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    run_link: str | None = None,
+    create_model: bool = True,
+) -> ModelVersion:
+    """Pin the files of ``source`` and register them as the next version of ``name``.
+
+    Name and tags are checked before anything is copied into the object
+    store; without ``create_model`` a missing model raises
+    ``RegisteredModelNotFound``, also before any copy. Raises what
+    :func:`pin_source` and :meth:`RegistryStore.create_version` raise.
+    """
+    reg = store.registry
+    validate_model_name(name)
+    validate_tags(tags)
+    if not create_model:
+        reg.read_model(name)
+    source = os.fspath(source) if isinstance(source, os.PathLike) else source
+    files, run_id = pin_source(store, source, run_id)
+    return reg.create_version(
+        name,
+        str(source),
+        files,
+        run_id=run_id,
+        tags=tags,
+        description=description,
+        run_link=run_link,
+        create_model=create_model,
+    )
+
+
+def resolve_files(store: Store, uri: str) -> Files:
+    """The files (``{path: {"digest", "size"}}``) of the model a ``models:/``/``runs:/`` URI names.
+
+    Raises ``InvalidArgument`` (malformed URI, unknown stage, listing the
+    valid forms), ``RegisteredModelNotFound``, ``ModelVersionNotFound`` (each
+    says what exists), ``CorruptDocument`` naming the file.
+    """
+    if isinstance(uri, str) and uri.startswith("runs:/"):
+        files, _ = _from_run(store, uri, action="load")
+        return files
+    ref = parse_model_uri(uri)
+    reg = store.registry
+    for attempt in range(3):
+        try:
+            _, _, vdoc = reg.resolve(ref)
+            return dict(vdoc["files"])
+        except ModelVersionNotFound:
+            # A version deleted between reading model.json and reading its
+            # document: read the pointers again (they no longer name it).
+            if ref.kind == "version" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")

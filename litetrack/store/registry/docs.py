@@ -1,6 +1,6 @@
 """The registry's JSON documents: reading, checking, upgrading, writing.
 
-Two kinds of document (see :mod:`litetrack.registry.store` for the layout):
+Two kinds of document (see :mod:`litetrack.store.registry.store` for the layout):
 
 ``model.json`` (one per registered model, small whatever its version count)::
 

@@ -1,0 +1,81 @@
+"""Paging for every search (runs, experiments, registered models, versions).
+
+One rule for ``max_results`` (a positive integer, at most the search's limit
+when it has one), one page-token codec (URL-safe base64 of ``{"offset": n}``)
+and one result type, :class:`PagedList`, whose ``token`` is passed back as
+``page_token`` for the next page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from litetrack.errors import InvalidArgument
+
+__all__ = ["PagedList", "check_max_results", "decode_token", "encode_token", "page"]
+
+T = TypeVar("T")
+
+
+class PagedList(list[T]):
+    """A page of results; ``token`` fetches the next page (None on the last one)."""
+
+    def __init__(self, items: Iterable[T], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def encode_token(offset: int) -> str:
+    """The page token of the page starting at ``offset``."""
+    import base64  # base64 and its helpers cost more than the rest of this module
+
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_token(token: str | None) -> int:
+    """The offset a page token stands for (0 for None or ``""``).
+
+    Raises :class:`InvalidArgument` for anything that is not a token this
+    module made.
+    """
+    if not token:
+        return 0
+    import base64  # see encode_token
+
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except Exception:  # noqa: BLE001 - any garbage token gets the same clear error
+        raise InvalidArgument(
+            f"Invalid page_token {token!r}: pass the .token of a previous search result"
+        ) from None
+
+
+def check_max_results(max_results: object, limit: int | None = None) -> int | None:
+    """``max_results`` checked: None (no limit), or an integer from 1 to ``limit``."""
+    if max_results is None:
+        return None
+    if (
+        isinstance(max_results, bool)
+        or not isinstance(max_results, int)
+        or max_results < 1
+        or (limit is not None and max_results > limit)
+    ):
+        allowed = "a positive integer" if limit is None else f"an integer from 1 to {limit}"
+        raise InvalidArgument(f"Invalid max_results {max_results!r}: expected {allowed}")
+    return max_results
+
+
+def page(
+    items: Sequence[T], max_results: int | None, page_token: str | None, limit: int | None = None
+) -> PagedList[T]:
+    """One page of ``items`` (all of them from the offset when ``max_results`` is None)."""
+    size = check_max_results(max_results, limit)
+    start = decode_token(page_token)
+    end = None if size is None else start + size
+    more = end is not None and end < len(items)
+    return PagedList(items[start:end], encode_token(end) if more and end is not None else None)

@@ -1,0 +1,4 @@
+"""MLflow's page-size defaults and limits for registry searches."""
+
+MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS = 100, 1000
+VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS = 10_000, 200_000

@@ -1,0 +1,156 @@
+"""Finding runs and experiments in one store: filter, order, page.
+
+Runs are found through the derived SQLite index when it is available (see
+:mod:`litetrack.store.index`) and by a scan of the JSON documents otherwise;
+both give the same answer, order included (a property test checks it).
+Paging follows :mod:`litetrack.paging`. The API on top (``Client.search_runs``,
+``litetrack.search_runs`` with its DataFrame) is :mod:`litetrack.search`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from litetrack.entities import Experiment, Run, ViewType
+from litetrack.paging import PagedList, check_max_results, decode_token, encode_token
+from litetrack.query import (
+    ExperimentRecord,
+    MetricSummary,
+    RunRecord,
+    matches,
+    matches_experiment,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_filter,
+    parse_order_by,
+    sort_experiments,
+    sort_records,
+)
+from litetrack.store.experiments import doc_to_experiment
+from litetrack.store.runs import doc_to_run, effective_status
+
+if TYPE_CHECKING:
+    from litetrack.store.core import Store
+
+__all__ = ["doc_to_record", "query_experiments", "query_runs", "scan_documents"]
+
+logger = logging.getLogger(__name__)
+
+
+def doc_to_record(doc: dict[str, Any]) -> RunRecord:
+    """The searchable facts of a (folded) run document."""
+    metrics = {}
+    for key, s in (doc.get("metrics") or {}).items():
+        value = float(s["value"])
+        metrics[key] = MetricSummary(
+            last=value,
+            min=s.get("min") if s.get("min") is not None else float("nan"),
+            max=s.get("max") if s.get("max") is not None else float("nan"),
+            first=s.get("first") if s.get("first") is not None else value,
+            count=int(s.get("count", 1)),
+        )
+    return RunRecord(
+        run_id=doc["run_id"],
+        experiment_id=doc["experiment_id"],
+        run_name=doc.get("run_name"),
+        status=effective_status(doc),
+        start_time=doc.get("start_time"),
+        end_time=doc.get("end_time"),
+        artifact_uri=doc["artifact_uri"],
+        user_id=doc.get("user_id"),
+        lifecycle_stage=doc.get("lifecycle_stage", "active"),
+        params=dict(doc.get("params") or {}),
+        tags=dict(doc.get("tags") or {}),
+        metrics=metrics,
+    )
+
+
+def scan_documents(
+    store: Store, experiment_ids: Sequence[str], stages: Sequence[str]
+) -> Iterable[dict[str, Any]]:
+    """Every folded run document of the experiments, in the given lifecycle stages."""
+    wanted = set(experiment_ids)
+    allowed = set(stages)
+    for doc in store.runs.iter_docs():
+        if doc["experiment_id"] in wanted and doc.get("lifecycle_stage", "active") in allowed:
+            yield doc
+
+
+def query_runs(
+    store: Store,
+    experiment_ids: Sequence[str],
+    filter_string: str | None = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = 1000,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[Run]:
+    """One page of runs matching the filter, in order; ``.token`` for the next page."""
+    expr = parse_filter(filter_string)
+    keys = parse_order_by(list(order_by) if order_by else None)
+    stages = ViewType.stages(run_view_type)
+    limit = check_max_results(max_results)
+    offset = decode_token(page_token)
+    if not store.exists():
+        return PagedList([], None)
+    index = store.search_index()
+    docs: list[dict[str, Any]] | None = None
+    if index is not None:
+        try:
+            docs, more = index.search(experiment_ids, stages, expr, keys, limit, offset)
+        except sqlite3.Error as e:
+            # The index is only a cache: a locked or broken one must not
+            # fail the search, just slow it down.
+            logger.warning("Search index unavailable (%s); scanning the run documents", e)
+    if docs is None:
+        by_id = {d["run_id"]: d for d in scan_documents(store, experiment_ids, stages)}
+        records = [r for r in map(doc_to_record, by_id.values()) if matches(expr, r)]
+        ordered = sort_records(records, keys)
+        end = None if limit is None else offset + limit
+        docs = [by_id[r.run_id] for r in ordered[offset:end]]
+        more = end is not None and end < len(ordered)
+    token = encode_token(offset + len(docs)) if more else None
+    return PagedList([doc_to_run(d) for d in docs], token)
+
+
+def query_experiments(
+    store: Store,
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[Experiment]:
+    """One page of experiments matching an experiment filter (``name``, ``tags.X`` ...)."""
+    expr = parse_experiment_filter(filter_string)
+    keys = parse_experiment_order_by(list(order_by) if order_by else None)
+    stages = set(ViewType.stages(view_type))
+    limit = check_max_results(max_results)
+    offset = decode_token(page_token)
+    if not store.exists():
+        return PagedList([], None)
+    docs = {d["experiment_id"]: d for d in store.experiments.list_docs()}
+    records = [
+        ExperimentRecord(
+            experiment_id=d["experiment_id"],
+            name=d["name"],
+            tags=dict(d.get("tags") or {}),
+            creation_time=d.get("creation_time"),
+            last_update_time=d.get("last_update_time"),
+            lifecycle_stage=d.get("lifecycle_stage", "active"),
+        )
+        for d in docs.values()
+        if d.get("lifecycle_stage", "active") in stages
+    ]
+    records = [r for r in records if matches_experiment(expr, r)]
+    ordered = sort_experiments(records, keys)
+    end = None if limit is None else offset + limit
+    page = ordered[offset:end]
+    more = end is not None and end < len(ordered)
+    return PagedList(
+        [doc_to_experiment(docs[r.experiment_id]) for r in page],
+        encode_token(offset + len(page)) if more else None,
+    )
