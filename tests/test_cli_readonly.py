@@ -35,7 +35,9 @@ def cli_as_user(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m litetrack ARGS`` with file permissions enforced (even as root)."""
     return subprocess.run(
         [sys.executable, "-m", "litetrack", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         preexec_fn=_drop_file_capabilities if os.geteuid() == 0 else None,
     )
 
@@ -97,8 +99,16 @@ def test_unreadable_store_gives_a_clear_error_from_every_command(store: Path) ->
     run_id = next(iter(os.listdir(store / "runs")))
     store.chmod(0)
     try:
-        for args in (["ls"], ["ls", "taxi"], ["show", run_id], ["reindex"], ["verify"], ["gc"],
-                     ["models", "ls"], ["compare", run_id, run_id]):
+        for args in (
+            ["ls"],
+            ["ls", "taxi"],
+            ["show", run_id],
+            ["reindex"],
+            ["verify"],
+            ["gc"],
+            ["models", "ls"],
+            ["compare", run_id, run_id],
+        ):
             proc = cli_as_user("--store", str(store), *args)
             assert proc.returncode != 0, args
             assert "Traceback" not in proc.stderr, (args, proc.stderr)
@@ -107,7 +117,9 @@ def test_unreadable_store_gives_a_clear_error_from_every_command(store: Path) ->
         store.chmod(0o755)
 
 
-def test_unreadable_file_inside_a_store_is_named(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_file_inside_a_store_is_named(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     if sys.platform != "linux":
         pytest.skip("capability drop is Linux-only")
     run_id = next(iter(os.listdir(store / "runs")))
@@ -121,7 +133,9 @@ def test_unreadable_file_inside_a_store_is_named(store: Path, capsys: pytest.Cap
         (store / "runs" / run_id).chmod(0o755)
 
 
-def test_ls_of_an_empty_folder_says_it_is_not_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ls_of_an_empty_folder_says_it_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "someproject"
     folder.mkdir()
     (folder / "train.py").write_text("print('hi')\n")
@@ -131,7 +145,9 @@ def test_ls_of_an_empty_folder_says_it_is_not_a_store(tmp_path: Path, capsys: py
     assert sorted(p.name for p in folder.iterdir()) == ["train.py"]
 
 
-def test_ls_of_a_missing_folder_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ls_of_a_missing_folder_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "nowhere"
     assert main(["--store", str(missing), "ls"]) == 1
     assert "No litetrack store" in capsys.readouterr().err

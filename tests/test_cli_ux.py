@@ -24,10 +24,15 @@ def _sweep(n: int = 4) -> list[str]:
     ids = []
     for i in range(n):
         with litetrack.start_run(run_name=f"xgboost-depth-{i}-lr-0.1-long-run-name") as run:
-            litetrack.log_params({
-                "max_depth": i + 3, "learning_rate": 0.1, "min_child_weight": 3,
-                "objective": "reg:squarederror", "rmse": "param-named-like-a-metric",
-            })
+            litetrack.log_params(
+                {
+                    "max_depth": i + 3,
+                    "learning_rate": 0.1,
+                    "min_child_weight": 3,
+                    "objective": "reg:squarederror",
+                    "rmse": "param-named-like-a-metric",
+                }
+            )
             litetrack.log_metrics({"rmse": 7.0 - i, "mae": 3.0 + i, "validation-rmse": 6.0})
             litetrack.log_text("hello", "notes/readme.txt")
             litetrack.log_dict({"a": i}, "cfg.json")
@@ -67,14 +72,25 @@ def test_ls_at_80_columns_keeps_ids_and_names_whole_and_drops_no_column(
         headers = t.splitlines()[0].split()
         assert len(headers) == len(set(headers)), headers
         all_headers += headers
-    for wanted in ("status", "start", "duration", "learning_rate", "max_depth",
-                   "min_child_weight", "objective", "mae", "validation-rmse"):
+    for wanted in (
+        "status",
+        "start",
+        "duration",
+        "learning_rate",
+        "max_depth",
+        "min_child_weight",
+        "objective",
+        "mae",
+        "validation-rmse",
+    ):
         assert wanted in all_headers, wanted
     # metrics.rmse and params.rmse both exist: their short headers stay distinct.
     assert "m.rmse" in all_headers and "p.rmse" in all_headers
 
 
-def test_piped_output_json_and_csv_are_never_cut(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_piped_output_json_and_csv_are_never_cut(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _sweep()
     code, out, _ = _out(capsys, "ls", "taxi")  # capsys is not a terminal: a pipe
     assert code == 0
@@ -102,12 +118,15 @@ def test_abbreviated_headers_stay_distinct() -> None:
 # -- typos and sorting ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["--filter", "metrics.rsme < 6"],
-    ["--sort", "metrics.rsme"],
-    ["--columns", "metrics.rsme"],
-    ["--sort", "rsme"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--filter", "metrics.rsme < 6"],
+        ["--sort", "metrics.rsme"],
+        ["--columns", "metrics.rsme"],
+        ["--sort", "rsme"],
+    ],
+)
 def test_typos_are_told_with_the_near_key(
     store_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
@@ -124,19 +143,24 @@ def test_a_key_missing_from_the_matching_runs_only_is_no_typo(
     _sweep(2)
     with litetrack.start_run(run_name="odd"):
         litetrack.log_metric("auc", 0.9)
-    code, out, _ = _out(capsys, "ls", "taxi", "--filter", "metrics.rmse > 0", "--sort", "metrics.auc")
+    code, out, _ = _out(
+        capsys, "ls", "taxi", "--filter", "metrics.rmse > 0", "--sort", "metrics.auc"
+    )
     assert code == 0 and "odd" not in out
 
 
-@pytest.mark.parametrize("column, key", [
-    ("name", lambda r: r.info.run_name),
-    ("duration", lambda r: r.info.end_time - r.info.start_time),
-    ("status", lambda r: r.info.status),
-    ("start", lambda r: r.info.start_time),
-    ("metrics.mae", lambda r: r.data.metrics["mae"]),
-    ("params.max_depth", lambda r: r.data.params["max_depth"]),
-    ("size", lambda r: r.sizes[0]),
-])
+@pytest.mark.parametrize(
+    "column, key",
+    [
+        ("name", lambda r: r.info.run_name),
+        ("duration", lambda r: r.info.end_time - r.info.start_time),
+        ("status", lambda r: r.info.status),
+        ("start", lambda r: r.info.start_time),
+        ("metrics.mae", lambda r: r.data.metrics["mae"]),
+        ("params.max_depth", lambda r: r.data.params["max_depth"]),
+        ("size", lambda r: r.sizes[0]),
+    ],
+)
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_by_every_shown_column(
     store_path: Path, capsys: pytest.CaptureFixture[str], column: str, key, descending: bool
@@ -154,7 +178,9 @@ def test_sort_by_every_shown_column(
 # -- commands people expect ----------------------------------------------------------------
 
 
-def test_artifacts_ls_and_get(store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_artifacts_ls_and_get(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rid = _sweep(1)[0]
     code, out, _ = _out(capsys, "artifacts", "ls", rid[:8])
     assert code == 0 and "cfg.json" in out and "notes/" in out
@@ -176,7 +202,9 @@ def test_artifacts_ls_and_get(store_path: Path, tmp_path: Path, capsys: pytest.C
     assert code == 1 and "nope.txt" in err and "Traceback" not in err
 
 
-def test_rm_restore_runs_and_ls_all_marks_deleted(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rm_restore_runs_and_ls_all_marks_deleted(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ids = _sweep(2)
     code, out, _ = _out(capsys, "rm", ids[0][:10])
     assert code == 0 and "Deleted run" in out and "restore" in out
@@ -216,7 +244,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"litetrack {litetrack.__version__}"
 
 
-def test_show_prints_the_experiment_name_and_artifacts(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_prints_the_experiment_name_and_artifacts(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rid = _sweep(1)[0]
     code, out, _ = _out(capsys, "show", rid[:8])
     assert code == 0
@@ -250,8 +280,10 @@ def test_bash_completion_completes_every_command(tmp_path: Path) -> None:
 
     def complete(*words: str) -> set[str]:
         line = " ".join(f"'{w}'" for w in words)
-        code = (f"source {script_file}; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
-                "_litetrack_complete; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        code = (
+            f"source {script_file}; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+            "_litetrack_complete; printf '%s\\n' \"${COMPREPLY[@]}\""
+        )
         proc = subprocess.run(["bash", "-c", code], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         return set(proc.stdout.split())
@@ -267,7 +299,9 @@ def test_bash_completion_completes_every_command(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_completion_scripts_name_every_command(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_completion_scripts_name_every_command(
+    shell: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     assert main(["completion", shell]) == 0
@@ -276,7 +310,9 @@ def test_completion_scripts_name_every_command(shell: str, capsys: pytest.Captur
         assert re.search(rf"\b{re.escape(path[-1])}\b", text), path
     binary = shutil.which(shell)
     if binary and shell != "bash":
-        proc = subprocess.run([binary, "-n"], input=text, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [binary, "-n"], input=text, capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode == 0, proc.stderr
 
 
@@ -297,8 +333,9 @@ def test_every_subcommand_help_has_a_description_and_examples() -> None:
 # -- progress ----------------------------------------------------------------------------------
 
 
-def test_progress_bars_only_on_a_terminal(store_path: Path, capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_bars_only_on_a_terminal(
+    store_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sweep(3)
     for argv in (["verify"], ["gc", "--dry-run"], ["reindex"]):
         code, out, err = _out(capsys, *argv)
@@ -318,7 +355,9 @@ def test_progress_bars_only_on_a_terminal(store_path: Path, capsys: pytest.Captu
         assert "runs" in drawn and "3/3" in drawn, (argv, drawn)
 
 
-def test_import_mlflow_progress_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_mlflow_progress_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from litetrack.cli import progress as progress_mod
 
     mlruns = Path(__file__).parent / "data" / "mlflow2" / "mlruns"
@@ -333,7 +372,10 @@ def test_import_mlflow_progress_on_a_terminal(tmp_path: Path, monkeypatch: pytes
 
 
 def test_long_listing_goes_through_the_pager_on_a_terminal(
-    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _sweep(6)
     paged = tmp_path / "paged.txt"

@@ -103,7 +103,11 @@ def test_annotations_parse(tmp_path: Path) -> None:
         "```\nsynopsis [--flag]\n```\n"
     )
     blocks = code_blocks(doc)
-    assert [(b.lang, b.skip) for b in blocks] == [("python", "needs a cluster"), ("bash", None), ("", None)]
+    assert [(b.lang, b.skip) for b in blocks] == [
+        ("python", "needs a cluster"),
+        ("bash", None),
+        ("", None),
+    ]
     assert cli_commands(blocks[1]) == [["ls", "--json"]]
 
 
@@ -119,7 +123,7 @@ def test_every_document_is_covered() -> None:
 
 # -- the prepared store -------------------------------------------------------------------
 
-PREPARE = r'''
+PREPARE = r"""
 import litetrack
 
 class Doubler(litetrack.pyfunc.PythonModel):
@@ -136,9 +140,9 @@ for name in ("nyc-taxi-duration",):
             info = litetrack.pyfunc.log_model(artifact_path="model", python_model=Doubler())
     mv = litetrack.register_model(info.model_uri, name)
     litetrack.MlflowClient().transition_model_version_stage(name, mv.version, "Production")
-'''
+"""
 
-RUNNER = r'''
+RUNNER = r"""
 import json, sys, traceback
 blocks = json.load(open(sys.argv[1]))
 ns = {"__name__": "__main__"}
@@ -152,7 +156,7 @@ for b in blocks:
         print(f"FAILED {b['where']}"); traceback.print_exc(); sys.exit(1)
     except BaseException:
         print(f"FAILED {b['where']}"); traceback.print_exc(); sys.exit(1)
-'''
+"""
 
 
 def _env(store: Path) -> dict[str, str]:
@@ -164,7 +168,9 @@ def _env(store: Path) -> dict[str, str]:
     return env
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

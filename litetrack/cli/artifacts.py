@@ -47,13 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="copy an artifact file or folder out of the store",
         description="Copy the artifact file or folder PATH of RUN into DIR (the current folder "
         "by default), under its own name; every file is checked against its digest.",
-        epilog=examples("artifacts get 3f2a notes/readme.txt", "artifacts get 3f2a model -o /tmp/m"),
+        epilog=examples(
+            "artifacts get 3f2a notes/readme.txt", "artifacts get 3f2a model -o /tmp/m"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_id", metavar="RUN", help="run id (a unique prefix is enough)")
     p.add_argument("path", metavar="PATH", help="an artifact file or folder ('.' for all)")
-    p.add_argument("-o", "--output", metavar="DIR", default=".",
-                   help="folder to copy into (default: the current folder)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=".",
+        help="folder to copy into (default: the current folder)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite files that exist")
     add_common(p)
     p.set_defaults(func=cmd_get)
@@ -97,21 +104,32 @@ def cmd_ls(args: argparse.Namespace) -> int:
         return 0
     print_table(
         ["path", "size", "digest"],
-        [[r["path"] + ("/" if r["is_dir"] else ""), format_size(r["size"]),
-          (r["digest"] or "")[:12]] for r in rows],
-        args, right_align=[False, True, False],
+        [
+            [
+                r["path"] + ("/" if r["is_dir"] else ""),
+                format_size(r["size"]),
+                (r["digest"] or "")[:12],
+            ]
+            for r in rows
+        ],
+        args,
+        right_align=[False, True, False],
     )
     return 0
 
 
-def _listing(entries: dict[str, dict[str, Any]], path: str | None, recursive: bool) -> list[dict[str, Any]]:
+def _listing(
+    entries: dict[str, dict[str, Any]], path: str | None, recursive: bool
+) -> list[dict[str, Any]]:
     if recursive or (path is not None and list(entries) == [path]):
-        return [{"path": p, "is_dir": False, "size": e["size"], "digest": e["digest"]}
-                for p, e in sorted(entries.items())]
+        return [
+            {"path": p, "is_dir": False, "size": e["size"], "digest": e["digest"]}
+            for p, e in sorted(entries.items())
+        ]
     base = f"{path}/" if path else ""
     rows: dict[str, dict[str, Any]] = {}
     for p, e in sorted(entries.items()):
-        head, sep, _ = p[len(base):].partition("/")
+        head, sep, _ = p[len(base) :].partition("/")
         full = base + head
         if sep:
             row = rows.setdefault(full, {"path": full, "is_dir": True, "size": 0, "digest": None})

@@ -115,7 +115,8 @@ compdef _litetrack litetrack python python3
 
 def _fish(table: dict[str, list[str]]) -> str:
     cases = "\n".join(
-        f"        case '{k}'\n            printf '%s\\n' {' '.join(v)}" for k, v in sorted(table.items())
+        f"        case '{k}'\n            printf '%s\\n' {' '.join(v)}"
+        for k, v in sorted(table.items())
     )
     keys = " ".join(f"'{k}'" for k in sorted(table))
     return f"""# litetrack completion for fish (python -m litetrack completion fish)

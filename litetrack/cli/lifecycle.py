@@ -15,23 +15,43 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from litetrack.cli import add_common
 
     for name, verb, func, helptext, description in (
-        ("rm", "delete", cmd_rm, "soft-delete runs (or experiments with -e); restorable until gc",
-         "Mark runs (or, with --experiment, experiments) as deleted. Nothing is removed: "
-         "`restore` brings them back, `ls --all` still lists them, and `gc` removes them for "
-         "good once they have been deleted longer than its --older-than (30 days by default)."),
-        ("restore", "restore", cmd_restore, "bring back soft-deleted runs (or experiments with -e)",
-         "Restore runs (or, with --experiment, experiments) deleted with `rm` and not yet "
-         "removed by `gc`. `ls EXPERIMENT --all` shows deleted runs."),
+        (
+            "rm",
+            "delete",
+            cmd_rm,
+            "soft-delete runs (or experiments with -e); restorable until gc",
+            "Mark runs (or, with --experiment, experiments) as deleted. Nothing is removed: "
+            "`restore` brings them back, `ls --all` still lists them, and `gc` removes them for "
+            "good once they have been deleted longer than its --older-than (30 days by default).",
+        ),
+        (
+            "restore",
+            "restore",
+            cmd_restore,
+            "bring back soft-deleted runs (or experiments with -e)",
+            "Restore runs (or, with --experiment, experiments) deleted with `rm` and not yet "
+            "removed by `gc`. `ls EXPERIMENT --all` shows deleted runs.",
+        ),
     ):
         p = sub.add_parser(
-            name, help=helptext, description=description,
+            name,
+            help=helptext,
+            description=description,
             epilog=examples(f"{name} 3f2a9c1d 77b0e4aa", f"{name} --experiment old-sweep"),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("ids", nargs="+", metavar="ID",
-                       help="run ids (unique prefixes are enough), or experiment names/ids with -e")
-        p.add_argument("--experiment", "-e", action="store_true",
-                       help=f"{verb} experiments (by name or id) instead of runs")
+        p.add_argument(
+            "ids",
+            nargs="+",
+            metavar="ID",
+            help="run ids (unique prefixes are enough), or experiment names/ids with -e",
+        )
+        p.add_argument(
+            "--experiment",
+            "-e",
+            action="store_true",
+            help=f"{verb} experiments (by name or id) instead of runs",
+        )
         add_common(p)
         p.set_defaults(func=func)
 
@@ -45,16 +65,17 @@ def _change(client: Client, args: argparse.Namespace, delete: bool) -> int:
         try:
             if args.experiment:
                 exp = resolve_experiment(client, text)
-                (client.delete_experiment if delete else client.restore_experiment)(exp.experiment_id)
+                (client.delete_experiment if delete else client.restore_experiment)(
+                    exp.experiment_id
+                )
                 done.append({"experiment_id": exp.experiment_id, "name": exp.name})
             else:
                 run_id = resolve_run_id(client, text)
                 run = client.get_run(run_id)
                 stage = run.info.lifecycle_stage
                 if (stage == "deleted") == delete:
-                    raise InvalidState(
-                        f"Run {run_id} ({run.info.run_name}) is already {'deleted' if delete else 'active'}"
-                    )
+                    state = "deleted" if delete else "active"
+                    raise InvalidState(f"Run {run_id} ({run.info.run_name}) is already {state}")
                 (client.delete_run if delete else client.restore_run)(run_id)
                 done.append({"run_id": run_id, "name": run.info.run_name or ""})
         except (LookupError, InvalidState) as e:
@@ -68,8 +89,10 @@ def _change(client: Client, args: argparse.Namespace, delete: bool) -> int:
             print(f"{'Deleted' if delete else 'Restored'} {kind} {ident} ({d['name']})")
         if done and delete:
             flag = " -e" if args.experiment else ""
-            print(f"Undo with `python -m litetrack restore{flag} {' '.join(args.ids)}`; "
-                  "`gc` removes deleted items for good after 30 days.")
+            print(
+                f"Undo with `python -m litetrack restore{flag} {' '.join(args.ids)}`; "
+                "`gc` removes deleted items for good after 30 days."
+            )
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0

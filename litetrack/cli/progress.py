@@ -15,8 +15,10 @@ from typing import Any
 
 
 @contextmanager
-def progress_bar(what: str, enabled: bool | None = None) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A ``progress(stage, done, total)`` callback (None when not on a terminal); bars close on exit."""
+def progress_bar(
+    what: str, enabled: bool | None = None
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A ``progress(stage, done, total)`` callback, None when not on a terminal; bars close on exit."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -32,8 +34,12 @@ def progress_bar(what: str, enabled: bool | None = None) -> Iterator[Callable[[s
             for other in bars.values():
                 other.close()
             bar = bars[stage] = tqdm(
-                total=total, desc=f"{what}: {stage}", unit=" " + stage.split()[0].rstrip("s"),
-                file=sys.stderr, leave=False, dynamic_ncols=True,
+                total=total,
+                desc=f"{what}: {stage}",
+                unit=" " + stage.split()[0].rstrip("s"),
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
             )
         bar.total = total
         bar.n = done
