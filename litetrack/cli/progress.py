@@ -18,7 +18,7 @@ from typing import Any
 def progress_bar(
     what: str, enabled: bool | None = None
 ) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A ``progress(stage, done, total)`` callback, None when not on a terminal; bars close on exit."""
+    """A ``progress(stage, done, total)`` callback (None off a terminal); bars close on exit."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
