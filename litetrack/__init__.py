@@ -55,6 +55,7 @@ _LAZY_SUBMODULES = {
     "data",
     "exceptions",
     "models",
+    "projects",
     "pyfunc",
     "search",
     "sklearn",

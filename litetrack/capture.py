@@ -103,12 +103,17 @@ def _put_cached(objects: ObjectStore, data: bytes) -> BlobRef:
     return ref
 
 
-def environment_summary(objects: ObjectStore) -> dict[str, Any]:
-    """Store the environment blob; return the run's ``environment`` summary."""
+def environment_summary(objects: ObjectStore, blob: bytes | None = None) -> dict[str, Any]:
+    """Store the environment blob; return the run's ``environment`` summary.
+
+    ``blob`` defaults to this interpreter's; a project runner passes the one
+    captured in the interpreter its command runs in.
+    """
     global _env_meta
     from litetrack.environment import environment_blob  # lazy: see _put_cached
 
-    blob = environment_blob()
+    if blob is None:
+        blob = environment_blob()
     ref = _put_cached(objects, blob)
     meta = _env_meta
     if meta is None or meta[0] is not blob:

@@ -157,7 +157,11 @@ class Client(RegistryClientMixin):
     ) -> _CreatedRun:
         self._store.ensure_writable()
         experiment_id = validate_experiment_id(experiment_id)
-        exp = self._store.experiments.read(experiment_id)
+        exp = (
+            self._store.experiments.ensure_default()  # recorded by the first run in it
+            if experiment_id == "0"
+            else self._store.experiments.read(experiment_id)
+        )
         if exp["lifecycle_stage"] != LifecycleStage.ACTIVE:
             raise InvalidState(
                 f"Cannot create a run in experiment {experiment_id!r} ({exp['name']!r}): "

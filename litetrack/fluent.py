@@ -20,9 +20,9 @@ from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.data import input_entry, log_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
-from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
+from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
-from litetrack.store.runs import PARENT_TAG, RunWriter
+from litetrack.store.runs import NOTE_TAG, PARENT_TAG, RunWriter
 from litetrack.validation import validate_experiment_id, validate_key
 
 __all__ = [
@@ -296,7 +296,12 @@ def start_run(
     FAILED when an exception escapes (the exception is re-raised). A second
     top-level run while one is active needs ``nested=True``.
     ``capture_source`` / ``capture_environment`` switch the source and
-    environment capture off (or on) for this run.
+    environment capture off (or on) for this run. Without ``run_id``, a run
+    named by ``LITETRACK_RUN_ID`` or ``MLFLOW_RUN_ID`` is resumed (once: the
+    variables are removed), as MLflow does for ``mlflow run``. Raises
+    :class:`InvalidArgument` when ``description`` and an
+    ``mlflow.note.content`` tag are both given, and :class:`LitetrackError`
+    when ``parent_run_id`` is not the active run.
     """
     client = _client()
     stack = _local.stack
@@ -305,6 +310,14 @@ def start_run(
             f"Run with UUID {stack[-1].run_id} is already active. To start a new run, first end "
             "the current run with end_run(). To start a nested run, call start_run with nested=True"
         )
+    if tags and description is not None and NOTE_TAG in tags:
+        # MLflow raises whenever both are given; the two would fight over one tag.
+        raise InvalidArgument(
+            f"Description is already set via the tag {NOTE_TAG} in tags. Remove the key "
+            f"{NOTE_TAG} from the tags or omit the description."
+        )
+    if run_id is None:
+        run_id = _handed_run_id(client)
     if run_id is not None:
         run = client.get_run(run_id)
         if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
@@ -320,7 +333,16 @@ def start_run(
             writer.set_tags(dict(tags))
         if run_name is not None:
             writer.set_tags({"mlflow.runName": run_name})
+        if description is not None:
+            writer.set_tags({NOTE_TAG: description})
     else:
+        if parent_run_id is not None and stack and parent_run_id != stack[-1].run_id:
+            current = stack[-1].run_id
+            raise LitetrackError(
+                f"Current run with UUID {current} does not match the specified parent_run_id "
+                f"{parent_run_id}. To start a new nested run under the parent run with UUID "
+                f"{current}, first end the current run with end_run()."
+            )
         exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id(client)
         parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
         created = client._create_run(
@@ -336,6 +358,27 @@ def start_run(
     _all_active[run_id] = active
     _hook_exit()
     return active
+
+
+def _handed_run_id(client: Client) -> str | None:
+    """The run named by LITETRACK_RUN_ID / MLFLOW_RUN_ID, taken out of the environment.
+
+    Taken out (as MLflow does) so that it is resumed once: a later
+    ``start_run()`` in the same process opens a new run.
+    """
+    handed = settings.take_handed_run_id()
+    if handed is None:
+        return None
+    run = client.get_run(handed)
+    active = _active_experiment
+    in_store = active is not None and active[0] == client.store.root
+    if in_store and active is not None and active[1] != run.info.experiment_id:
+        raise LitetrackError(
+            f"Cannot start run with ID {handed} because active run ID does not match "
+            "environment run ID. Make sure --experiment-name or --experiment-id matches "
+            "experiment set with set_experiment(), or just use command-line arguments"
+        )
+    return handed
 
 
 def end_run(status: str = RunStatus.FINISHED) -> None:

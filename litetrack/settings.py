@@ -38,8 +38,10 @@ __all__ = [
     "registry_uri",
     "spark_load_log",
     "store_uri",
+    "take_handed_run_id",
     "text",
     "ui_token",
+    "user_shell",
 ]
 
 STORE = "LITETRACK_STORE"
@@ -55,6 +57,9 @@ JPY_SESSION_NAME = "JPY_SESSION_NAME"
 UI_TOKEN = "LITETRACK_UI_TOKEN"
 PUSH_ON_END = "LITETRACK_PUSH_ON_END"
 REGISTRY_URI = "LITETRACK_REGISTRY_URI"
+RUN_ID = "LITETRACK_RUN_ID"
+SHELL = "SHELL"
+MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
 
 
 # A NamedTuple, not a dataclass: dataclasses imports inspect (~8 ms) and this
@@ -126,6 +131,19 @@ VARIABLES: tuple[Variable, ...] = (
         "Testing aid: a file to which each Spark worker appends a line when it loads a model.",
     ),
     Variable(
+        RUN_ID,
+        "text",
+        "unset",
+        "A run handed to this process (by `python -m litetrack run`): the first start_run() "
+        "without a run id resumes it; the variable is then removed.",
+    ),
+    Variable(
+        MLFLOW_RUN_ID,
+        "text",
+        "unset",
+        "MLflow's name for LITETRACK_RUN_ID (set by `mlflow run`), honoured the same way.",
+    ),
+    Variable(
         UI_TOKEN,
         "text",
         "a fresh random token",
@@ -144,6 +162,12 @@ VARIABLES: tuple[Variable, ...] = (
         "unset (the store's own registry)",
         "A shared model registry on a remote (s3://, gs://, az:// or file:// URI) used by "
         "every registry call when set_registry_uri() was not called.",
+    ),
+    Variable(
+        SHELL,
+        "text",
+        "bash",
+        "Read, not set: the shell that runs a project's `.sh` entry point (as MLflow does).",
     ),
     Variable(
         JPY_SESSION_NAME,
@@ -248,3 +272,22 @@ def push_on_end() -> str | None:
 def registry_uri() -> str | None:
     """``LITETRACK_REGISTRY_URI``: the URI of a shared registry on a remote, if set."""
     return text(REGISTRY_URI)
+
+
+def take_handed_run_id() -> str | None:
+    """The run in ``LITETRACK_RUN_ID`` (else ``MLFLOW_RUN_ID``), removing both from the environment.
+
+    Removed, as MLflow does, so that the handed run is resumed once: a later
+    ``start_run()`` in the same process opens a new run.
+    """
+    handed = None
+    for name in (RUN_ID, MLFLOW_RUN_ID):
+        value = os.environ.pop(name, None)
+        if value and handed is None:
+            handed = value.strip() or None
+    return handed
+
+
+def user_shell() -> str:
+    """``SHELL``, else ``bash``: the shell for a project's ``.sh`` entry point."""
+    return text(SHELL) or "bash"

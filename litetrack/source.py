@@ -38,6 +38,8 @@ __all__ = [
     "INTERACTIVE",
     "capture_source",
     "clear_cache",
+    "git_state",
+    "redact_url",
     "mlflow_source_tags",
 ]
 
@@ -209,6 +211,22 @@ def _git_info(start: str) -> dict[str, Any]:
             info["git_dirty"] = bool(diff)
             info["git_diff"] = diff or None
     return info
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the credentials of an http(s)/ftp(s) URL (``user:token@``)."""
+    return _redact_url(url)
+
+
+def git_state(path: str) -> dict[str, Any]:
+    """The git state of the work tree holding ``path``, as :class:`SourceInfo`'s ``git_*`` fields.
+
+    ``{}`` outside a work tree or without git; never raises.
+    """
+    try:
+        return _git_info(path) if os.path.isdir(path) else {}
+    except Exception:  # noqa: BLE001 - best effort, as every capture here
+        return {}
 
 
 def _capture(entry: str, source_type: str, enabled: bool) -> SourceInfo:

@@ -60,6 +60,7 @@ LAYERS: dict[str, str] = {
     "litetrack.cli": "apps",
     "litetrack.importers": "apps",
     "litetrack.ui": "apps",
+    "litetrack.projects": "apps",
     "litetrack.__main__": "apps",
 }
 ORDER = ["base", "store", "api", "models", "flavours", "apps"]

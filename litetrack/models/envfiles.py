@@ -39,6 +39,7 @@ __all__ = [
     "Mismatch",
     "check_environment",
     "check_environment_python",
+    "compile_requirements",
     "format_check",
     "read_python_env",
     "read_requirements",
@@ -292,6 +293,62 @@ def _run_piptools(cmd: list[str], what: str, target: Path) -> str:
     return output
 
 
+def compile_requirements(
+    requirements_file: str | os.PathLike[str],
+    output_file: str | os.PathLike[str],
+    find_links: str | None = None,
+    no_index: bool = False,
+) -> None:
+    """Resolve ``requirements_file`` with its dependencies into a complete pinned list.
+
+    Runs pip-tools' ``pip-compile`` with this interpreter (markers are
+    evaluated for it) and a private, empty cache; ``output_file`` gets one
+    ``name==version`` line per package, no header or annotations. Raises
+    :class:`~litetrack.errors.InvalidState` when pip-tools is missing or
+    fails (its output is in the message and in ``output``).
+    """
+    import importlib.util
+    import tempfile
+
+    if importlib.util.find_spec("piptools") is None:
+        raise InvalidState(
+            "resolving requirements needs pip-tools, which is not installed in "
+            f"{sys.executable}; install the env extra: pip install 'litetrack[env]'"
+        )
+    source_opts: list[str] = []
+    if find_links:
+        source_opts += ["--find-links", str(find_links)]
+    if no_index:
+        source_opts.append("--no-index")
+    with tempfile.TemporaryDirectory(prefix="litetrack-piptools-") as cache_dir:
+        _run_piptools(
+            [
+                sys.executable,
+                "-m",
+                "piptools",
+                "compile",
+                "--quiet",
+                "--no-header",
+                "--no-annotate",
+                "--no-emit-find-links",
+                "--no-emit-index-url",
+                "--no-emit-trusted-host",
+                "--strip-extras",
+                # A private, empty cache: wheels rebuilt under an unchanged
+                # version must not be resolved from stale metadata, and the
+                # user's own pip-tools cache is left alone.
+                "--cache-dir",
+                cache_dir,
+                *source_opts,
+                "--output-file",
+                os.fspath(output_file),
+                os.fspath(requirements_file),
+            ],
+            "pip-compile",
+            Path(requirements_file),
+        )
+
+
 def restore_environment(
     model_dir: str | os.PathLike[str],
     venv_dir: str | os.PathLike[str],
@@ -362,36 +419,10 @@ def restore_environment(
     piptools = [sys.executable, "-m", "piptools"]
     to_sync = req_file
     if resolve:
-        import tempfile
-
         to_sync = venv / LOCK_FILE
         # The venv runs this same interpreter, so resolving here evaluates
         # environment markers as the venv would.
-        with tempfile.TemporaryDirectory(prefix="litetrack-piptools-") as cache_dir:
-            _run_piptools(
-                [
-                    *piptools,
-                    "compile",
-                    "--quiet",
-                    "--no-header",
-                    "--no-annotate",
-                    "--no-emit-find-links",
-                    "--no-emit-index-url",
-                    "--no-emit-trusted-host",
-                    "--strip-extras",
-                    # A private, empty cache: wheels rebuilt under an unchanged
-                    # version must not be resolved from stale metadata, and the
-                    # user's own pip-tools cache is left alone.
-                    "--cache-dir",
-                    cache_dir,
-                    *source_opts,
-                    "--output-file",
-                    str(to_sync),
-                    str(req_file),
-                ],
-                "pip-compile",
-                req_file,
-            )
+        compile_requirements(req_file, to_sync, find_links=find_links, no_index=no_index)
     _run_piptools(
         [*piptools, "sync", "--python-executable", str(python), *source_opts, str(to_sync)],
         "pip-sync",
