@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from litetrack.cli.common import print_json
+from litetrack.cli.common import described, print_json
 from litetrack.store.location import current_store_path, path_from_uri
 
 
@@ -14,14 +14,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``remote``, ``push``, ``pull`` and ``sync``."""
     from litetrack.cli import add_common
 
-    group = sub.add_parser("remote", help="manage remotes (S3, GCS, Azure, a shared folder)")
+    group = sub.add_parser(
+        "remote",
+        help="manage remotes (S3, GCS, Azure, a shared folder)",
+        **described(
+            "Manage the remotes of this store: places on object storage or a shared folder "
+            "that push, pull and sync exchange runs with.",
+            "remote add team s3://ml-bucket/litetrack --default",
+            "remote ls",
+            "remote rm team",
+        ),
+    )
     rsub = group.add_subparsers(dest="remote_command", metavar="SUBCOMMAND")
     a = rsub.add_parser(
         "add",
         help="add a remote",
-        description="Add a remote: s3://bucket/prefix, gs://bucket/prefix, "
-        "az://container/prefix or file:///path. Credentials come from the service's usual "
-        "chain (environment, profiles, instance roles) and are never stored.",
+        **described(
+            "Add a remote: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or "
+            "file:///path. Credentials come from the service's usual chain (environment, "
+            "profiles, instance roles) and are never stored.",
+            "remote add team s3://ml-bucket/litetrack --default",
+            "remote add minio s3://bucket/x --endpoint-url http://127.0.0.1:9000",
+            "remote add nfs file:///mnt/shared/litetrack",
+        ),
     )
     a.add_argument("name")
     a.add_argument("url")
@@ -31,16 +46,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--default", action="store_true", help="make it the default remote")
     add_common(a, json_flag=False)
     a.set_defaults(func=cmd_remote_add)
-    ls = rsub.add_parser("ls", help="list remotes")
+    ls = rsub.add_parser(
+        "ls",
+        help="list remotes",
+        **described(
+            "List this store's remotes (* marks the default).", "remote ls", "remote ls --json"
+        ),
+    )
     add_common(ls)
     ls.set_defaults(func=cmd_remote_ls)
-    rm = rsub.add_parser("rm", help="forget a remote (nothing on it is deleted)")
+    rm = rsub.add_parser(
+        "rm",
+        help="forget a remote (nothing on it is deleted)",
+        **described(
+            "Forget a remote and what this store remembers about it; nothing on the remote "
+            "is deleted.",
+            "remote rm team",
+        ),
+    )
     rm.add_argument("name")
     add_common(rm, json_flag=False)
     rm.set_defaults(func=cmd_remote_rm)
     group.set_defaults(func=lambda args: (group.print_help(), 2)[1])
 
-    p = sub.add_parser("push", help="send runs, experiments and artifacts to a remote")
+    p = sub.add_parser(
+        "push",
+        help="send runs, experiments and artifacts to a remote",
+        **described(
+            "Send runs, their experiments and artifacts to a remote: only what it lacks "
+            "(runs as log segments, blobs by digest). Resumable after a kill.",
+            "push",
+            "push team --experiment taxi",
+            "push team --run RUN_ID --recheck",
+        ),
+    )
     p.add_argument("name", nargs="?", help="remote (default: the default remote)")
     p.add_argument("--experiment", metavar="E", help="only runs of this experiment (name or id)")
     p.add_argument("--run", metavar="ID", action="append", help="only this run (repeatable)")
@@ -52,13 +91,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p)
     p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("pull", help="bring runs, experiments and artifacts from a remote")
+    p = sub.add_parser(
+        "pull",
+        help="bring runs, experiments and artifacts from a remote",
+        **described(
+            "Bring runs, their experiments and artifacts from a remote into this store "
+            "(digest-checked; a run that diverged here is reported and kept).",
+            "pull",
+            "pull team --experiment taxi",
+        ),
+    )
     p.add_argument("name", nargs="?", help="remote (default: the default remote)")
     p.add_argument("--experiment", metavar="E", help="only runs of this experiment (name)")
     add_common(p)
     p.set_defaults(func=cmd_pull)
 
-    p = sub.add_parser("sync", help="pull, then push")
+    p = sub.add_parser(
+        "sync",
+        help="pull, then push",
+        **described(
+            "Pull, then push: this store and the remote both end with the union of their runs.",
+            "sync",
+            "sync team",
+        ),
+    )
     p.add_argument("name", nargs="?", help="remote (default: the default remote)")
     add_common(p)
     p.set_defaults(func=cmd_sync)
