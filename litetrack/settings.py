@@ -36,6 +36,7 @@ __all__ = [
     "mlflow_tracking_uri",
     "push_on_end",
     "registry_uri",
+    "pager",
     "spark_load_log",
     "store_uri",
     "take_handed_run_id",
@@ -59,6 +60,8 @@ PUSH_ON_END = "LITETRACK_PUSH_ON_END"
 REGISTRY_URI = "LITETRACK_REGISTRY_URI"
 RUN_ID = "LITETRACK_RUN_ID"
 SHELL = "SHELL"
+PAGER = "LITETRACK_PAGER"
+SYSTEM_PAGER = "PAGER"
 MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
 
 
@@ -162,6 +165,18 @@ VARIABLES: tuple[Variable, ...] = (
         "unset (the store's own registry)",
         "A shared model registry on a remote (s3://, gs://, az:// or file:// URI) used by "
         "every registry call when set_registry_uri() was not called.",
+    ),
+    Variable(
+        PAGER,
+        "text",
+        "PAGER, else less -FRX",
+        "The pager for long CLI output on a terminal (`cat` or empty: no pager).",
+    ),
+    Variable(
+        SYSTEM_PAGER,
+        "text",
+        "less -FRX",
+        "Read, not set: the system pager, used when LITETRACK_PAGER is unset.",
     ),
     Variable(
         SHELL,
@@ -291,3 +306,8 @@ def take_handed_run_id() -> str | None:
 def user_shell() -> str:
     """``SHELL``, else ``bash``: the shell for a project's ``.sh`` entry point."""
     return text(SHELL) or "bash"
+
+
+def pager() -> str:
+    """``LITETRACK_PAGER``, else ``PAGER``, else ``less -FRX``: the CLI's pager command."""
+    return (text(PAGER) or text(SYSTEM_PAGER) or "less -FRX").strip()

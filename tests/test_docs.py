@@ -183,6 +183,8 @@ def workdir(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
     if (mlruns / "mlruns").is_dir():
         mlruns = mlruns / "mlruns"
     shutil.copytree(mlruns, work / "mlruns")
+    # The docs name the examples by their path from the repository root.
+    shutil.copytree(ROOT / "examples", work / "examples")
     env = _env(tmp_path / "store")
     proc = _run([sys.executable, "-c", PREPARE], work, env)
     assert proc.returncode == 0, proc.stderr

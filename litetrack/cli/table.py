@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack import settings
+
 
 def terminal_width(width: int | None = None) -> int:
     """The width to fit: ``width`` if given (0 = unlimited), else the terminal's.
@@ -206,7 +208,7 @@ def page(text: str, no_pager: bool = False) -> None:
 
     if not text.endswith("\n"):
         text += "\n"
-    pager = (os.environ.get("LITETRACK_PAGER") or os.environ.get("PAGER") or "less -FRX").strip()
+    pager = settings.pager()
     if no_pager or not sys.stdout.isatty() or pager in ("", "cat") or text.count("\n") < terminal_height():
         sys.stdout.write(text)
         return
