@@ -103,6 +103,8 @@ class RegistryStore(RegistryWriter):
     def _version_for_update(
         self, key: str, mdoc: dict[str, Any], version: int
     ) -> tuple[dict[str, Any], None]:
+        # Under the lock, as before any change here: step past a crashed registration.
+        mdoc["latest"] = self._heal_latest(key, mdoc)
         return self.read_version(key, mdoc, version), None
 
     def _replace_doc(self, path: str, doc: dict[str, Any], token: Any) -> bool:

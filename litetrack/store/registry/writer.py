@@ -180,7 +180,6 @@ class RegistryWriter(RegistryReader, ABC):
         with self.locked(name):
             for attempt in range(CAS_ATTEMPTS):
                 key, mdoc, _ = self._model_for_update(name)
-                mdoc["latest"] = self._heal_latest(key, mdoc)
                 vdoc, token = self._version_for_update(key, mdoc, v)
                 ts = now_ms()
                 events = change(mdoc, vdoc, ts)

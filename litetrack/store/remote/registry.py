@@ -25,7 +25,10 @@ There are no locks: the storage's conditional writes serialise writers.
 * **version tags and descriptions**: compare-and-swap on the version document.
 
 Reading reuses :class:`~litetrack.store.registry.reader.RegistryReader` with its
-few I/O primitives pointed at the remote. ``models:/`` resolution downloads
+few I/O primitives pointed at the remote; every change is
+:class:`~litetrack.store.registry.writer.RegistryWriter`'s, the same code as
+the local registry's, with create-if-absent and compare-and-swap as its
+document primitives. ``models:/`` resolution downloads
 the version's blobs the local store lacks into its object store (hashed on
 the way in, so a blob that does not match its digest never lands), and later
 loads find them there.
