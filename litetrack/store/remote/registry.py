@@ -39,7 +39,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,7 +47,6 @@ from typing import TYPE_CHECKING, Any
 from litetrack.entities import RegisteredModel
 from litetrack.errors import (
     AlreadyExists,
-    ChecksumMismatch,
     CorruptDocument,
     InvalidState,
     RegisteredModelNotFound,
@@ -62,16 +60,12 @@ from litetrack.store.registry.reader import RegistryReader
 from litetrack.store.registry.uris import ModelRef
 from litetrack.store.registry.writer import CAS_ATTEMPTS, RegistryWriter
 from litetrack.store.remote import Remote, open_remote
+from litetrack.store.remote.blobs import blob_key, download_blob
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
 PREFIX = "registry"
-
-
-def blob_key(digest: str) -> str:
-    """Where a blob lives on the remote (the same place push puts it)."""
-    return f"objects/sha256/{digest[:2]}/{digest[2:]}"
 
 
 class RemoteRegistry(RegistryWriter):
@@ -244,17 +238,14 @@ class RemoteRegistry(RegistryWriter):
         self.store.ensure_writable()
         tmp_dir = ensure_dir(objects.root / "tmp")
         for digest in sorted(missing):
-            with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix=f".tmp-{os.getpid()}-reg-") as f:
-                self.remote.download(blob_key(digest), f)  # type: ignore[arg-type]
-                f.flush()
-                ref = objects.put_file(f.name)
-            if ref.digest != digest:
-                raise ChecksumMismatch(
-                    f"registry {self.remote.url!r}: blob {digest} hashes to {ref.digest}",
-                    path=blob_key(digest),
-                    expected=digest,
-                    actual=ref.digest,
-                )
+            download_blob(
+                self.remote,
+                objects,
+                digest,
+                tmp_dir,
+                where=f"registry {self.remote.url!r}",
+                tag="reg",
+            )
 
     def _upload_files(self, files: dict[str, dict[str, Any]]) -> None:
         """Send the blobs the remote lacks (before any document pins them)."""
