@@ -588,12 +588,22 @@ class RegistryWriter(RegistryReader, ABC):
     ) -> ModelVersion:
         """Pin the files of ``source`` (in the local store) and register them as the next version.
 
-        See :func:`litetrack.store.registry.pinning.register_source`.
+        Name and tags are checked before anything is copied into the object
+        store; without ``create_model`` a missing model raises
+        ``RegisteredModelNotFound``, also before any copy. Raises what
+        :func:`~litetrack.store.registry.pinning.pin_source` and
+        :meth:`create_version` raise.
         """
-        return pinning.register_source(
-            self.store,
-            source,
+        validate_model_name(name)
+        validate_tags(tags)
+        if not create_model:
+            self.read_model(name)
+        source = os.fspath(source) if isinstance(source, os.PathLike) else source
+        files, run_id = pinning.pin_source(self.store, source, run_id)
+        return self.create_version(
             name,
+            str(source),
+            files,
             run_id=run_id,
             tags=tags,
             description=description,
