@@ -108,12 +108,7 @@ class RegistryReader:
 
     # -- reading -------------------------------------------------------------------
     def _not_found(self, name: str) -> RegisteredModelNotFound:
-        try:
-            count = sum(
-                1 for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
-            )
-        except FileNotFoundError:
-            count = 0
+        count = len(self._folder_keys())
         if count > 50:
             # Reading every model.json to name them would make a miss (the
             # "get, else create" idiom) cost O(models).
@@ -260,13 +255,7 @@ class RegistryReader:
         (unless ``repair`` is false: callers holding a model lock must not
         take others out of order).
         """
-        try:
-            entries = sorted(
-                e.name for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
-            )
-        except FileNotFoundError:
-            return
-        for key in entries:
+        for key in self._folder_keys():
             path = self.model_path(key)
             try:
                 mdoc = docs.read_model_doc(path)
@@ -383,6 +372,24 @@ class RegistryReader:
                 stack.enter_context(self._lock(key))
             yield
 
+    def _folder_keys(self) -> list[str]:
+        """The model folders under ``registry/`` (sorted; none when it does not exist)."""
+        try:
+            return sorted(
+                e.name for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
+            )
+        except FileNotFoundError:
+            return []
+
+    def _version_files(self, key: str) -> list[str]:
+        """Paths of the version documents in one model folder (sorted; temp files skipped)."""
+        vdir = f"{self._dir}/{key}/{VERSIONS_DIR}"
+        try:
+            names = sorted(os.listdir(vdir))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [f"{vdir}/{n}" for n in names if n.endswith(".json") and not n.startswith(".")]
+
     def referenced_digests(self) -> set[str]:
         """Digests of every file pinned by a live version of any registered model.
 
@@ -392,22 +399,8 @@ class RegistryReader:
         has its versions counted.
         """
         out: set[str] = set()
-        try:
-            keys = [
-                e.name for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
-            ]
-        except FileNotFoundError:
-            return out
-        for key in keys:
-            vdir = f"{self._dir}/{key}/{VERSIONS_DIR}"
-            try:
-                names = os.listdir(vdir)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for n in names:
-                if not n.endswith(".json") or n.startswith("."):
-                    continue
-                path = f"{vdir}/{n}"
+        for key in self._folder_keys():
+            for path in self._version_files(key):
                 try:
                     vdoc = docs.read_version_doc(path)
                 except FileNotFoundError:
@@ -431,24 +424,11 @@ class RegistryReader:
         Used by ``verify``; reads only (no lock, no repair, nothing created).
         """
         problems: list[tuple[str, str]] = []
-        try:
-            keys = sorted(
-                e.name for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
-            )
-        except FileNotFoundError:
-            return problems
-        for key in keys:
+        for key in self._folder_keys():
             live: set[int] = set()
             numbers: set[int] = set()
             vdir = f"{self._dir}/{key}/{VERSIONS_DIR}"
-            try:
-                names = sorted(os.listdir(vdir))
-            except (FileNotFoundError, NotADirectoryError):
-                names = []
-            for n in names:
-                if not n.endswith(".json") or n.startswith("."):
-                    continue
-                path = f"{vdir}/{n}"
+            for path in self._version_files(key):
                 try:
                     vdoc = docs.read_version_doc(path)
                 except FileNotFoundError:
