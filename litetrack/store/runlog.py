@@ -114,12 +114,27 @@ def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[s
     warning naming the file.
     """
     try:
-        with open(log_path, "rb") as f:
-            if offset:
-                f.seek(offset)
-            data = f.read()
+        # os-level reads: a buffered file object costs more than the read
+        # itself for the small logs of a sweep (the index reads thousands).
+        fd = os.open(log_path, os.O_RDONLY)
     except FileNotFoundError:
         return [], offset
+    try:
+        size = os.fstat(fd).st_size
+        if size <= offset:
+            return [], offset
+        chunks = []
+        while True:
+            want = max(size - offset, 65536)
+            chunk = os.pread(fd, want, offset)
+            chunks.append(chunk)
+            offset += len(chunk)
+            if len(chunk) < want:
+                break  # end of file (a regular file reads short only there)
+        data = b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        offset -= len(data)
+    finally:
+        os.close(fd)
     end = data.rfind(b"\n") + 1
     if end < len(data):
         logger.warning(
@@ -156,17 +171,15 @@ def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[s
 def fold_log(doc: dict[str, Any], log_path: str | Path, size: int | None = None) -> dict[str, Any]:
     """Apply the records past ``doc['log_offset']`` to ``doc`` (in place) and return it."""
     offset = doc.get("log_offset", 0)
-    if size is None:
-        try:
-            size = os.stat(log_path).st_size
-        except FileNotFoundError:
-            return doc
-    if size <= offset:
+    if size is not None and size <= offset:
+        return doc
+    # No stat first: read_log_records finds the size with the open descriptor.
+    records, end = read_log_records(log_path, offset)
+    if end == offset:
         return doc
     doc.setdefault("params", {})
     doc.setdefault("tags", {})
     doc.setdefault("metrics", {})
-    records, end = read_log_records(log_path, offset)
     for rec in records:
         try:
             _apply_record(doc, rec)
@@ -218,8 +231,7 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
         run_name=doc.get("run_name"),
     )
     metrics = {
-        k: float(v if type(v) is float else (v["value"] if type(v) is dict else v))
-        for k, v in (doc.get("metrics") or {}).items()
+        k: v if type(v) is float else _metric_value(v) for k, v in (doc.get("metrics") or {}).items()
     }
     data = RunData(metrics=metrics, params=dict(doc.get("params") or {}), tags=dict(doc.get("tags") or {}))
     raw_inputs = doc.get("inputs")
@@ -230,6 +242,16 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
     sizes = doc.get("sizes")
     run.sizes = (sizes[0], sizes[1]) if sizes else artifact_sizes(doc.get("artifacts") or {})
     return run
+
+
+def _metric_value(v: Any) -> float:
+    # A document's summary dict, a view's latest value, or the search index's
+    # [last, min, max, first, count] row (where NaN is null).
+    if type(v) is dict:
+        v = v["value"]
+    elif type(v) is list:
+        v = v[0]
+    return float("nan") if v is None else float(v)
 
 
 def artifact_sizes(artifacts: dict[str, Any]) -> tuple[int, int]:
