@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, And, Compare, InList, IsNull, Not, Or, compile_sql, configure_connection
-from litetrack.store.fs import FileLock
-from litetrack.store.runs import effective_status, run_view
+from litetrack.store.fs import FileLock, stat_key
+from litetrack.store.runs import RUN_DOC, RUN_LOG, effective_status, index_view_json
 
 if TYPE_CHECKING:
     from litetrack.query import Expr, OrderKey
@@ -61,49 +61,10 @@ _FILL = {
     "SELECT r.run_id, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "
     "j.value ->> 4 FROM runs AS r, json_each(r.doc, '$.metrics') AS j WHERE ",
 }
+# The last line of a log read to find a writer's summary (a run's row is ~1 KB).
+_SUMMARY_WINDOW = 16384
+_TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
 _TABLE_OF_KIND = {"param": "params", "tag": "tags", "metric": "metrics"}
-
-
-# One encoder for every row: json.dumps with arguments builds a new one per call.
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _number(value: Any) -> str:
-    # SQLite's JSON reads no NaN or Infinity: NaN becomes null (SQLite stores
-    # NaN as NULL anyway) and an infinity 1e999, which reads back as one.
-    if type(value) is float and value - value != 0:
-        if value != value:
-            return "null"
-        return "1e999" if value > 0 else "-1e999"
-    return _dumps(value)
-
-
-def _view_json(doc: dict[str, Any]) -> str:
-    """The ``doc`` column: the run's :func:`run_view`, as JSON SQLite can read.
-
-    Metrics are ``{key: [last, min, max, first, count]}`` (``doc_to_run``
-    reads the first item), so that the key/value tables can be filled from it.
-    """
-    view = run_view(doc)
-    metrics = doc.get("metrics") or {}
-    view["metrics"] = {
-        k: [
-            s["value"], s.get("min"), s.get("max"),
-            s["value"] if s.get("first") is None else s["first"], int(s.get("count", 1)),
-        ]
-        for k, s in metrics.items()
-    }
-    text: str = _dumps(view)
-    if "NaN" in text or "Infinity" in text:
-        # A non-finite metric (or a string spelling one): spell the numbers
-        # the way SQLite's JSON reads them, and encode again.
-        rows = view.pop("metrics")
-        metrics_text = ",".join(
-            f"{_dumps(k)}:[{','.join(_number(v) for v in row)}]" for k, row in rows.items()
-        )
-        text = f'{_dumps(view)[:-1]},"metrics":{{{metrics_text}}}}}'
-        view["metrics"] = rows
-    return text
 
 
 def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]:
@@ -201,28 +162,82 @@ class SearchIndex:
             conn.executemany(f"DELETE FROM {table} WHERE run_id = ?", rows)
 
     @staticmethod
-    def _insert_docs(conn: sqlite3.Connection, docs: Iterable[dict[str, Any]]) -> None:
+    def _insert_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """One ``runs`` row per run, its params, tags and metrics inside ``doc``.
 
         The key/value tables are filled from ``doc`` in SQL, only for the keys
         queries have used (:meth:`_fill_keys`): a run costs one row here
-        instead of one per param, tag and metric (5x cheaper to ingest).
+        instead of one per param, tag and metric.
         """
-        runs: list[tuple[Any, ...]] = []
-        for doc in docs:
-            runs.append((
-                doc["run_id"],
-                doc["experiment_id"],
-                doc.get("run_name"),
-                effective_status(doc),
-                doc.get("start_time"),
-                doc.get("end_time"),
-                doc.get("artifact_uri"),
-                doc.get("user_id"),
-                doc.get("lifecycle_stage", "active"),
-                _view_json(doc),
-            ))
-        conn.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", runs)
+        conn.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+
+    @staticmethod
+    def _doc_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            doc["run_id"],
+            doc["experiment_id"],
+            doc.get("run_name"),
+            effective_status(doc),
+            doc.get("start_time"),
+            doc.get("end_time"),
+            doc.get("artifact_uri"),
+            doc.get("user_id"),
+            doc.get("lifecycle_stage", "active"),
+            index_view_json(doc),
+        )
+
+    def _summary_row(self, run_id: str) -> tuple[Any, ...] | None:
+        """The row a run's writer left in its final status record, if still true; else None.
+
+        True means: that record is the log's last line, it starts at the byte
+        the writer expected (nothing else was appended before it) and the
+        document is the version the writer last wrote. Two system calls and
+        one small parse instead of reading and folding the whole run.
+        """
+        run_dir = f"{self.store.runs._dir}/{run_id}"
+        try:
+            fd = os.open(f"{run_dir}/{RUN_LOG}", os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            want = min(size, _SUMMARY_WINDOW)
+            data = os.pread(fd, want, size - want)
+        finally:
+            os.close(fd)
+        if len(data) != want or not data.endswith(b"\n"):
+            return None
+        start = data.rfind(b"\n", 0, len(data) - 1) + 1
+        if start == 0 and want < size:
+            return None  # a last line longer than the window
+        line = data[start:]
+        cut = line.find(b',"view":')
+        if not line.startswith(b'{"status":') or cut < 0:
+            return None
+        try:
+            rec = json.loads(line)
+            view = rec["view"]
+            if (
+                rec["at"] != size - len(line)
+                or view["run_id"] != run_id
+                or view["status"] not in _TERMINAL
+                or tuple(rec["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}"))
+            ):
+                return None
+            return (
+                run_id,
+                view["experiment_id"],
+                view["run_name"],
+                view["status"],
+                view["start_time"],
+                view["end_time"],
+                view["artifact_uri"],
+                view["user_id"],
+                view["lifecycle_stage"],
+                line[cut + 8 : -2].decode(),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     @staticmethod
     def _filled_keys(conn: sqlite3.Connection) -> dict[str, set[str]]:
@@ -248,28 +263,32 @@ class SearchIndex:
             params.append(json.dumps(list(run_ids)))
         conn.execute(_FILL[table] + " AND ".join(where), params)
 
-    def _read_docs(self, run_ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
-        """Folded documents of the runs that exist, and the ids that do not (or are corrupt)."""
-        docs, gone = [], []
+    def _read_rows(self, run_ids: Iterable[str]) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """Rows of the runs that exist, and the ids that do not (or are corrupt)."""
+        rows, gone = [], []
         runs = self.store.runs
         for rid in run_ids:
+            row = self._summary_row(rid)
+            if row is not None:
+                rows.append(row)
+                continue
             try:
-                docs.append(runs.read(rid))
+                rows.append(self._doc_row(runs.read(rid)))
             except (RunNotFound, CorruptDocument, ValueError):
                 # Corrupt runs are left out of the index (verify reports
                 # them); a direct get_run still raises the clear error.
                 gone.append(rid)
-        return docs, gone
+        return rows, gone
 
     def _update(self, conn: sqlite3.Connection, run_ids: set[str]) -> None:
         if not run_ids:
             return
         ids = sorted(run_ids)
-        docs, gone = self._read_docs(ids)
+        rows, gone = self._read_rows(ids)
         filled = self._filled_keys(conn)
         self._delete_rows(conn, gone, ("runs",))
         self._delete_rows(conn, ids, [t for t, keys in filled.items() if keys])
-        self._insert_docs(conn, docs)
+        self._insert_rows(conn, rows)
         for table, keys in filled.items():
             if keys:
                 self._fill_keys(conn, table, None, ids)
@@ -322,16 +341,11 @@ class SearchIndex:
             _, journal_end = self._journal_since(0)
             mtime = self._runs_dir_mtime()
             count = 0
-            batch: list[dict[str, Any]] = []
-            for rid in self.store.runs.iter_ids():
-                docs, _ = self._read_docs([rid])
-                batch.extend(docs)
-                if len(batch) >= 2000:
-                    self._insert_docs(conn, batch)
-                    count += len(batch)
-                    batch = []
-            self._insert_docs(conn, batch)
-            count += len(batch)
+            ids = list(self.store.runs.iter_ids())
+            for i in range(0, len(ids), 2000):
+                rows, _ = self._read_rows(ids[i : i + 2000])
+                self._insert_rows(conn, rows)
+                count += len(rows)
             self._set_meta(
                 conn, format_version=FORMAT_VERSION, journal_offset=journal_end, runs_mtime=mtime,
                 built_at=int(time.time()), analyzed_runs=count,

@@ -39,7 +39,7 @@ logger = logging.getLogger("litetrack.store.runs")
 RUN_NAME_TAG = "mlflow.runName"
 
 
-def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
+def apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
     s = metrics.get(key)
     ok = value == value  # NaN never becomes a min or max
     if s is None:
@@ -67,7 +67,7 @@ def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step
 
 def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
     if "key" in rec:
-        _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
+        apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
     elif "param" in rec:
         doc["params"][rec["param"]] = rec["value"]
     elif "status" in rec:
@@ -89,6 +89,17 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
             doc["tags"][rec["tag"]] = rec["value"]
             if rec["tag"] == RUN_NAME_TAG:
                 doc["run_name"] = rec["value"]
+
+
+def apply_records(doc: dict[str, Any], data: bytes) -> bool:
+    """Fold whole log lines ``data`` (as just written) into ``doc``; False if they do not fold cleanly."""
+    try:
+        records = json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        for rec in records:
+            _apply_record(doc, rec)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -215,6 +226,48 @@ _VIEW_KEYS = (
     "run_id", "experiment_id", "run_name", "user_id", "status", "start_time", "end_time",
     "lifecycle_stage", "artifact_uri", "pid", "host", "proc_start", "params", "tags", "inputs",
 )
+
+
+# One encoder for every row: json.dumps with arguments builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _number(value: Any) -> str:
+    # SQLite's JSON reads no NaN or Infinity: NaN becomes null (SQLite stores
+    # NaN as NULL anyway) and an infinity 1e999, which reads back as one.
+    if type(value) is float and value - value != 0:
+        if value != value:
+            return "null"
+        return "1e999" if value > 0 else "-1e999"
+    return _dumps(value)
+
+
+def index_view_json(doc: dict[str, Any]) -> str:
+    """The ``doc`` column: the run's :func:`run_view`, as JSON SQLite can read.
+
+    Metrics are ``{key: [last, min, max, first, count]}`` (``doc_to_run``
+    reads the first item), so that the key/value tables can be filled from it.
+    """
+    view = run_view(doc)
+    metrics = doc.get("metrics") or {}
+    view["metrics"] = {
+        k: [
+            s["value"], s.get("min"), s.get("max"),
+            s["value"] if s.get("first") is None else s["first"], int(s.get("count", 1)),
+        ]
+        for k, s in metrics.items()
+    }
+    text: str = _dumps(view)
+    if "NaN" in text or "Infinity" in text:
+        # A non-finite metric (or a string spelling one): spell the numbers
+        # the way SQLite's JSON reads them, and encode again.
+        rows = view.pop("metrics")
+        metrics_text = ",".join(
+            f"{_dumps(k)}:[{','.join(_number(v) for v in row)}]" for k, row in rows.items()
+        )
+        text = f'{_dumps(view)[:-1]},"metrics":{{{metrics_text}}}}}'
+        view["metrics"] = rows
+    return text
 
 
 def doc_to_run(doc: dict[str, Any]) -> Run:

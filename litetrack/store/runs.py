@@ -48,10 +48,12 @@ from litetrack.store.docs import read_doc
 from litetrack.store.fs import open_append, stat_key, write_json
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
+from litetrack.store.runlog import apply_metric, apply_records
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
 from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
 from litetrack.store.runlog import fold_log as fold_log
+from litetrack.store.runlog import index_view_json as index_view_json
 from litetrack.store.runlog import input_key as input_key
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
@@ -267,6 +269,8 @@ class RunStore:
         self.changed(run_id)
         writer = RunWriter(self, run_id, doc)
         writer.doc_cache = (stat_key(st), doc)
+        # The log does not exist yet: everything in it will be ours.
+        writer.shadow, writer.known_size = _copy_doc(doc), 0
         self._writers[run_id] = writer
         return writer
 
@@ -386,6 +390,18 @@ class RunStore:
         self.changed(run_id)
 
 
+def _copy_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a run document whose parts a fold changes are the copy's own."""
+    out = dict(doc)
+    out["params"] = dict(doc.get("params") or {})
+    out["tags"] = dict(doc.get("tags") or {})
+    out["metrics"] = {k: dict(v) for k, v in (doc.get("metrics") or {}).items()}
+    out["inputs"] = list(doc.get("inputs") or [])
+    if "artifacts" in doc:
+        out["artifacts"] = dict(doc["artifacts"])
+    return out
+
+
 def _needs_journal(doc: dict[str, Any]) -> bool:
     """Whether appends to this run must be announced in the changes journal.
 
@@ -404,12 +420,16 @@ class RunWriter:
     """Appends to one run's log. One per run per process, cached by the store.
 
     ``terminal`` is True when every append must also be journaled (see
-    :func:`_needs_journal`).
+    :func:`_needs_journal`). ``shadow`` is the folded document as of byte
+    ``known_size`` of the log while every byte of the log is known to this
+    writer (None once that is not sure): ending the run then writes the
+    run's search-index row into its status record, so the index ingests it
+    from the log's last line instead of reading and folding the run.
     """
 
     __slots__ = (
         "store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "doc_cache",
-        "_fd", "_prefix",
+        "_fd", "_prefix", "shadow", "known_size",
     )
 
     def __init__(self, store: RunStore, run_id: str, doc: dict[str, Any]) -> None:
@@ -424,6 +444,8 @@ class RunWriter:
         self._prefix: dict[str, bytes] = {}
         #: (stat key, document) of the last version this process wrote.
         self.doc_cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
+        self.shadow: dict[str, Any] | None = None
+        self.known_size = -1
 
     def sync_state(self, doc: dict[str, Any]) -> None:
         """Refresh the cached status flags after the document was rewritten."""
@@ -431,10 +453,14 @@ class RunWriter:
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self.params = dict(doc.get("params") or {})
         self.tags = dict(doc.get("tags") or {})
+        # The rewritten document folds the whole log up to its log_offset.
+        self.shadow, self.known_size = _copy_doc(doc), doc.get("log_offset", 0)
 
     def _open(self) -> int:
         fd = open_append(self.log_path)
         size = os.fstat(fd).st_size
+        if size != self.known_size:
+            self.shadow = None
         if size:
             # If a killed writer left a torn last line, start on a fresh
             # line so our first record is not glued onto it.
@@ -452,9 +478,17 @@ class RunWriter:
                 run_id=self.run_id,
             )
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, parsed: bool = False) -> None:
+        """Append ``data``; ``parsed``: the caller applies it to ``shadow`` itself."""
         fd = self._fd if self._fd is not None else self._open()
-        os.write(fd, data)
+        n = os.write(fd, data)
+        if self.shadow is not None:
+            if n != len(data):
+                self.shadow = None
+            else:
+                self.known_size += n
+                if not parsed and not apply_records(self.shadow, data):
+                    self.shadow = None
         if self.terminal:
             self.store.changed(self.run_id)
 
@@ -479,7 +513,9 @@ class RunWriter:
             value = validate_metric_value(key, value)
         ts = int(time.time() * 1000) if timestamp is None else validate_timestamp(timestamp)
         step = 0 if step is None else (step if type(step) is int else validate_step(step))
-        self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode())
+        self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode(), True)
+        if self.shadow is not None:
+            apply_metric(self.shadow["metrics"], key, value, ts, step)
 
     def _metric_lines(self, metrics: Iterable[Any]) -> list[bytes]:
         lines = []
@@ -590,14 +626,35 @@ class RunWriter:
         if self.terminal or self.deleted or self._fd is None or self.doc_cache is None:
             return False
         offset = self.doc_cache[1].get("log_offset", 0)
-        if os.fstat(self._fd).st_size - offset > FOLD_ON_END_BYTES:
+        size = os.fstat(self._fd).st_size
+        if size - offset > FOLD_ON_END_BYTES:
             return False  # a long history: fold it into the document once
         if status in RunStatus.TERMINAL:
             end = end_time if end_time is not None else int(time.time() * 1000)
-            os.write(self._fd, f'{{"status":"{status}","end_time":{end}}}\n'.encode())
+            record = f'{{"status":"{status}","end_time":{end}'
+            shadow = self.shadow
+            if shadow is not None and size == self.known_size:
+                # Every byte of the log is ours: the index row of the ended
+                # run is known here. The reader trusts it only while this
+                # record is the log's last line, starts at byte "at" (no other
+                # writer slipped in) and the document is still version "doc".
+                shadow["status"], shadow["end_time"] = status, end
+                key = self.doc_cache[0]
+                record += (
+                    f',"at":{size},"doc":[{key[0]},{key[1]},{key[2]}],"view":{index_view_json(shadow)}'
+                )
+            data = (record + "}\n").encode()
+            n = os.write(self._fd, data)
+            if shadow is not None:
+                if n == len(data) and size == self.known_size:
+                    self.known_size += n
+                    shadow["status"], shadow["end_time"] = status, end
+                else:
+                    self.shadow = None
             self.terminal = True
         else:
             os.write(self._fd, f'{{"status":"{status}","end_time":null}}\n'.encode())
+            self.shadow = None
         return True
 
     def delete_tag(self, key: str) -> None:
