@@ -45,7 +45,7 @@ from litetrack.errors import (
     RunNotFound,
 )
 from litetrack.store.docs import read_doc
-from litetrack.store.fs import open_append, stat_key, write_json
+from litetrack.store.fs import dumps, open_append, stat_key, write_json
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
 from litetrack.store.runlog import apply_metric, apply_records
@@ -391,14 +391,20 @@ class RunStore:
 
 
 def _copy_doc(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a run document whose parts a fold changes are the copy's own."""
+    """A copy of a run document as a reader gets it back from disk.
+
+    Its own dicts (a fold changes them), with keys in the sorted order the
+    document is written in: the index row built from it must be the same
+    text a reader builds.
+    """
     out = dict(doc)
-    out["params"] = dict(doc.get("params") or {})
-    out["tags"] = dict(doc.get("tags") or {})
-    out["metrics"] = {k: dict(v) for k, v in (doc.get("metrics") or {}).items()}
-    out["inputs"] = list(doc.get("inputs") or [])
+    out["params"] = dict(sorted((doc.get("params") or {}).items()))
+    out["tags"] = dict(sorted((doc.get("tags") or {}).items()))
+    out["metrics"] = {k: dict(v) for k, v in sorted((doc.get("metrics") or {}).items())}
+    inputs = doc.get("inputs") or []
+    out["inputs"] = json.loads(dumps(inputs)) if inputs else []
     if "artifacts" in doc:
-        out["artifacts"] = dict(doc["artifacts"])
+        out["artifacts"] = dict(sorted(doc["artifacts"].items()))
     return out
 
 
