@@ -160,3 +160,35 @@ def test_summary_record_is_an_ordinary_status_record_for_older_readers(store_pat
     assert last["status"] == "FAILED" and isinstance(last["end_time"], int)
     run = c.get_run(rid)
     assert run.info.status == "FAILED" and run.data.params == {"p": "1"}
+
+
+def test_version_search_cache_sees_every_change(store_path: Path) -> None:
+    """search_model_versions keeps a settled versions folder per process, and sees writes."""
+    import litetrack
+    from litetrack.registry import register_model
+
+    litetrack.set_tracking_uri(str(store_path))
+    with litetrack.start_run() as run:
+        litetrack.log_text("artifact_path: model\nflavors: {}\n", "model/MLmodel")
+    for _ in range(3):
+        register_model(f"runs:/{run.info.run_id}/model", "m")
+    c = Client(str(store_path))
+    reg = c.store.registry
+    versions_dir = next((store_path / "registry").glob("*/versions"))
+    old = versions_dir.stat().st_mtime_ns - 10**10
+    os.utime(versions_dir, ns=(old, old))  # settled: the listing may be kept
+    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+    assert reg._versions_cache  # kept
+    found = c.search_model_versions("name = 'm'")
+    found[0].tags["mutated"] = "by the caller"  # must not reach the cache
+    assert c.search_model_versions("name = 'm'")[0].tags == {}
+    c.set_model_version_tag("m", 2, "k", "v")
+    c.transition_model_version_stage("m", 1, "Production")
+    register_model(f"runs:/{run.info.run_id}/model", "m")
+    got = {v.version: v for v in c.search_model_versions("name = 'm'")}
+    assert sorted(got) == [1, 2, 3, 4]
+    assert got[2].tags == {"k": "v"} and got[3].tags == {}
+    assert got[1].current_stage == "Production"
+    assert [v.version for v in c.search_model_versions("tags.k = 'v'")] == [2]
+    c.delete_model_version("m", 4)
+    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
