@@ -192,3 +192,22 @@ def test_version_search_cache_sees_every_change(store_path: Path) -> None:
     assert [v.version for v in c.search_model_versions("tags.k = 'v'")] == [2]
     c.delete_model_version("m", 4)
     assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+
+
+def test_damaged_summary_is_read_the_slow_way(store_path: Path) -> None:
+    """A log edited in place (same size) cannot slip an unreadable row into the index."""
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+    rid = c.create_run(eid).info.run_id
+    c.log_metric(rid, "m", 1.0)
+    c.set_terminated(rid)
+    log = store_path / "runs" / rid / "log.jsonl"
+    data = log.read_bytes()
+    assert b'"metrics":{' in data.splitlines()[-1]
+    log.write_bytes(data.replace(b'"metrics":{', b'"metrics":[', 1))
+    os.utime(store_path / "runs")
+    c.store.search_index().rebuild()
+    scan = Store(store_path)
+    scan._index = False
+    assert _ids(c.search_runs([eid], "metrics.m = 1")) == _ids(query_runs(scan, [eid], "metrics.m = 1", ViewType.ACTIVE_ONLY, 10, None)) == [rid]
+    assert c.get_run(rid).data.metrics == {"m": 1.0}

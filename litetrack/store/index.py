@@ -215,27 +215,19 @@ class SearchIndex:
         if not line.startswith(b'{"status":') or cut < 0:
             return None
         try:
-            rec = json.loads(line)
-            view = rec["view"]
+            # Only the small head is parsed; the view is stored as written
+            # (checked with json_valid once the batch is in, see _insert_rows).
+            head = json.loads(line[:cut] + b"}")
+            row = head["row"]
             if (
-                rec["at"] != size - len(line)
-                or view["run_id"] != run_id
-                or view["status"] not in _TERMINAL
-                or tuple(rec["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}"))
+                head["at"] != size - len(line)
+                or len(row) != 9
+                or row[0] != run_id
+                or row[3] not in _TERMINAL
+                or tuple(head["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}"))
             ):
                 return None
-            return (
-                run_id,
-                view["experiment_id"],
-                view["run_name"],
-                view["status"],
-                view["start_time"],
-                view["end_time"],
-                view["artifact_uri"],
-                view["user_id"],
-                view["lifecycle_stage"],
-                line[cut + 8 : -2].decode(),
-            )
+            return (*row, line[cut + 8 : -2].decode())
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -263,12 +255,17 @@ class SearchIndex:
             params.append(json.dumps(list(run_ids)))
         conn.execute(_FILL[table] + " AND ".join(where), params)
 
-    def _read_rows(self, run_ids: Iterable[str]) -> tuple[list[tuple[Any, ...]], list[str]]:
-        """Rows of the runs that exist, and the ids that do not (or are corrupt)."""
+    def _read_rows(
+        self, run_ids: Iterable[str], slow: bool = False
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """Rows of the runs that exist, and the ids that do not (or are corrupt).
+
+        ``slow``: read and fold every run, ignoring the writers' summaries.
+        """
         rows, gone = [], []
         runs = self.store.runs
         for rid in run_ids:
-            row = self._summary_row(rid)
+            row = None if slow else self._summary_row(rid)
             if row is not None:
                 rows.append(row)
                 continue
@@ -280,15 +277,35 @@ class SearchIndex:
                 gone.append(rid)
         return rows, gone
 
+    def _store_rows(self, conn: sqlite3.Connection, run_ids: Sequence[str]) -> tuple[int, list[str]]:
+        """Read and insert the rows of ``run_ids``; (rows inserted, ids gone)."""
+        rows, gone = self._read_rows(run_ids)
+        self._insert_rows(conn, rows)
+        # A summary's view went in unparsed: a damaged one (a log edited in
+        # place) is read again the slow way, which skips the bad line.
+        bad = [
+            r[0] for r in conn.execute(
+                "SELECT run_id FROM runs WHERE run_id IN (SELECT value FROM json_each(?)) "
+                "AND NOT json_valid(doc)",
+                (json.dumps([row[0] for row in rows]),),
+            )
+        ]
+        if bad:
+            again, also_gone = self._read_rows(bad, slow=True)
+            self._delete_rows(conn, also_gone, ("runs",))
+            self._insert_rows(conn, again)
+            gone += also_gone
+            return len(rows) - len(also_gone), gone
+        return len(rows), gone
+
     def _update(self, conn: sqlite3.Connection, run_ids: set[str]) -> None:
         if not run_ids:
             return
         ids = sorted(run_ids)
-        rows, gone = self._read_rows(ids)
         filled = self._filled_keys(conn)
-        self._delete_rows(conn, gone, ("runs",))
         self._delete_rows(conn, ids, [t for t, keys in filled.items() if keys])
-        self._insert_rows(conn, rows)
+        _, gone = self._store_rows(conn, ids)
+        self._delete_rows(conn, gone, ("runs",))
         for table, keys in filled.items():
             if keys:
                 self._fill_keys(conn, table, None, ids)
@@ -343,9 +360,7 @@ class SearchIndex:
             count = 0
             ids = list(self.store.runs.iter_ids())
             for i in range(0, len(ids), 2000):
-                rows, _ = self._read_rows(ids[i : i + 2000])
-                self._insert_rows(conn, rows)
-                count += len(rows)
+                count += self._store_rows(conn, ids[i : i + 2000])[0]
             self._set_meta(
                 conn, format_version=FORMAT_VERSION, journal_offset=journal_end, runs_mtime=mtime,
                 built_at=int(time.time()), analyzed_runs=count,

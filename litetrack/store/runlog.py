@@ -242,6 +242,14 @@ def _number(value: Any) -> str:
     return _dumps(value)
 
 
+def index_row_json(doc: dict[str, Any]) -> str:
+    """The search index's columns of an ended run (the rest of its ``runs`` row is the view)."""
+    return _dumps([
+        doc["run_id"], doc["experiment_id"], doc.get("run_name"), doc["status"], doc.get("start_time"),
+        doc.get("end_time"), doc.get("artifact_uri"), doc.get("user_id"), doc.get("lifecycle_stage", "active"),
+    ])
+
+
 def index_view_json(doc: dict[str, Any]) -> str:
     """The ``doc`` column: the run's :func:`run_view`, as JSON SQLite can read.
 

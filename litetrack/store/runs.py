@@ -53,6 +53,7 @@ from litetrack.store.runlog import artifact_sizes as artifact_sizes
 from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
 from litetrack.store.runlog import fold_log as fold_log
+from litetrack.store.runlog import index_row_json as index_row_json
 from litetrack.store.runlog import index_view_json as index_view_json
 from litetrack.store.runlog import input_key as input_key
 from litetrack.store.runlog import read_log_records as read_log_records
@@ -646,8 +647,10 @@ class RunWriter:
                 # writer slipped in) and the document is still version "doc".
                 shadow["status"], shadow["end_time"] = status, end
                 key = self.doc_cache[0]
+                row = index_row_json(shadow)
                 record += (
-                    f',"at":{size},"doc":[{key[0]},{key[1]},{key[2]}],"view":{index_view_json(shadow)}'
+                    f',"at":{size},"doc":[{key[0]},{key[1]},{key[2]}],"row":{row},'
+                    f'"view":{index_view_json(shadow)}'
                 )
             data = (record + "}\n").encode()
             n = os.write(self._fd, data)
