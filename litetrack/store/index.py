@@ -31,7 +31,17 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import CorruptDocument, RunNotFound
-from litetrack.query import INDEX_SCHEMA, And, Compare, InList, IsNull, Not, Or, compile_sql, configure_connection
+from litetrack.query import (
+    INDEX_SCHEMA,
+    And,
+    Compare,
+    InList,
+    IsNull,
+    Not,
+    Or,
+    compile_sql,
+    configure_connection,
+)
 from litetrack.store.fs import FileLock, stat_key
 from litetrack.store.runs import RUN_DOC, RUN_LOG, effective_status, index_view_json
 
