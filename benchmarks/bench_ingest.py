@@ -110,18 +110,24 @@ def main() -> None:
         # between (a copy of the store would lose the writers' summaries,
         # which name the documents' inodes, and show the slow path instead).
         for fmt in ("list", "pandas"):
-            for suffix in ("", "-wal", "-shm"):
-                try:
-                    os.unlink(f"{store}/index.sqlite{suffix}")
-                except FileNotFoundError:
-                    pass
-            r = first_search(store, fmt)
+            tries = []
+            for _ in range(3):
+                for suffix in ("", "-wal", "-shm"):
+                    try:
+                        os.unlink(f"{store}/index.sqlite{suffix}")
+                    except FileNotFoundError:
+                        pass
+                tries.append(first_search(store, fmt))
+            r = min(tries, key=lambda x: float(x["s"]))  # type: ignore[arg-type]
             kind = "list" if fmt == "list" else "DataFrame"
             print(f"first search_runs, {kind}, fresh process, {n:,} runs just written: {r['s']:.3f} s in process, "
-                  f"{r['wall']:.3f} s wall ({r['n']} matches; pandas imported: {r['pandas']})")
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import pandas"], check=True, env=BYTECODE_ENV)
-        print(f"  for reference: python -c 'import pandas' {time.perf_counter() - t:.3f} s wall")
+                  f"{r['wall']:.3f} s wall, best of 3 ({r['n']} matches; pandas imported: {r['pandas']})")
+        walls = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import pandas"], check=True, env=BYTECODE_ENV)
+            walls.append(time.perf_counter() - t)
+        print(f"  for reference: python -c 'import pandas' {min(walls):.3f} s wall, best of 3")
 
         from litetrack.store.core import Store
 
@@ -147,20 +153,29 @@ def main() -> None:
     store = tempfile.mkdtemp(prefix="litetrack-bench-ls-", dir=args.dir)
     try:
         sweep(store, args.ls_runs, experiment="big")
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"],
-            check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
-        )
-        first = time.perf_counter() - t
+        firsts = []
+        for _ in range(3):
+            # The index deleted: every try ingests the whole sweep, as the first
+            # reader after it does.
+            for suffix in ("", "-wal", "-shm"):
+                try:
+                    os.unlink(f"{store}/index.sqlite{suffix}")
+                except FileNotFoundError:
+                    pass
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"],
+                check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
+            )
+            firsts.append(time.perf_counter() - t)
         t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"],
             check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
         )
         again = time.perf_counter() - t
-        print(f"python -m litetrack ls EXP right after a {args.ls_runs:,}-run sweep: {first:.2f} s wall "
-              f"(ingest included); again {again:.2f} s")
+        print(f"python -m litetrack ls EXP right after a {args.ls_runs:,}-run sweep (prints every run): "
+              f"{min(firsts):.2f} s wall, best of 3 (ingest included); with the index up to date {again:.2f} s")
     finally:
         shutil.rmtree(store, ignore_errors=True)
 
