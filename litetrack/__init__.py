@@ -54,6 +54,7 @@ _LAZY_SUBMODULES = {
     "data",
     "exceptions",
     "models",
+    "projects",
     "pyfunc",
     "search",
     "sklearn",

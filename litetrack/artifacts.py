@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import active_run_writer
 from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
@@ -54,6 +55,10 @@ def download_artifacts(
 ) -> str:
     """Copy artifacts to a local folder (a new temp folder by default); return the local path.
 
+    Every file lands inside ``dst_path`` and has its digest checked while it
+    is copied: a corrupt blob raises ``ChecksumMismatch`` (as :func:`load_text`
+    does) and leaves nothing of the download behind.
+
     ``artifact_uri`` may be ``runs:/<run_id>/<path>`` or a registered model's
     ``models:/NAME/VERSION`` (also ``/STAGE``, ``@ALIAS``), whose pinned files
     are copied into ``dst_path``.
@@ -61,10 +66,8 @@ def download_artifacts(
     if isinstance(artifact_uri, str) and artifact_uri.startswith("models:"):
         store, entries = resolve_model_uri(artifact_uri)
         dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-model-"))
-        for rel, entry in entries.items():
-            target = dst / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            store.objects.copy_to(entry["digest"], target, verify=True)
+        dst.mkdir(parents=True, exist_ok=True)
+        _store_artifacts.write_entries(store, entries, dst, verify=True)
         return str(dst)
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
     return _store_artifacts.download(current_store(), rid, path or None, dst_path)
@@ -88,11 +91,7 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     """A dict from a ``.json`` or ``.yaml``/``.yml`` artifact."""
     text = load_text(artifact_uri)
     if artifact_uri.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError:
-            return json.loads(text)  # we write JSON (valid YAML) when pyyaml is missing
-        return yaml.safe_load(text)  # type: ignore[no-any-return]
+        return yamlfmt.load(text, artifact_uri)  # type: ignore[no-any-return]
     return json.loads(text)  # type: ignore[no-any-return]
 
 

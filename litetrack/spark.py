@@ -11,6 +11,7 @@ Exposed as ``litetrack.pyfunc.spark_udf`` (MLflow's name).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -19,6 +20,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument
 from litetrack.models.model import Model
 from litetrack.models.uri import resolve_model
@@ -30,7 +32,6 @@ __all__ = ["spark_udf"]
 _LOADED: dict[str, Any] = {}
 #: Set to a file path to record each model load (pid and key): tests use it to
 #: check that a worker process loads a model once.
-LOAD_LOG_ENV = "LITETRACK_SPARK_LOAD_LOG"
 
 
 def _load(key: str) -> Any:
@@ -40,7 +41,7 @@ def _load(key: str) -> Any:
 
 
         model = _LOADED[key] = load_model(SparkFiles.get(key))
-        log = os.environ.get(LOAD_LOG_ENV)
+        log = settings.spark_load_log()
         if log:
             with open(log, "a") as f:
                 f.write(f"{os.getpid()} {key}\n")
@@ -82,17 +83,44 @@ def _series(predictions: Any, n: int, array_result: bool) -> Any:
     return pd.Series(arr)
 
 
+#: The one staging folder of this process (created on first use, removed at
+#: exit) and the model copies in it, by content key: Spark serves a file
+#: given to ``addFile`` from its original path for the whole life of the
+#: context, so a copy cannot go before the process does; keyed by content,
+#: a model scored again is neither copied nor registered twice.
+_staging: Path | None = None
+_SHIPPED: dict[str, Path] = {}
+
+
+def _staging_dir() -> Path:
+    global _staging
+    if _staging is None or not _staging.is_dir():
+        _staging = Path(tempfile.mkdtemp(prefix="litetrack-spark-"))
+        _SHIPPED.clear()
+        atexit.register(shutil.rmtree, str(_staging), ignore_errors=True)
+    return _staging
+
+
 def _ship(folder: Path, uri: str) -> tuple[str, Path]:
-    """A copy of the model folder under a name unique to its content, for addFile."""
+    """A copy of the model folder under a name unique to its content, for addFile.
+
+    Copied once per process and content; removed when the process exits.
+    """
     h = hashlib.sha256(uri.encode())
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             st = p.stat()
             h.update(f"{p.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns}".encode())
     key = f"litetrack-model-{h.hexdigest()[:16]}"
-    staging = Path(tempfile.mkdtemp(prefix="litetrack-spark-"))
-    target = staging / key
-    shutil.copytree(folder, target)
+    staging = _staging_dir()
+    target = _SHIPPED.get(key)
+    if target is None or not target.is_dir():
+        target = staging / key
+        tmp = staging / f".{key}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(folder, tmp)
+        os.replace(tmp, target)
+        _SHIPPED[key] = target
     return key, target
 
 

@@ -164,6 +164,13 @@ class RunRecord:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, MetricSummary] = field(default_factory=dict)
 
+    @property
+    def duration(self) -> int | None:
+        """End minus start in ms; None while either is unknown (as the index computes it)."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
 
 @dataclass(slots=True)
 class ExperimentRecord:

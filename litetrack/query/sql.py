@@ -149,13 +149,15 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
 def like_to_glob(pattern: str) -> str:
     """Translate a LIKE pattern into an equivalent, case-sensitive GLOB pattern.
 
-    ``%`` → ``*``, ``_`` → ``?``; GLOB's own metacharacters ``* ? [`` are
+    ``%`` (or a run of them) → ``*``, ``_`` → ``?``; GLOB's own metacharacters ``* ? [`` are
     bracketed so they match literally.
     """
-    out = []
+    out: list[str] = []
     for char in pattern:
         if char == "%":
-            out.append("*")
+            # A run of % is one *: fewer stars, less work for SQLite's matcher.
+            if not out or out[-1] != "*":
+                out.append("*")
         elif char == "_":
             out.append("?")
         elif char in "*?[":
@@ -185,6 +187,9 @@ class _Compiler:
         if field.kind == "attribute":
             if field.key not in RUN_ATTRIBUTES:
                 raise InvalidArgument(f"Unknown run attribute {field.key!r}")
+            if field.key == "duration":
+                # NULL when either time is NULL, like RunRecord.duration.
+                return "(runs.end_time - runs.start_time)"
             return f"runs.{field.key}"
         table = _TABLES.get(field.kind)
         if table is None:

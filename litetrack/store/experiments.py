@@ -72,22 +72,29 @@ class ExperimentStore:
             return dict(doc)
         except FileNotFoundError:
             if experiment_id == DEFAULT_EXPERIMENT_ID:
-                return self.ensure_default()
+                # Reads never write: the Default experiment exists implicitly
+                # until a write (a run in it, a rename) records it.
+                return self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
             raise ExperimentNotFound(
                 f"No experiment with id {experiment_id!r} in store {str(self.root)!r}"
             ) from None
 
     def list_docs(self) -> list[dict[str, Any]]:
-        """Every experiment document (the Default one created if missing), sorted by id."""
-        self.ensure_default()
+        """Every experiment document (the implicit Default one included), sorted by id."""
         docs = []
-        for entry in os.scandir(self.dir):
+        try:
+            entries = list(os.scandir(self.dir))
+        except FileNotFoundError:
+            entries = []  # nothing written yet: only the implicit Default experiment
+        for entry in entries:
             name = entry.name
             if name.endswith(".json") and not name.startswith("."):
                 try:
                     docs.append(read_doc(entry.path, "experiment"))
                 except FileNotFoundError:
                     continue  # removed by gc between listing and reading
+        if not any(d["experiment_id"] == DEFAULT_EXPERIMENT_ID for d in docs):
+            docs.append(self.read(DEFAULT_EXPERIMENT_ID))
         docs.sort(key=lambda d: _id_sort_key(d["experiment_id"]))
         return docs
 
@@ -167,6 +174,8 @@ class ExperimentStore:
 
     def update(self, experiment_id: str, **changes: Any) -> dict[str, Any]:
         """Apply ``changes`` to the document under the lock; return the new document."""
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            self.ensure_default()
         with self.lock:
             doc = self.read(experiment_id)
             if "name" in changes and changes["name"] != doc["name"]:

@@ -27,9 +27,10 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from litetrack import settings
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import (
     INDEX_SCHEMA,
@@ -95,11 +96,6 @@ def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]
         if table is not None:
             out.add((table, f.key))
     return out
-
-
-def index_enabled() -> bool:
-    """False when ``LITETRACK_INDEX=0``: searches then scan the documents."""
-    return os.environ.get("LITETRACK_INDEX", "1") not in ("0", "false", "no")
 
 
 class SearchIndex:
@@ -180,17 +176,47 @@ class SearchIndex:
 
     @staticmethod
     def _doc_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+        """The ``runs`` row of a folded document.
+
+        Values SQLite cannot hold (a time beyond 64 bits, a wrong type written
+        by hand) are left out (:func:`_column`), so that filters on them do
+        not match instead of the index failing for the whole store.
+        """
+        rid = doc["run_id"]
+        clean = dict(doc)
+        clean["start_time"] = start = _column(doc.get("start_time"), rid, "start_time", int)
+        clean["end_time"] = end = _column(doc.get("end_time"), rid, "end_time", int)
+        for kind in ("params", "tags"):
+            values = doc.get(kind) or {}
+            if not all(type(v) is str for v in values.values()):
+                clean[kind] = {
+                    k: v for k, v in values.items()
+                    if type(v) is str or _column(v, rid, f"{kind}.{k}", str) is not None
+                }
+        metrics = {}
+        for k, m in (doc.get("metrics") or {}).items():
+            value = _column(m.get("value"), rid, f"metrics.{k}", float)
+            if value is None:
+                continue
+            metrics[k] = {
+                "value": value,
+                "min": _column(m.get("min"), rid, f"metrics.{k} (min)", float),
+                "max": _column(m.get("max"), rid, f"metrics.{k} (max)", float),
+                "first": _column(m.get("first"), rid, f"metrics.{k} (first)", float),
+                "count": _column(m.get("count", 1), rid, f"metrics.{k} (count)", int),
+            }
+        clean["metrics"] = metrics
         return (
-            doc["run_id"],
+            rid,
             doc["experiment_id"],
             doc.get("run_name"),
             effective_status(doc),
-            doc.get("start_time"),
-            doc.get("end_time"),
+            start,
+            end,
             doc.get("artifact_uri"),
             doc.get("user_id"),
             doc.get("lifecycle_stage", "active"),
-            index_view_json(doc),
+            index_view_json(clean),
         )
 
     def _summary_row(self, run_id: str) -> tuple[Any, ...] | None:
@@ -234,6 +260,8 @@ class SearchIndex:
                 or tuple(head["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}"))
             ):
                 return None
+            if not all(t is None or (type(t) is int and _INT64_MIN <= t <= _INT64_MAX) for t in row[4:6]):
+                return None  # the slow path leaves such a time out, with a warning
             return (*row, line[cut + 8 : -2].decode())
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -278,9 +306,12 @@ class SearchIndex:
                 continue
             try:
                 rows.append(self._doc_row(runs.read(rid)))
-            except (RunNotFound, CorruptDocument, ValueError):
+            except RunNotFound:
+                gone.append(rid)
+            except (CorruptDocument, ValueError) as e:
                 # Corrupt runs are left out of the index (verify reports
                 # them); a direct get_run still raises the clear error.
+                logger.warning("Search index: skipping run %s: %s", rid, e)
                 gone.append(rid)
         return rows, gone
 
@@ -339,19 +370,22 @@ class SearchIndex:
             return 0
 
     # -- refresh / rebuild ------------------------------------------------------------
-    def rebuild(self, discard: bool = False) -> int:
+    def rebuild(
+        self, discard: bool = False, progress: Callable[[str, int, int], None] | None = None
+    ) -> int:
         """Rebuild from the documents; returns the number of runs indexed.
 
         The rebuild happens inside one write transaction (readers keep seeing
         the old rows until it commits). ``discard`` first deletes the files,
-        for an index SQLite cannot open at all.
+        for an index SQLite cannot open at all. ``progress(stage, done,
+        total)`` is called as runs are read.
         """
         with FileLock(f"{self.path}.lock"):
             if discard:
                 self._discard()
-            return self._rebuild()
+            return self._rebuild(progress)
 
-    def _rebuild(self) -> int:
+    def _rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> int:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -368,6 +402,8 @@ class SearchIndex:
             ids = list(self.store.runs.iter_ids())
             for i in range(0, len(ids), 2000):
                 count += self._store_rows(conn, ids[i : i + 2000])[0]
+                if progress is not None:
+                    progress("runs", min(i + 2000, len(ids)), len(ids))
             self._set_meta(
                 conn, format_version=FORMAT_VERSION, journal_offset=journal_end, runs_mtime=mtime,
                 built_at=int(time.time()), analyzed_runs=count,
@@ -516,8 +552,50 @@ class SearchIndex:
         )
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_reported: set[tuple[str, str]] = set()
+
+
+def _column(value: Any, run_id: str, name: str, kind: type) -> Any:
+    """``value`` as SQLite can hold it in a column of ``kind``, or None (logged).
+
+    The documents are the truth and may hold what a column cannot (a time
+    beyond 64 bits or a wrong type, written by hand or by an old version):
+    that one value is left out of the index, so filters on it do not match
+    the run, instead of the index failing for the whole store. ``verify``
+    reports the value.
+    """
+    if value is None:
+        return None
+    if kind is int:
+        if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+            return value
+    elif kind is float:
+        if type(value) is float:
+            return value
+        if type(value) is int:
+            try:
+                return float(value)
+            except OverflowError:
+                pass
+    elif type(value) is str:
+        return value
+    if (run_id, name) in _reported:
+        return None
+    if len(_reported) < 10_000:
+        _reported.add((run_id, name))  # RUNNING runs are re-indexed at every refresh: warn once
+    huge = isinstance(value, int) and value.bit_length() >= 200
+    text = "a huge integer" if huge else repr(value)
+    logger.warning(
+        "Search index: run %s has %s = %.80s, which the index cannot hold (expected %s); "
+        "left out of the index (`python -m litetrack verify` reports it)",
+        run_id, name, text, "a 64-bit integer" if kind is int else kind.__name__,
+    )
+    return None
+
+
 def open_index(store: Store) -> SearchIndex | None:
     """The store's index, or None when disabled or SQLite cannot be used here."""
-    if not index_enabled():
+    if not settings.index_enabled():
         return None
     return SearchIndex(store)

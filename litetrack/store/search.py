@@ -71,10 +71,18 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
 def scan_documents(
     store: Store, experiment_ids: Sequence[str], stages: Sequence[str]
 ) -> Iterable[dict[str, Any]]:
-    """Every folded run document of the experiments, in the given lifecycle stages."""
+    """Every folded run document of the experiments, in the given lifecycle stages.
+
+    A run whose document is damaged is skipped with a warning, as the index
+    does: one bad file must not fail every search (``verify`` names it).
+    """
     wanted = set(experiment_ids)
     allowed = set(stages)
-    for doc in store.runs.iter_docs():
+
+    def skip(run_id: str, error: Exception) -> None:
+        logger.warning("Search: skipping run %s: %s", run_id, error)
+
+    for doc in store.runs.iter_docs(on_error=skip):
         if doc["experiment_id"] in wanted and doc.get("lifecycle_stage", "active") in allowed:
             yield doc
 
