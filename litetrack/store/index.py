@@ -1,8 +1,19 @@
 """The search index: a SQLite cache derived from the run documents, never the truth.
 
 ``<store>/index.sqlite`` (WAL) holds one row per run (with its folded document,
-so results need no file reads) and one row per param, tag and metric, in the
-schema :data:`litetrack.query.INDEX_SCHEMA` that the filter compiler targets.
+so results need no file reads), in the schema
+:data:`litetrack.query.INDEX_SCHEMA` that the filter compiler targets. The
+param, tag and metric tables hold rows only for the keys queries have used
+(``filled_keys``): they are filled in SQL from the runs' ``doc`` column the
+first time a query reads a key, and kept filled by every later ingest. A run
+thus costs one row to ingest.
+
+Ingest is cheap for the common case, a run ended by the process that wrote
+it: its final status record carries the run's index row (see
+:meth:`litetrack.store.runs.RunWriter.try_append_status`), which the index
+takes from the log's last line after checking that the line starts where the
+writer expected and that the document is still the version it wrote;
+anything else is read and folded from the files.
 
 Keeping it up to date without costing the writers anything:
 
