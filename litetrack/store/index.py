@@ -86,6 +86,8 @@ _FILL = {
 # The last line of a log read to find a writer's summary (a run's row is ~1 KB).
 _SUMMARY_WINDOW = 16384
 _TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
+# raw_decode of a str: no encoding detection, ~2x cheaper than json.loads(bytes).
+_decode_head = json.JSONDecoder().raw_decode
 _TABLE_OF_KIND = {"param": "params", "tag": "tags", "metric": "metrics"}
 
 
@@ -261,7 +263,10 @@ class SearchIndex:
         try:
             # Only the small head is parsed; the view is stored as written
             # (checked with json_valid once the batch is in, see _insert_rows).
-            head = json.loads(line[:cut] + b"}")
+            text = line[:cut].decode() + "}"
+            head, end = _decode_head(text)
+            if end != len(text):
+                return None
             row = head["row"]
             if (
                 head["at"] != size - len(line)
@@ -303,17 +308,18 @@ class SearchIndex:
 
     def _read_rows(
         self, run_ids: Iterable[str], slow: bool = False
-    ) -> tuple[list[tuple[Any, ...]], list[str]]:
-        """Rows of the runs that exist, and the ids that do not (or are corrupt).
+    ) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
+        """Rows of the runs that exist, the ids that do not (or are corrupt), the ids read from summaries.
 
         ``slow``: read and fold every run, ignoring the writers' summaries.
         """
-        rows, gone = [], []
+        rows, gone, summarized = [], [], []
         runs = self.store.runs
         for rid in run_ids:
             row = None if slow else self._summary_row(rid)
             if row is not None:
                 rows.append(row)
+                summarized.append(rid)
                 continue
             try:
                 rows.append(self._doc_row(runs.read(rid)))
@@ -324,23 +330,23 @@ class SearchIndex:
                 # them); a direct get_run still raises the clear error.
                 logger.warning("Search index: skipping run %s: %s", rid, e)
                 gone.append(rid)
-        return rows, gone
+        return rows, gone, summarized
 
     def _store_rows(self, conn: sqlite3.Connection, run_ids: Sequence[str]) -> tuple[int, list[str]]:
         """Read and insert the rows of ``run_ids``; (rows inserted, ids gone)."""
-        rows, gone = self._read_rows(run_ids)
+        rows, gone, summarized = self._read_rows(run_ids)
         self._insert_rows(conn, rows)
         # A summary's view went in unparsed: a damaged one (a log edited in
         # place) is read again the slow way, which skips the bad line.
-        bad = [
+        bad = summarized and [
             r[0] for r in conn.execute(
                 "SELECT run_id FROM runs WHERE run_id IN (SELECT value FROM json_each(?)) "
                 "AND NOT json_valid(doc)",
-                (json.dumps([row[0] for row in rows]),),
+                (json.dumps(summarized),),
             )
         ]
         if bad:
-            again, also_gone = self._read_rows(bad, slow=True)
+            again, also_gone, _ = self._read_rows(bad, slow=True)
             self._delete_rows(conn, also_gone, ("runs",))
             self._insert_rows(conn, again)
             gone += also_gone
