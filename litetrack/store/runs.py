@@ -58,7 +58,7 @@ from litetrack.store.fs import (
 )
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
-from litetrack.store.runlog import apply_metric, apply_records
+from litetrack.store.runlog import apply_metric, apply_records, metric_point
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
 from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
@@ -66,7 +66,6 @@ from litetrack.store.runlog import fold_log as fold_log
 from litetrack.store.runlog import index_row_json as index_row_json
 from litetrack.store.runlog import index_view_json as index_view_json
 from litetrack.store.runlog import input_key as input_key
-from litetrack.store.runlog import metric_point
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
 from litetrack.validation import (
