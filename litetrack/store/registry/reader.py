@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ from litetrack.store.registry.uris import ModelRef
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
+
+# How long after its last change a versions folder's listing may be cached.
+_SETTLED_NS = 2_000_000_000
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,8 @@ class RegistryReader:
         self.history_path = self.dir / history.HISTORY_FILE
         self._locks: dict[str, FileLock] = {}
         self._locks_guard = threading.Lock()
+        #: model key -> ((inode, mtime) of its versions folder, its version documents)
+        self._versions_cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
 
     def __repr__(self) -> str:
         return f"RegistryStore({self._dir!r})"
@@ -290,6 +296,32 @@ class RegistryReader:
             vdoc = self._read_version_doc(key, v)
             if vdoc is not None and (include_deleted or not vdoc.get("deleted")):
                 yield vdoc
+
+    def version_docs(self, key: str) -> list[dict[str, Any]]:
+        """The live version documents of one model, highest first (do not change them).
+
+        Kept per process while the versions folder is unchanged: every write
+        of a version document (a create, or an atomic replace) changes the
+        folder's mtime, so a search at 1,000 versions reads one stat instead
+        of 1,000 files. A folder's mtime moves in clock ticks, so a listing is
+        kept only when taken well after the folder last changed: a change in
+        the same tick as the one before could otherwise go unseen.
+        """
+        try:
+            st = os.stat(f"{self._dir}/{key}/{VERSIONS_DIR}")
+        except FileNotFoundError:
+            return []
+        stamp = (st.st_ino, st.st_mtime_ns)
+        hit = self._versions_cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        started = time.time_ns()
+        found = list(self.iter_versions(key))
+        if started - st.st_mtime_ns > _SETTLED_NS:
+            if len(self._versions_cache) >= 1024:
+                self._versions_cache.clear()
+            self._versions_cache[key] = (stamp, found)
+        return found
 
     def get_model(self, name: str) -> RegisteredModel:
         """The :class:`RegisteredModel` called ``name``."""

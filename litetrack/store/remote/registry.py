@@ -187,6 +187,10 @@ class RemoteRegistry(RegistryWriter):
             if vdoc is not None and (include_deleted or not vdoc.get("deleted")):
                 yield vdoc
 
+    def version_docs(self, key: str) -> list[dict[str, Any]]:
+        """The live version documents of one model, read afresh (no folder mtime to cache on)."""
+        return list(self.iter_versions(key))
+
     def _log(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
