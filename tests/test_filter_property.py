@@ -50,7 +50,7 @@ METRIC_KEYS = ["m", "loss.min", "a b"]
 PARAM_KEYS = ["p", "q.r"]
 TAG_KEYS = ["t", "mlflow.runName"]
 STRING_ATTRIBUTES = ["run_id", "run_name", "status", "user_id", "experiment_id", "lifecycle_stage"]
-NUMERIC_ATTRIBUTES = ["start_time", "end_time"]
+NUMERIC_ATTRIBUTES = ["start_time", "end_time", "duration", "artifact_size", "model_size"]
 
 # Characters that stress LIKE/GLOB translation (GLOB's * ? [ must match
 # literally), quoting, and case folding beyond ASCII (é/É, the Kelvin sign K).
@@ -67,6 +67,8 @@ floats = st.one_of(
     st.floats(allow_nan=False, width=64),
 )
 metric_values = st.one_of(floats, st.just(math.nan))
+# Artifact bytes: None (unknown), 0 (no artifacts), ties and large values.
+sizes = st.one_of(st.none(), st.sampled_from([0, 1, 1000]), st.integers(0, 2**40))
 times = st.one_of(st.none(), st.sampled_from([0, 1, 2, 1000]), st.integers(-(2**40), 2**40))
 
 
@@ -96,6 +98,8 @@ def run_records(draw: st.DrawFn, run_id: str) -> RunRecord:
         params=draw(st.dictionaries(st.sampled_from(PARAM_KEYS), strings)),
         tags=draw(st.dictionaries(st.sampled_from(TAG_KEYS), strings)),
         metrics=draw(st.dictionaries(st.sampled_from(METRIC_KEYS), metric_summaries())),
+        artifact_size=draw(sizes),
+        model_size=draw(sizes),
     )
 
 

@@ -161,6 +161,10 @@ run_spec = st.fixed_dictionaries(
         "params": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(["1", "2", "x", "X"]), max_size=2),
         "tags": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(["p", "q%", "Q"]), max_size=2),
         "deleted": st.booleans(),
+        # Artifacts: a file outside any model and/or a model folder (an MLmodel
+        # beside a data file), of a few sizes so that size ties happen.
+        "file": st.one_of(st.none(), st.sampled_from([1, 3])),
+        "model": st.one_of(st.none(), st.sampled_from([2, 3])),
     }
 )
 
@@ -183,6 +187,8 @@ comparisons = st.one_of(
     st.builds(lambda k, vals: f"params.{k} IN ({', '.join(repr(v) for v in vals)})", st.sampled_from(KEYS),
               st.lists(st.sampled_from(["1", "2", "x"]), min_size=1, max_size=3)),
     st.just("attributes.status = 'FINISHED'"),
+    st.builds(lambda f, op, v: f"attributes.{f} {op} {v}", st.sampled_from(["artifact_size", "model_size"]),
+              st.sampled_from(["=", "<", ">="]), st.sampled_from(["0", "3", "5"])),
 )
 filters = st.recursive(
     comparisons,
@@ -194,7 +200,8 @@ filters = st.recursive(
     max_leaves=4,
 )
 orders = st.lists(
-    st.builds(lambda f, d: f"{f} {d}", st.sampled_from(["metrics.a", "metrics.b.max", "params.a", "tags.b", "attributes.start_time"]),
+    st.builds(lambda f, d: f"{f} {d}", st.sampled_from(["metrics.a", "metrics.b.max", "params.a", "tags.b", "attributes.start_time",
+                                                        "attributes.artifact_size", "attributes.model_size"]),
               st.sampled_from(["ASC", "DESC"])),
     max_size=2,
 )
@@ -211,6 +218,11 @@ def test_property_index_matches_scan(tmp_path_factory: pytest.TempPathFactory, s
         metrics = [Metric(k, v, 0, step) for k, vals in spec["metrics"].items() for step, v in enumerate(vals)]
         c.log_batch(rid, metrics=metrics, params=[Param(k, v) for k, v in spec["params"].items()],
                     tags=[RunTag(k, v) for k, v in spec["tags"].items()])
+        if spec["file"] is not None:
+            c.log_text(rid, "x" * spec["file"], "notes.txt")
+        if spec["model"] is not None:
+            c.log_text(rid, "flavors: {}\n", "model/MLmodel")
+            c.log_text(rid, "y" * spec["model"], "model/data.bin")
         c.set_terminated(rid)
         if spec["deleted"]:
             c.delete_run(rid)

@@ -163,6 +163,10 @@ class RunRecord:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, MetricSummary] = field(default_factory=dict)
+    #: Bytes of all artifacts and of the model folders among them (the ``ls``
+    #: columns ``size`` and ``model_size``); None when unknown.
+    artifact_size: int | None = None
+    model_size: int | None = None
 
     @property
     def duration(self) -> int | None:

@@ -64,6 +64,10 @@ RUN_ATTRIBUTES: Mapping[str, bool] = {
     # end_time - start_time in ms (NULL while either is missing, e.g. a live
     # run), so the web UI and ``ls --sort duration`` can order by it.
     "duration": True,
+    # Bytes of all artifacts / of the model folders among them, so that the
+    # UI's size columns sort like any other column (0 for a run without any).
+    "artifact_size": True,
+    "model_size": True,
 }
 NUMERIC_RUN_ATTRIBUTES: frozenset[str] = frozenset(k for k, v in RUN_ATTRIBUTES.items() if v)
 

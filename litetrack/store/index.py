@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: Bump when the schema or the meaning of a column changes: older indexes are rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the artifact_size / model_size columns
 
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;

@@ -30,7 +30,7 @@ from litetrack.query import (
     sort_records,
 )
 from litetrack.store.experiments import doc_to_experiment
-from litetrack.store.runs import doc_to_run, effective_status
+from litetrack.store.runs import artifact_sizes, doc_to_run, effective_status
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
@@ -52,6 +52,8 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
             first=s.get("first") if s.get("first") is not None else value,
             count=int(s.get("count", 1)),
         )
+    # A run view carries its sizes; a folded document its artifacts (as doc_to_run reads them).
+    sizes = doc.get("sizes") or artifact_sizes(doc.get("artifacts") or {})
     return RunRecord(
         run_id=doc["run_id"],
         experiment_id=doc["experiment_id"],
@@ -65,6 +67,8 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
         params=dict(doc.get("params") or {}),
         tags=dict(doc.get("tags") or {}),
         metrics=metrics,
+        artifact_size=sizes[0],
+        model_size=sizes[1],
     )
 
 
