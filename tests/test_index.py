@@ -187,7 +187,8 @@ comparisons = st.one_of(
     st.builds(lambda k, vals: f"params.{k} IN ({', '.join(repr(v) for v in vals)})", st.sampled_from(KEYS),
               st.lists(st.sampled_from(["1", "2", "x"]), min_size=1, max_size=3)),
     st.just("attributes.status = 'FINISHED'"),
-    st.builds(lambda f, op, v: f"attributes.{f} {op} {v}", st.sampled_from(["artifact_size", "model_size"]),
+    st.builds(lambda f, op, v: f"attributes.{f} {op} {v}",
+              st.sampled_from(["artifact_size", "model_size"]),
               st.sampled_from(["=", "<", ">="]), st.sampled_from(["0", "3", "5"])),
 )
 filters = st.recursive(
@@ -200,8 +201,9 @@ filters = st.recursive(
     max_leaves=4,
 )
 orders = st.lists(
-    st.builds(lambda f, d: f"{f} {d}", st.sampled_from(["metrics.a", "metrics.b.max", "params.a", "tags.b", "attributes.start_time",
-                                                        "attributes.artifact_size", "attributes.model_size"]),
+    st.builds(lambda f, d: f"{f} {d}",
+              st.sampled_from(["metrics.a", "metrics.b.max", "params.a", "tags.b", "attributes.start_time",
+                               "attributes.artifact_size", "attributes.model_size"]),
               st.sampled_from(["ASC", "DESC"])),
     max_size=2,
 )

@@ -133,6 +133,57 @@ def test_runs_sort_by_duration(ui: dict[str, Any]) -> None:
         assert durations == sorted(durations, reverse=direction == "DESC")
 
 
+@pytest.mark.parametrize("index", ["1", "0"])
+def test_runs_sort_and_filter_by_size(
+    ui: dict[str, Any], index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The size columns sort like any other, from the index and by a scan alike.
+    monkeypatch.setenv("LITETRACK_INDEX", index)
+    c = ui["client"]()
+    for column in ("artifact_size", "model_size"):
+        for direction in ("ASC", "DESC"):
+            rows = c.get(
+                "/api/runs",
+                params={"experiments": "taxi", "order_by": f"attributes.{column} {direction}"},
+            ).json()["runs"]
+            sizes = [row[column] for row in rows]
+            assert len(sizes) == 6 and sizes == sorted(sizes, reverse=direction == "DESC")
+    rows = c.get(
+        "/api/runs",
+        params={"experiments": "taxi", "filter": "attributes.model_size > 0",
+                "order_by": "attributes.artifact_size DESC"},
+    ).json()["runs"]
+    # run-0 logged the model and more files, run-1 the model only.
+    assert [r["run_name"] for r in rows] == ["run-0", "run-1"]
+
+
+def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> None:
+    import litetrack
+    from litetrack.entities import Metric, Param, RunTag
+
+    lt = litetrack.Client(str(ui["store"]))
+    eid = lt.get_experiment_by_name("taxi").experiment_id
+    # The oldest run: last in the default order, so not on the first page.
+    rid = lt.create_run(eid, start_time=1, run_name="odd").info.run_id
+    lt.log_batch(rid, metrics=[Metric("rare_metric", 1.0, 1, 0)], params=[Param("only_here", "1")],
+                 tags=[RunTag("rare_tag", "x")])
+    lt.set_terminated(rid)
+    c = ui["client"]()
+    page = c.get("/api/runs", params={"experiments": "taxi", "max_results": 2}).json()
+    assert "rare_metric" not in page["metric_keys"]  # not on this page ...
+    keys = page["keys"]
+    assert "rare_metric" in keys["metrics"] and "rmse" in keys["metrics"]  # ... yet offered
+    assert "only_here" in keys["params"] and "max_depth" in keys["params"]
+    assert "rare_tag" in keys["tags"] and not any(k.startswith("mlflow.") for k in keys["tags"])
+    assert keys["metrics"] == sorted(keys["metrics"])
+    # The other experiment's keys are not offered; a new run's keys show at once.
+    assert "acc" not in keys["metrics"]
+    rid = lt.create_run(eid, run_name="later").info.run_id
+    lt.log_metric(rid, "brand_new", 2.0)
+    again = c.get("/api/runs", params={"experiments": "taxi", "max_results": 2}).json()
+    assert "brand_new" in again["keys"]["metrics"]
+
+
 def test_bad_filter_is_400_with_the_caret_message(ui: dict[str, Any]) -> None:
     c = ui["client"]()
     r = c.get(

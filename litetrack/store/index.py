@@ -120,6 +120,8 @@ class SearchIndex:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._ino = -1
+        # run_keys' last answer, with the query and index state it holds for.
+        self._keys: tuple[tuple[Any, ...], dict[str, list[str]]] | None = None
 
     # -- connection ---------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -557,6 +559,36 @@ class SearchIndex:
             return [], more
         # One parse for the whole page: ~2x faster than a json.loads per document.
         return json.loads("[" + ",".join(texts) + "]"), more
+
+    def run_keys(self, experiment_ids: Sequence[str], stages: Sequence[str]) -> dict[str, list[str]]:
+        """Every param, metric and tag key of the runs of the experiments, sorted, per kind.
+
+        One pass over the rows' JSON (about 1 s per 100,000 runs on a slow
+        machine), so the answer is kept until the index changes: SQLite's
+        ``data_version`` moves when another connection commits and
+        ``total_changes`` when this one writes.
+        """
+        conn = self._ready()
+        state = (
+            tuple(experiment_ids), tuple(stages),
+            conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
+        )
+        if self._keys is not None and self._keys[0] == state:
+            return self._keys[1]
+        out: dict[str, list[str]] = {"params": [], "metrics": [], "tags": []}
+        rows = conn.execute(
+            "SELECT DISTINCT part.key, j.key FROM runs AS r, json_each(r.doc) AS part, "
+            "json_each(part.value) AS j WHERE part.key IN ('params', 'metrics', 'tags') "
+            "AND r.experiment_id IN (SELECT value FROM json_each(?)) "
+            "AND r.lifecycle_stage IN (SELECT value FROM json_each(?)) AND json_valid(r.doc)",
+            (json.dumps(list(experiment_ids)), json.dumps(list(stages))),
+        )
+        for kind, key in rows:
+            out[kind].append(key)
+        for keys in out.values():
+            keys.sort()
+        self._keys = (state, out)
+        return out
 
     def run_counts(self) -> dict[str, int]:
         """Active runs per experiment id."""

@@ -35,7 +35,7 @@ from litetrack.store.runs import artifact_sizes, doc_to_run, effective_status
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "query_experiments", "query_runs", "scan_documents"]
+__all__ = ["doc_to_record", "query_experiments", "query_runs", "run_keys", "scan_documents"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,30 @@ def query_runs(
         more = end is not None and end < len(ordered)
     token = encode_token(offset + len(docs)) if more else None
     return PagedList([doc_to_run(d) for d in docs], token)
+
+
+def run_keys(
+    store: Store, experiment_ids: Sequence[str], run_view_type: int = ViewType.ACTIVE_ONLY
+) -> dict[str, list[str]]:
+    """Every param, metric and tag key of the experiments' runs: ``{"params": [...], ...}``, sorted.
+
+    From the index when available (one query, kept until the index changes),
+    else by a scan of the documents.
+    """
+    stages = ViewType.stages(run_view_type)
+    if not store.exists():
+        return {"params": [], "metrics": [], "tags": []}
+    index = store.search_index()
+    if index is not None:
+        try:
+            return index.run_keys(list(experiment_ids), list(stages))
+        except sqlite3.Error as e:
+            logger.warning("Search index unavailable (%s); scanning the run documents", e)
+    found: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": set()}
+    for doc in scan_documents(store, experiment_ids, stages):
+        for kind, keys in found.items():
+            keys.update(doc.get(kind) or {})
+    return {kind: sorted(keys) for kind, keys in found.items()}
 
 
 def query_experiments(

@@ -18,6 +18,7 @@ from typing import Any
 from litetrack.client import Client
 from litetrack.entities import Run, ViewType
 from litetrack.errors import InvalidArgument
+from litetrack.store.search import run_keys
 
 #: Runs per page of the runs table (the page can ask for up to MAX_PAGE).
 DEFAULT_PAGE = 50
@@ -146,7 +147,9 @@ def runs_page(
     """One page of the runs table, searched, filtered and ordered by the index.
 
     A bad filter raises :class:`~litetrack.errors.FilterSyntaxError` (its
-    message points at the error with a caret). With ``aggregates`` each row's
+    message points at the error with a caret). ``metric_keys``/``param_keys``
+    are the keys of this page's runs (the default columns); ``keys`` holds
+    every param, metric and tag key of the experiments (the column chooser). With ``aggregates`` each row's
     metrics also carry min and max (read from the run's document).
     """
     if not 1 <= max_results <= MAX_PAGE:
@@ -155,10 +158,11 @@ def runs_page(
     if not ids:
         raise InvalidArgument("Name at least one experiment (experiment_ids=1,2 or names)")
     t0 = time.perf_counter()
+    vt = view_type(view)
     page = client.search_runs(
         ids,
         filter_string or "",
-        view_type(view),
+        vt,
         max_results=max_results,
         order_by=list(order_by or []),
         page_token=page_token or None,
@@ -177,12 +181,21 @@ def runs_page(
     for r in page:
         metric_keys.update(dict.fromkeys(r.data.metrics))
         param_keys.update(dict.fromkeys(r.data.params))
+    # The column chooser offers every key of the experiments, not only this
+    # page's: one query on the index, kept until the index changes.
+    keys = run_keys(client.store, ids, vt)
     return {
         "experiment_ids": ids,
         "runs": rows,
         "next_page_token": page.token,
         "metric_keys": sorted(metric_keys),
         "param_keys": sorted(param_keys),
+        "keys": {
+            "metrics": keys["metrics"],
+            "params": keys["params"],
+            # mlflow.* tags are shown as their own columns (commit, user ...).
+            "tags": [k for k in keys["tags"] if not k.startswith("mlflow.")],
+        },
         "server_ms": round((time.perf_counter() - t0) * 1000, 2),
     }
 

@@ -218,8 +218,8 @@
     duration: { label: 'Duration', order: 'attributes.duration', num: true, get: (r) => r.duration },
     user: { label: 'User', order: 'attributes.user_id', get: (r) => r.user_id },
     commit: { label: 'Commit', order: 'tags.`mlflow.source.git.commit`', get: (r) => r.git_commit },
-    model_size: { label: 'Model size', num: true, get: (r) => r.model_size },
-    artifact_size: { label: 'Artifacts', num: true, get: (r) => r.artifact_size },
+    model_size: { label: 'Model size', order: 'attributes.model_size', num: true, get: (r) => r.model_size },
+    artifact_size: { label: 'Artifacts', order: 'attributes.artifact_size', num: true, get: (r) => r.artifact_size },
     experiment: { label: 'Experiment', order: 'attributes.experiment_id', get: (r) => r.experiment_id },
   };
   function tick(key) { return '`' + key.replace(/`/g, '``') + '`'; }
@@ -298,9 +298,10 @@
       .concat(page.metric_keys.map((k) => 'metrics.' + k))
       .concat(page.param_keys.slice(0, 12).map((k) => 'params.' + k));
     const cols = q.get('cols') ? q.get('cols').split(',').filter(Boolean) : defaultCols;
-    // column chooser
-    const allCols = [...new Set(Object.keys(BASE_COLUMNS).concat(page.metric_keys.map((k) => 'metrics.' + k),
-      page.param_keys.map((k) => 'params.' + k), cols))];
+    // column chooser: every key of the experiments (page.keys, from the index), not only this page's
+    const keys = page.keys || { metrics: page.metric_keys, params: page.param_keys, tags: [] };
+    const allCols = [...new Set(Object.keys(BASE_COLUMNS).concat(keys.metrics.map((k) => 'metrics.' + k),
+      keys.params.map((k) => 'params.' + k), keys.tags.map((k) => 'tags.' + k), cols))];
     const chooser = h('details', { class: 'columns' }, h('summary', {}, 'Columns'),
       h('div', {}, allCols.map((c) => h('label', {}, h('input', { type: 'checkbox', checked: cols.includes(c), onchange: (ev) => {
         const next = ev.target.checked ? cols.concat([c]) : cols.filter((x) => x !== c);
