@@ -1,6 +1,7 @@
 """The web UI: start-up, the runs table on a large experiment, a big chart in Chromium.
 
 Usage: python benchmarks/bench_ui.py [--runs 10000] [--table-runs 100000] [--store DIR]
+                                    [--only startup,table,chart]
 
 1. ``python -m litetrack ui`` on a store of ``--runs`` runs: wall time from
    starting the process to the first page (index.html, /api/config,
@@ -251,18 +252,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10_000, help="runs of the start-up store")
     ap.add_argument("--table-runs", type=int, default=100_000, help="runs of the big experiment")
     ap.add_argument("--store", default=None, help="keep/reuse the stores under this folder")
+    ap.add_argument("--only", default="startup,table,chart",
+                    help="comma-separated parts to run (a shared machine: run one at a time)")
     args = ap.parse_args()
+    parts = set(args.only.split(","))
     root = Path(args.store or tempfile.mkdtemp(prefix="litetrack-bench-ui-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
         small = str(root / "small")
-        eid = build_runs(small, "sweep", args.runs)
-        bench_startup(small, eid, args.runs)
-        big = str(root / "big")
-        big_eid = build_runs(big, "sweep", args.table_runs)
-        bench_table(big, big_eid, args.table_runs)
-        ids = build_curves(small)
-        bench_chart(small, ids)
+        if "startup" in parts:
+            eid = build_runs(small, "sweep", args.runs)
+            bench_startup(small, eid, args.runs)
+        if "table" in parts:
+            big = str(root / "big")
+            big_eid = build_runs(big, "sweep", args.table_runs)
+            bench_table(big, big_eid, args.table_runs)
+        if "chart" in parts:
+            ids = build_curves(small)
+            bench_chart(small, ids)
     finally:
         if not args.store:
             shutil.rmtree(root, ignore_errors=True)

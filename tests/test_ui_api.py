@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,56 @@ def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> No
     lt.log_metric(rid, "brand_new", 2.0)
     again = c.get("/api/runs", params={"experiments": "taxi", "max_results": 2}).json()
     assert "brand_new" in again["keys"]["metrics"]
+
+
+def test_metric_histories_in_one_request(ui: dict[str, Any]) -> None:
+    c = ui["client"]()
+    ids = ui["ids"]
+    runs = [ids["run-0"], ids["run-1"], ids["run-2"]]
+    r = c.get("/api/metric-histories", params={"runs": ",".join(runs), "key": "rmse"})
+    assert r.status_code == 200
+    body = r.json()
+    assert [h["run_id"] for h in body["histories"]] == runs
+    assert all(h["count"] == 20 and h["step"] == list(range(20)) for h in body["histories"])
+    assert body["histories"][1]["value"][0] == 10.5  # run-1: 10 / 1 + 0.5
+    thin = c.get(
+        "/api/metric-histories", params={"runs": ",".join(runs), "key": "rmse", "max_points": 6}
+    ).json()
+    for h in thin["histories"]:
+        # First and last kept; the curve falls, so its max is the first point.
+        assert h["count"] == 20 and len(h["step"]) <= 6
+        assert h["step"][0] == 0 and h["step"][-1] == 19
+    # A run without the metric is null; the other experiment's run has only "acc".
+    lonely = c.get("/api/runs", params={"experiments": "other"}).json()["runs"][0]["run_id"]
+    mixed = c.get("/api/metric-histories", params={"runs": f"{runs[0]},{lonely}", "key": "rmse"})
+    assert mixed.json()["histories"][1] is None
+    bad = [
+        {"runs": runs[0]},  # no key
+        {"key": "rmse"},  # no runs
+        {"runs": runs[0], "key": "rmse", "max_points": "2"},
+        {"runs": runs[0], "key": "rmse", "max_points": "many"},
+    ]
+    for params in bad:
+        assert c.get("/api/metric-histories", params=params).status_code == 400, params
+    unknown = c.get(
+        "/api/metric-histories", params={"runs": "0123456789abcdef0123456789abcdef", "key": "rmse"}
+    )
+    assert unknown.status_code == 404
+
+
+def test_thinning_keeps_spikes_and_the_bound() -> None:
+    from litetrack.ui.data import thin_indices
+
+    values = [math.sin(i / 50) for i in range(10_000)]
+    values[4321] = 100.0  # a spike
+    values[777] = -100.0
+    values[5000] = math.nan
+    kept = thin_indices(values, 2000)
+    assert len(kept) <= 2000 and kept == sorted(set(kept))
+    assert {0, 9999, 4321, 777} <= set(kept) and 5000 not in kept
+    assert thin_indices(values[:10], 2000) == list(range(10))
+    assert thin_indices([math.nan] * 50, 10) == sorted(thin_indices([math.nan] * 50, 10))
+    assert len(thin_indices([math.nan] * 50, 10)) <= 10
 
 
 def test_bad_filter_is_400_with_the_caret_message(ui: dict[str, Any]) -> None:

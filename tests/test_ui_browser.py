@@ -168,6 +168,12 @@ def test_click_through(demo: dict[str, Any], store_path: Path, browser: Any, sho
         client = litetrack.Client(str(store_path))
         by_duration = client.search_runs(["1"], order_by=["attributes.duration ASC"])
         assert _names(page) == [r.info.run_name for r in by_duration]
+        # The model size column sorts too (from the index), largest first on a second click.
+        _then(page, page.click, "th[data-col='model_size']")
+        _then(page, page.click, "th[data-col='model_size']")
+        by_size = client.search_runs(["1"], order_by=["attributes.model_size DESC"])
+        assert _names(page) == [r.info.run_name for r in by_size]
+        assert set(_names(page)[:2]) == {"run-0", "run-1"}  # the two runs with a model
 
         # Select three runs and compare them.
         for name in ("run-0", "run-1", "run-2"):

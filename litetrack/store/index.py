@@ -560,7 +560,9 @@ class SearchIndex:
         # One parse for the whole page: ~2x faster than a json.loads per document.
         return json.loads("[" + ",".join(texts) + "]"), more
 
-    def run_keys(self, experiment_ids: Sequence[str], stages: Sequence[str]) -> dict[str, list[str]]:
+    def run_keys(
+        self, experiment_ids: Sequence[str], stages: Sequence[str]
+    ) -> dict[str, list[str]]:
         """Every param, metric and tag key of the runs of the experiments, sorted, per kind.
 
         One pass over the rows' JSON (about 1 s per 100,000 runs on a slow

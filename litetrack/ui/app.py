@@ -289,6 +289,16 @@ def get_history(request: Request) -> Any:
     return data.metric_history(client, run_id, key, _int(request, "max_points", data.MAX_POINTS))
 
 
+def get_histories(request: Request) -> Any:
+    q = request.query_params
+    return data.metric_histories(
+        _client(request),
+        _csv(q.get("runs")),
+        q.get("key", ""),
+        _int(request, "max_points", data.CHART_POINTS),
+    )
+
+
 def get_artifacts(request: Request) -> Any:
     path = request.query_params.get("path") or None
     if path:
@@ -540,6 +550,7 @@ def create_app(
         Route("/api/experiments", api(get_experiments)),
         Route("/api/runs", api(get_runs)),
         Route("/api/compare", api(get_compare)),
+        Route("/api/metric-histories", api(get_histories)),
         Route("/api/runs/{run_id}", api(get_run)),
         Route("/api/runs/{run_id}/metric-history", api(get_history)),
         Route("/api/runs/{run_id}/artifacts", api(get_artifacts)),

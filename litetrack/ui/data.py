@@ -26,6 +26,11 @@ MAX_PAGE = 1000
 #: Points of one metric curve sent to the page; longer histories are thinned
 #: to this many (keeping the first, last, min and max of each bucket).
 MAX_POINTS = 20_000
+#: Points per run a chart asks for by default: about two per pixel of a wide
+#: chart (each of ~1,000 buckets keeps its min and max).
+CHART_POINTS = 2_000
+#: Runs one chart request may name.
+MAX_CHART_RUNS = 100
 #: Bytes of an artifact a preview reads.
 PREVIEW_BYTES = 256 * 1024
 #: Runs a compare view takes.
@@ -149,8 +154,9 @@ def runs_page(
     A bad filter raises :class:`~litetrack.errors.FilterSyntaxError` (its
     message points at the error with a caret). ``metric_keys``/``param_keys``
     are the keys of this page's runs (the default columns); ``keys`` holds
-    every param, metric and tag key of the experiments (the column chooser). With ``aggregates`` each row's
-    metrics also carry min and max (read from the run's document).
+    every param, metric and tag key of the experiments (the column chooser).
+    With ``aggregates`` each row's metrics also carry min and max (read from
+    the run's document).
     """
     if not 1 <= max_results <= MAX_PAGE:
         raise InvalidArgument(f"Invalid max_results {max_results}: use 1 to {MAX_PAGE}")
@@ -217,32 +223,96 @@ def run_detail(client: Client, run_id: str) -> dict[str, Any]:
     return d
 
 
+def thin_indices(values: Sequence[float], max_points: int) -> list[int]:
+    """Indices of the points to draw so that a curve of ``values`` keeps its shape.
+
+    Min/max buckets: the series is cut into ``(max_points - 2) // 2`` runs of
+    consecutive points and each keeps its lowest and highest point (in
+    logging order), plus the very first and last points, so spikes and the
+    envelope survive while at most ``max_points`` points are sent. NaN points
+    are never a bucket's min or max (a bucket of NaN keeps its first point).
+    All indices when the series is short enough.
+    """
+    n = len(values)
+    if n <= max_points:
+        return list(range(n))
+    buckets = max(1, (max_points - 2) // 2)
+    keep = {0, n - 1}
+    for b in range(buckets):
+        start, end = b * n // buckets, (b + 1) * n // buckets
+        lo = hi = -1
+        lo_v = hi_v = 0.0
+        for i in range(start, end):
+            v = values[i]
+            if v != v:  # NaN
+                continue
+            if lo < 0 or v < lo_v:
+                lo, lo_v = i, v
+            if hi < 0 or v > hi_v:
+                hi, hi_v = i, v
+        if lo < 0:
+            keep.add(start)
+        else:
+            keep.add(lo)
+            keep.add(hi)
+    return sorted(keep)
+
+
 def metric_history(
     client: Client, run_id: str, key: str, max_points: int = MAX_POINTS
 ) -> dict[str, Any]:
-    """A metric's points as columns (step, value, timestamp), thinned beyond ``max_points``."""
+    """A metric's points as columns (step, value, timestamp), thinned beyond ``max_points``.
+
+    ``count`` is the number of points logged, ``step``/``value``/``timestamp``
+    the ones kept (see :func:`thin_indices`).
+    """
+    if max_points < 3:
+        raise InvalidArgument(f"Invalid max_points {max_points}: use 3 or more")
     points = client.get_metric_history(run_id, key)
     n = len(points)
-    if n > max_points:
-        # Keep each bucket's first, min and max so spikes survive thinning.
-        bucket = math.ceil(n / (max_points / 3))
-        kept: list[Any] = []
-        for i in range(0, n, bucket):
-            chunk = points[i : i + bucket]
-            picks = {id(chunk[0]): chunk[0]}
-            lo = min(chunk, key=lambda m: m.value)
-            hi = max(chunk, key=lambda m: m.value)
-            picks[id(lo)] = lo
-            picks[id(hi)] = hi
-            kept.extend(sorted(picks.values(), key=lambda m: (m.step, m.timestamp)))
-        points = kept
+    values = [p.value for p in points]
+    kept = thin_indices(values, max_points)
+    if len(kept) < n:
+        points = [points[i] for i in kept]
+        values = [values[i] for i in kept]
     return {
         "run_id": run_id,
         "key": key,
         "count": n,
         "step": [p.step for p in points],
-        "value": [_num(p.value) for p in points],
+        "value": [_num(v) for v in values],
         "timestamp": [p.timestamp for p in points],
+    }
+
+
+def metric_histories(
+    client: Client, run_ids: Sequence[str], key: str, max_points: int = CHART_POINTS
+) -> dict[str, Any]:
+    """One metric's curve for each of several runs, thinned to ``max_points`` each, in one answer.
+
+    What the charts ask for: one request instead of one per run, and about
+    two points per pixel of the chart instead of every point logged.
+    ``histories`` follows ``run_ids``; a run without the metric has ``None``.
+    An unknown run raises :class:`~litetrack.errors.RunNotFound`.
+    """
+    if not key:
+        raise InvalidArgument("Pass the metric name as key=NAME")
+    if not 1 <= len(run_ids) <= MAX_CHART_RUNS:
+        raise InvalidArgument(
+            f"Charts take 1 to {MAX_CHART_RUNS} runs, got {len(run_ids)}: pass runs=ID1,ID2,..."
+        )
+    t0 = time.perf_counter()
+    out: list[dict[str, Any] | None] = []
+    for rid in run_ids:
+        run = client.get_run(rid)  # RunNotFound (404) for an unknown id
+        out.append(
+            metric_history(client, rid, key, max_points) if key in run.data.metrics else None
+        )
+    return {
+        "key": key,
+        "max_points": max_points,
+        "histories": out,
+        "server_ms": round((time.perf_counter() - t0) * 1000, 2),
     }
 
 
