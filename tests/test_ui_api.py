@@ -172,7 +172,7 @@ def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> No
     c = ui["client"]()
     page = c.get("/api/runs", params={"experiments": "taxi", "max_results": 2}).json()
     assert "rare_metric" not in page["metric_keys"]  # not on this page ...
-    keys = page["keys"]
+    keys = c.get("/api/run-keys", params={"experiments": "taxi"}).json()
     assert "rare_metric" in keys["metrics"] and "rmse" in keys["metrics"]  # ... yet offered
     assert "only_here" in keys["params"] and "max_depth" in keys["params"]
     assert "rare_tag" in keys["tags"] and not any(k.startswith("mlflow.") for k in keys["tags"])
@@ -181,8 +181,15 @@ def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> No
     assert "acc" not in keys["metrics"]
     rid = lt.create_run(eid, run_name="later").info.run_id
     lt.log_metric(rid, "brand_new", 2.0)
-    again = c.get("/api/runs", params={"experiments": "taxi", "max_results": 2}).json()
-    assert "brand_new" in again["keys"]["metrics"]
+    again = c.get("/api/run-keys", params={"experiments": "taxi"}).json()
+    assert "brand_new" in again["metrics"]
+    # Deleted runs' keys only in the deleted view; an unknown experiment is a 404.
+    lt.delete_run(rid)
+    assert "brand_new" not in c.get("/api/run-keys", params={"experiments": "taxi"}).json()["metrics"]
+    deleted = c.get("/api/run-keys", params={"experiments": "taxi", "view": "deleted"}).json()
+    assert deleted["metrics"] == ["brand_new"]
+    assert c.get("/api/run-keys", params={"experiments": "nope"}).status_code == 404
+    assert c.get("/api/run-keys").status_code == 400
 
 
 def test_metric_histories_in_one_request(ui: dict[str, Any]) -> None:

@@ -174,6 +174,11 @@ def test_click_through(demo: dict[str, Any], store_path: Path, browser: Any, sho
         by_size = client.search_runs(["1"], order_by=["attributes.model_size DESC"])
         assert _names(page) == [r.info.run_name for r in by_size]
         assert set(_names(page)[:2]) == {"run-0", "run-1"}  # the two runs with a model
+        # The column chooser lists every key of the experiment once opened (tags included).
+        page.click("#column-chooser summary")
+        page.wait_for_selector("#column-chooser[data-keys='loaded']")
+        offered = [t.strip() for t in page.locator("#column-chooser label").all_inner_texts()]
+        assert "tags.team" in offered and "metrics.rmse" in offered
 
         # Select three runs and compare them.
         for name in ("run-0", "run-1", "run-2"):

@@ -270,6 +270,12 @@ def get_runs(request: Request) -> Any:
     )
 
 
+def get_run_keys(request: Request) -> Any:
+    q = request.query_params
+    ids = _csv(q.get("experiment_ids")) + _csv(q.get("experiments"))
+    return data.column_keys(_client(request), ids, q.get("view"))
+
+
 def get_run(request: Request) -> Any:
     return data.run_detail(_client(request), request.path_params["run_id"])
 
@@ -551,6 +557,7 @@ def create_app(
         Route("/api/runs", api(get_runs)),
         Route("/api/compare", api(get_compare)),
         Route("/api/metric-histories", api(get_histories)),
+        Route("/api/run-keys", api(get_run_keys)),
         Route("/api/runs/{run_id}", api(get_run)),
         Route("/api/runs/{run_id}/metric-history", api(get_history)),
         Route("/api/runs/{run_id}/artifacts", api(get_artifacts)),

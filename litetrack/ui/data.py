@@ -153,8 +153,8 @@ def runs_page(
 
     A bad filter raises :class:`~litetrack.errors.FilterSyntaxError` (its
     message points at the error with a caret). ``metric_keys``/``param_keys``
-    are the keys of this page's runs (the default columns); ``keys`` holds
-    every param, metric and tag key of the experiments (the column chooser).
+    are the keys of this page's runs (the default columns; the column chooser
+    asks :func:`column_keys` for all of them).
     With ``aggregates`` each row's metrics also carry min and max (read from
     the run's document).
     """
@@ -164,11 +164,10 @@ def runs_page(
     if not ids:
         raise InvalidArgument("Name at least one experiment (experiment_ids=1,2 or names)")
     t0 = time.perf_counter()
-    vt = view_type(view)
     page = client.search_runs(
         ids,
         filter_string or "",
-        vt,
+        view_type(view),
         max_results=max_results,
         order_by=list(order_by or []),
         page_token=page_token or None,
@@ -187,21 +186,36 @@ def runs_page(
     for r in page:
         metric_keys.update(dict.fromkeys(r.data.metrics))
         param_keys.update(dict.fromkeys(r.data.params))
-    # The column chooser offers every key of the experiments, not only this
-    # page's: one query on the index, kept until the index changes.
-    keys = run_keys(client.store, ids, vt)
     return {
         "experiment_ids": ids,
         "runs": rows,
         "next_page_token": page.token,
         "metric_keys": sorted(metric_keys),
         "param_keys": sorted(param_keys),
-        "keys": {
-            "metrics": keys["metrics"],
-            "params": keys["params"],
-            # mlflow.* tags are shown as their own columns (commit, user ...).
-            "tags": [k for k in keys["tags"] if not k.startswith("mlflow.")],
-        },
+        "server_ms": round((time.perf_counter() - t0) * 1000, 2),
+    }
+
+
+def column_keys(
+    client: Client, experiment_ids: Sequence[str], view: str | None = None
+) -> dict[str, Any]:
+    """Every param, metric and tag key of the experiments' runs, for the column chooser.
+
+    One query over the index's rows (kept until the index changes), asked for
+    only when the chooser opens: it reads every run's row, which a page of the
+    table never does. ``mlflow.*`` tags are left out (the table shows the ones
+    that matter as their own columns).
+    """
+    ids = resolve_experiment_ids(client, experiment_ids)
+    if not ids:
+        raise InvalidArgument("Name at least one experiment (experiment_ids=1,2 or names)")
+    t0 = time.perf_counter()
+    keys = run_keys(client.store, ids, view_type(view))
+    return {
+        "experiment_ids": ids,
+        "metrics": keys["metrics"],
+        "params": keys["params"],
+        "tags": [k for k in keys["tags"] if not k.startswith("mlflow.")],
         "server_ms": round((time.perf_counter() - t0) * 1000, 2),
     }
 

@@ -298,15 +298,30 @@
       .concat(page.metric_keys.map((k) => 'metrics.' + k))
       .concat(page.param_keys.slice(0, 12).map((k) => 'params.' + k));
     const cols = q.get('cols') ? q.get('cols').split(',').filter(Boolean) : defaultCols;
-    // column chooser: every key of the experiments (page.keys, from the index), not only this page's
-    const keys = page.keys || { metrics: page.metric_keys, params: page.param_keys, tags: [] };
-    const allCols = [...new Set(Object.keys(BASE_COLUMNS).concat(keys.metrics.map((k) => 'metrics.' + k),
+    // column chooser: this page's keys at once; every key of the experiments when it opens
+    // (one query over all the runs, so not made for every page of the table).
+    const keyCols = (keys) => [...new Set(Object.keys(BASE_COLUMNS).concat(keys.metrics.map((k) => 'metrics.' + k),
       keys.params.map((k) => 'params.' + k), keys.tags.map((k) => 'tags.' + k), cols))];
-    const chooser = h('details', { class: 'columns' }, h('summary', {}, 'Columns'),
-      h('div', {}, allCols.map((c) => h('label', {}, h('input', { type: 'checkbox', checked: cols.includes(c), onchange: (ev) => {
+    const choices = h('div', {});
+    const fillChoices = (list) => {
+      choices.textContent = '';
+      append(choices, list.map((c) => h('label', {}, h('input', { type: 'checkbox', checked: cols.includes(c), onchange: (ev) => {
         const next = ev.target.checked ? cols.concat([c]) : cols.filter((x) => x !== c);
         setQuery(mergeQuery(q, { cols: next.join(',') }));
-      } }), ' ' + c))));
+      } }), ' ' + c)));
+    };
+    fillChoices(keyCols({ metrics: page.metric_keys, params: page.param_keys, tags: [] }));
+    const chooser = h('details', { class: 'columns', id: 'column-chooser' }, h('summary', {}, 'Columns'), choices);
+    chooser.addEventListener('toggle', async () => {
+      if (!chooser.open || chooser.dataset.keys) return;
+      chooser.dataset.keys = 'loading';
+      try {
+        const keys = await api('run-keys', { experiments: exps.join(','), view });
+        if (!alive(gen)) return;
+        fillChoices(keyCols(keys));
+        chooser.dataset.keys = 'loaded';
+      } catch (e) { chooser.dataset.keys = ''; }
+    });
     const cmpBtn = h('button', { id: 'compare-selected', class: 'primary', onclick: () => { location.hash = href(['compare'], { runs: [...selected.keys()].join(',') }); } });
     const clearBtn = h('button', { onclick: () => { selected.clear(); saveSelection(); route(); } }, 'Clear selection');
     function refreshSel() {
@@ -876,6 +891,7 @@
       const d = R.details[decodeURIComponent(m[1])];
       return d ? Promise.resolve(d) : Promise.reject(new ApiError(404, 'This run is not in the report'));
     }
+    if (path === 'run-keys') return Promise.resolve({ metrics: R.metric_keys, params: R.param_keys, tags: [] });
     if (path === 'metric-histories') {
       const ids = (params.runs || '').split(',').filter(Boolean);
       return Promise.resolve({ key: params.key, histories: ids.map((id) => (R.histories[id] || {})[params.key] || null) });
