@@ -237,10 +237,13 @@ def bench_chart(store: str, ids: list[str]) -> None:
                 )
                 page.close()
             browser.close()
-        render, fetch, wall = min(results)
+        # Best of 3 by the chart's own time (fetch + build + paint), every load listed.
+        render, fetch, wall = min(results, key=lambda r: r[0] + r[1])
         print(
             f"chart of 10 runs x 10,000 steps in headless Chromium: build + paint {render:.0f} ms, "
-            f"history fetch {fetch:.0f} ms, whole compare page load {wall:.2f} s (best of 3)"
+            f"history fetch {fetch:.0f} ms (chart {render + fetch:.0f} ms), whole compare page "
+            f"load {wall:.2f} s (best of 3; loads: "
+            + ", ".join(f"{r + f:.0f} ms" for r, f, _ in results) + ")"
         )
     finally:
         server.should_exit = True

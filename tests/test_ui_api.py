@@ -185,7 +185,8 @@ def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> No
     assert "brand_new" in again["metrics"]
     # Deleted runs' keys only in the deleted view; an unknown experiment is a 404.
     lt.delete_run(rid)
-    assert "brand_new" not in c.get("/api/run-keys", params={"experiments": "taxi"}).json()["metrics"]
+    active = c.get("/api/run-keys", params={"experiments": "taxi"}).json()
+    assert "brand_new" not in active["metrics"]
     deleted = c.get("/api/run-keys", params={"experiments": "taxi", "view": "deleted"}).json()
     assert deleted["metrics"] == ["brand_new"]
     assert c.get("/api/run-keys", params={"experiments": "nope"}).status_code == 404
