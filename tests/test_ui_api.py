@@ -158,7 +158,12 @@ def test_runs_sort_and_filter_by_size(
     assert [r["run_name"] for r in rows] == ["run-0", "run-1"]
 
 
-def test_column_keys_cover_the_experiment_not_the_page(ui: dict[str, Any]) -> None:
+@pytest.mark.parametrize("index", ["1", "0"])
+def test_column_keys_cover_the_experiment_not_the_page(
+    ui: dict[str, Any], index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From the index (one cached query) and by a scan alike.
+    monkeypatch.setenv("LITETRACK_INDEX", index)
     import litetrack
     from litetrack.entities import Metric, Param, RunTag
 

@@ -576,7 +576,7 @@ class SearchIndex:
             conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
         )
         if self._keys is not None and self._keys[0] == state:
-            return self._keys[1]
+            return {kind: list(keys) for kind, keys in self._keys[1].items()}
         out: dict[str, list[str]] = {"params": [], "metrics": [], "tags": []}
         rows = conn.execute(
             "SELECT DISTINCT part.key, j.key FROM runs AS r, json_each(r.doc) AS part, "
@@ -589,7 +589,7 @@ class SearchIndex:
             out[kind].append(key)
         for keys in out.values():
             keys.sort()
-        self._keys = (state, out)
+        self._keys = (state, {kind: list(keys) for kind, keys in out.items()})
         return out
 
     def run_counts(self) -> dict[str, int]:

@@ -24,7 +24,7 @@ from litetrack.store.search import run_keys
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
 #: Points of one metric curve sent to the page; longer histories are thinned
-#: to this many (keeping the first, last, min and max of each bucket).
+#: to this many (the min and max of each bucket, and the first and last points).
 MAX_POINTS = 20_000
 #: Points per run a chart asks for by default: about two per pixel of a wide
 #: chart (each of ~1,000 buckets keeps its min and max).
@@ -280,8 +280,9 @@ def metric_history(
     ``count`` is the number of points logged, ``step``/``value``/``timestamp``
     the ones kept (see :func:`thin_indices`).
     """
-    if max_points < 3:
-        raise InvalidArgument(f"Invalid max_points {max_points}: use 3 or more")
+    if max_points < 4:
+        # Fewer cannot hold the first and last points and one bucket's min and max.
+        raise InvalidArgument(f"Invalid max_points {max_points}: use 4 or more")
     points = client.get_metric_history(run_id, key)
     n = len(points)
     values = [p.value for p in points]
