@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from litetrack.query import (
     AGGREGATES,
+    DATASET_KEYS,
     INDEX_SCHEMA,
     And,
     Compare,
@@ -96,6 +97,9 @@ def run_records(draw: st.DrawFn, run_id: str) -> RunRecord:
         params=draw(st.dictionaries(st.sampled_from(PARAM_KEYS), strings)),
         tags=draw(st.dictionaries(st.sampled_from(TAG_KEYS), strings)),
         metrics=draw(st.dictionaries(st.sampled_from(METRIC_KEYS), metric_summaries())),
+        datasets=draw(
+            st.lists(st.tuples(strings, strings, st.one_of(st.none(), strings)), max_size=3)
+        ),
     )
 
 
@@ -116,6 +120,8 @@ string_fields = st.one_of(
     st.builds(Field, st.just("attribute"), st.sampled_from(STRING_ATTRIBUTES)),
 )
 time_fields = st.builds(Field, st.just("attribute"), st.sampled_from(NUMERIC_ATTRIBUTES))
+# dataset.<key>: "some input of the run" semantics; filters only (MLflow cannot order by them).
+dataset_fields = st.builds(Field, st.just("dataset"), st.sampled_from(DATASET_KEYS))
 any_field = st.one_of(metric_fields, string_fields, time_fields)
 
 leaves: st.SearchStrategy[Expr] = st.one_of(
@@ -134,6 +140,14 @@ leaves: st.SearchStrategy[Expr] = st.one_of(
         st.booleans(),
     ),
     st.builds(IsNull, any_field, st.booleans()),
+    st.builds(Compare, dataset_fields, st.sampled_from(["=", "!=", "LIKE", "ILIKE"]), strings),
+    st.builds(
+        InList,
+        dataset_fields,
+        st.lists(strings, min_size=1, max_size=3).map(tuple),
+        st.booleans(),
+    ),
+    st.builds(IsNull, dataset_fields, st.booleans()),
 )
 
 filters: st.SearchStrategy[Expr] = st.recursive(

@@ -34,6 +34,7 @@ from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection
 from litetrack.store.fs import FileLock
 from litetrack.store.runs import effective_status, run_view
+from litetrack.store.search import dataset_facts
 
 if TYPE_CHECKING:
     from litetrack.query import Expr, OrderKey
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: Bump when the schema or the meaning of a column changes: older indexes are rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the inputs table (dataset filters)
 
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -118,7 +119,7 @@ class SearchIndex:
     @staticmethod
     def _delete_rows(conn: sqlite3.Connection, run_ids: Sequence[str]) -> None:
         rows = [(r,) for r in run_ids]
-        for table in ("runs", "params", "tags", "metrics"):
+        for table in ("runs", "params", "tags", "metrics", "inputs"):
             conn.executemany(f"DELETE FROM {table} WHERE run_id = ?", rows)
 
     @staticmethod
@@ -127,6 +128,7 @@ class SearchIndex:
         params: list[tuple[str, str, str]] = []
         tags: list[tuple[str, str, str]] = []
         metrics: list[tuple[Any, ...]] = []
+        inputs: list[tuple[Any, ...]] = []
         for doc in docs:
             rid = doc["run_id"]
             runs.append((
@@ -143,6 +145,7 @@ class SearchIndex:
             ))
             params.extend((rid, k, v) for k, v in (doc.get("params") or {}).items())
             tags.extend((rid, k, v) for k, v in (doc.get("tags") or {}).items())
+            inputs.extend((rid, *facts) for facts in dataset_facts(doc))
             for k, s in (doc.get("metrics") or {}).items():
                 value = float(s["value"])
                 first = s.get("first")
@@ -154,6 +157,7 @@ class SearchIndex:
         conn.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?)", params)
         conn.executemany("INSERT OR REPLACE INTO tags VALUES (?,?,?)", tags)
         conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?,?,?,?,?,?,?)", metrics)
+        conn.executemany("INSERT INTO inputs VALUES (?,?,?,?)", inputs)
 
     def _read_docs(self, run_ids: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
         """Folded documents of the runs that exist, and the ids that do not (or are corrupt)."""
@@ -214,7 +218,7 @@ class SearchIndex:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("runs", "params", "tags", "metrics", "meta"):
+            for table in ("runs", "params", "tags", "metrics", "inputs", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             for stmt in (INDEX_SCHEMA + _META).split(";"):
                 if stmt.strip():

@@ -35,9 +35,19 @@ from litetrack.store.runs import doc_to_run, effective_status
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "query_experiments", "query_runs", "scan_documents"]
+__all__ = ["dataset_facts", "doc_to_record", "query_experiments", "query_runs", "scan_documents"]
 
 logger = logging.getLogger(__name__)
+
+
+def dataset_facts(doc: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(name, digest, context) of each dataset input of a run document."""
+    facts = []
+    for entry in doc.get("inputs") or ():
+        dataset = entry.get("dataset") or {}
+        context = (entry.get("tags") or {}).get("mlflow.data.context")
+        facts.append((str(dataset.get("name")), str(dataset.get("digest")), context))
+    return facts
 
 
 def doc_to_record(doc: dict[str, Any]) -> RunRecord:
@@ -65,6 +75,7 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
         params=dict(doc.get("params") or {}),
         tags=dict(doc.get("tags") or {}),
         metrics=metrics,
+        datasets=dataset_facts(doc),
     )
 
 
