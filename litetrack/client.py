@@ -79,7 +79,7 @@ class Client(RegistryClientMixin):
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
-        if not self._store.exists():
+        if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
                 f"No experiment with id {experiment_id!r}: store {str(self._store.root)!r} "
                 "does not exist yet"
@@ -88,8 +88,6 @@ class Client(RegistryClientMixin):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment called ``name`` (active or deleted), or None."""
-        if not self._store.exists():
-            return None
         doc = self._store.experiments.find_by_name(name)
         return doc_to_experiment(doc) if doc else None
 
@@ -115,12 +113,28 @@ class Client(RegistryClientMixin):
         self._store.experiments.update(validate_experiment_id(experiment_id), name=new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Soft-delete an experiment (restorable until ``gc``)."""
-        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.DELETED)
+        """Soft-delete an experiment and its runs (restorable until ``gc``).
+
+        As in MLflow, the experiment's runs then read ``lifecycle_stage="deleted"``.
+        """
+        experiment_id = validate_experiment_id(experiment_id)
+        self._store.experiments.set_lifecycle(experiment_id, LifecycleStage.DELETED)
+        self._set_runs_lifecycle(experiment_id, LifecycleStage.ACTIVE, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        """Restore a soft-deleted experiment."""
-        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.ACTIVE)
+        """Restore a soft-deleted experiment and its runs (as MLflow does)."""
+        experiment_id = validate_experiment_id(experiment_id)
+        self._store.experiments.set_lifecycle(experiment_id, LifecycleStage.ACTIVE)
+        self._set_runs_lifecycle(experiment_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE)
+
+    def _set_runs_lifecycle(self, experiment_id: str, old: str, new: str) -> None:
+        run_ids = [
+            d["run_id"]
+            for d in self._store.runs.iter_docs()
+            if d["experiment_id"] == experiment_id and d.get("lifecycle_stage", "active") == old
+        ]
+        for run_id in run_ids:
+            self._store.runs.set_lifecycle(run_id, new)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         """Set a tag on an experiment."""
@@ -155,7 +169,11 @@ class Client(RegistryClientMixin):
     ) -> _CreatedRun:
         self._store.ensure_writable()
         experiment_id = validate_experiment_id(experiment_id)
-        exp = self._store.experiments.read(experiment_id)
+        exp = (
+            self._store.experiments.ensure_default()
+            if experiment_id == "0"
+            else self._store.experiments.read(experiment_id)
+        )
         if exp["lifecycle_stage"] != LifecycleStage.ACTIVE:
             raise InvalidState(
                 f"Cannot create a run in experiment {experiment_id!r} ({exp['name']!r}): "

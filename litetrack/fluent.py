@@ -227,7 +227,8 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     if exp.lifecycle_stage != LifecycleStage.ACTIVE:
         raise InvalidState(
             f"Cannot set a deleted experiment {exp.name!r} (id {exp.experiment_id!r}) as the "
-            "active experiment; restore it first with Client().restore_experiment(...)"
+            "active experiment; restore it first with Client().restore_experiment(...)",
+            error_code="INVALID_PARAMETER_VALUE",  # MLflow's code for this case
         )
     _active_experiment = (client.store.root, exp.experiment_id)
     return exp

@@ -141,8 +141,7 @@ def query_experiments(
     stages = set(ViewType.stages(view_type))
     limit = check_max_results(max_results)
     offset = decode_token(page_token)
-    if not store.exists():
-        return PagedList([], None)
+    # No early return for a missing store: it still lists the Default experiment.
     docs = {d["experiment_id"]: d for d in store.experiments.list_docs()}
     records = [
         ExperimentRecord(
