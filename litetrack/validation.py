@@ -6,19 +6,27 @@ checking a key that was already accepted is one dict lookup.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import re
 from typing import Any
 
 from litetrack.errors import InvalidArgument, InvalidMetricValue, InvalidName
+
+logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_NAME_LENGTH = 500
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /]+$")
-_ALLOWED = "letters, digits, '_', '-', '.', '/' and space"
+# ':' as in MLflow (keys such as "eval:loss" are common).
+_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
+_ALLOWED = "letters, digits, '_', '-', '.', '/', ':' and space"
+#: Set to true to truncate over-long param and tag values (with a warning)
+#: instead of refusing them, as MLflow does when it is set.
+ENV_TRUNCATE = "MLFLOW_TRUNCATE_LONG_VALUES"
 _valid_keys: set[str] = set()
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -114,10 +122,28 @@ def stringify(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
+def _truncated(kind: str, key: str, text: str, limit: int) -> str | None:
+    # Refusing is the default (nothing is silently cut); truncation only when asked.
+    if os.environ.get(ENV_TRUNCATE, "").strip().lower() not in ("true", "1", "yes"):
+        return None
+    logger.warning(
+        "%s %r value has %d characters; truncated to %d (%s is set)",
+        kind, key, len(text), limit, ENV_TRUNCATE,
+    )
+    return text[:limit]
+
+
 def validate_param_value(key: str, value: Any) -> str:
-    """Return the string form of a param value, refusing values over the length limit."""
+    """Return the string form of a param value, refusing values over the length limit.
+
+    With ``MLFLOW_TRUNCATE_LONG_VALUES=true`` an over-long value is cut to
+    the limit (with a warning) instead, as in MLflow.
+    """
     text = stringify(value)
     if len(text) > MAX_PARAM_VALUE_LENGTH:
+        cut = _truncated("Param", key, text, MAX_PARAM_VALUE_LENGTH)
+        if cut is not None:
+            return cut
         raise InvalidArgument(
             f"Param {key!r} value has {len(text)} characters; at most "
             f"{MAX_PARAM_VALUE_LENGTH} are allowed"
@@ -126,9 +152,15 @@ def validate_param_value(key: str, value: Any) -> str:
 
 
 def validate_tag_value(key: str, value: Any) -> str:
-    """Return the string form of a tag value, refusing values over the length limit."""
+    """Return the string form of a tag value, refusing values over the length limit.
+
+    ``MLFLOW_TRUNCATE_LONG_VALUES=true`` truncates instead, as for params.
+    """
     text = stringify(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
+        cut = _truncated("Tag", key, text, MAX_TAG_VALUE_LENGTH)
+        if cut is not None:
+            return cut
         raise InvalidArgument(
             f"Tag {key!r} value has {len(text)} characters; at most "
             f"{MAX_TAG_VALUE_LENGTH} are allowed"
