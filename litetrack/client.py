@@ -20,7 +20,7 @@ from litetrack.entities import (
 )
 from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
 from litetrack.paging import PagedList
-from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
+from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry.client import RegistryClientMixin
 from litetrack.store.artifacts import (
     download,
@@ -294,6 +294,23 @@ class Client(RegistryClientMixin):
     def log_figure(self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None) -> None:
         """Log a matplotlib or plotly figure as an image artifact."""
         log_bytes(self._store, validate_run_id(run_id), figure_bytes(figure, artifact_file, save_kwargs), artifact_file)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a table (dict of columns or DataFrame) as JSON; rows append to an existing one."""
+        store_table(self._store, validate_run_id(run_id), data, artifact_file)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log a numpy array or PIL image: at ``artifact_file``, or as step ``step`` of ``key``."""
+        store_image(self._store, validate_run_id(run_id), image, artifact_file, key, step, timestamp)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[Any]:
         """Entries directly under ``path`` (``.path``, ``.is_dir``, ``.file_size``)."""
