@@ -522,7 +522,7 @@ def log_inputs(
             )
     contexts = contexts or [None] * len(datasets)
     tags_list = tags_list or [None] * len(datasets)
-    entries = [input_entry(d, c, t) for d, c, t in zip(datasets, contexts, tags_list)]
+    entries = [input_entry(d, c, t) for d, c, t in zip(datasets, contexts, tags_list, strict=True)]
     if entries:
         record_inputs(_client().store, active_run_writer().run_id, entries)
 

@@ -1,7 +1,7 @@
 """Paging for every search (runs, experiments, registered models, versions).
 
-One rule for ``max_results`` (a positive integer, at most the search's limit
-when it has one), one page-token codec (URL-safe base64 of ``{"offset": n}``)
+One rule for ``max_results`` (an integer from 0 to the search's limit, as in
+MLflow: 0 gives an empty page, more than the limit is an error), one page-token codec (URL-safe base64 of ``{"offset": n}``)
 and one result type, :class:`PagedList`, whose ``token`` is passed back as
 ``page_token`` for the next page.
 """
@@ -14,9 +14,22 @@ from typing import TypeVar
 
 from litetrack.errors import InvalidArgument
 
-__all__ = ["PagedList", "check_max_results", "decode_token", "encode_token", "page"]
+__all__ = [
+    "EXPERIMENTS_MAX_RESULTS",
+    "RUNS_MAX_RESULTS",
+    "PagedList",
+    "check_max_results",
+    "decode_token",
+    "encode_token",
+    "page",
+]
 
 T = TypeVar("T")
+
+#: MLflow's ``SEARCH_MAX_RESULTS_THRESHOLD``: the most runs one page may ask for.
+RUNS_MAX_RESULTS = 50_000
+#: The most experiments one page may ask for (MLflow's same threshold).
+EXPERIMENTS_MAX_RESULTS = 50_000
 
 
 class PagedList(list[T]):
@@ -56,17 +69,23 @@ def decode_token(token: str | None) -> int:
 
 
 def check_max_results(max_results: object, limit: int | None = None) -> int | None:
-    """``max_results`` checked: None (no limit), or an integer from 1 to ``limit``."""
+    """``max_results`` checked: None (no limit), or an integer from 0 to ``limit``.
+
+    0 asks for an empty page (MLflow returns ``[]``); above ``limit`` raises
+    MLflow's "Invalid value for max_results" (``INVALID_PARAMETER_VALUE``).
+    """
     if max_results is None:
         return None
     if (
         isinstance(max_results, bool)
         or not isinstance(max_results, int)
-        or max_results < 1
+        or max_results < 0
         or (limit is not None and max_results > limit)
     ):
-        allowed = "a positive integer" if limit is None else f"an integer from 1 to {limit}"
-        raise InvalidArgument(f"Invalid max_results {max_results!r}: expected {allowed}")
+        allowed = "an integer >= 0" if limit is None else f"an integer from 0 to {limit}"
+        raise InvalidArgument(
+            f"Invalid value for max_results: {max_results!r}; expected {allowed}"
+        )
     return max_results
 
 
@@ -77,5 +96,6 @@ def page(
     size = check_max_results(max_results, limit)
     start = decode_token(page_token)
     end = None if size is None else start + size
-    more = end is not None and end < len(items)
+    # An empty page (max_results=0) has no next page: its token would repeat it.
+    more = end is not None and size != 0 and end < len(items)
     return PagedList(items[start:end], encode_token(end) if more and end is not None else None)

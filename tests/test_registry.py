@@ -523,7 +523,7 @@ def test_search(store_path: Path) -> None:
     with pytest.raises(FilterSyntaxError, match="expected a quoted string"):
         c.search_registered_models("name = taxi")
     with pytest.raises(InvalidArgument, match="max_results"):
-        c.search_registered_models(max_results=0)
+        c.search_registered_models(max_results=1001)
     with pytest.raises(InvalidArgument, match="page_token"):
         c.search_model_versions(page_token="garbage")
 

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import Experiment, Run, ViewType
-from litetrack.paging import PagedList, check_max_results, decode_token, encode_token
+from litetrack.paging import (
+    EXPERIMENTS_MAX_RESULTS,
+    RUNS_MAX_RESULTS,
+    PagedList,
+    check_max_results,
+    decode_token,
+    encode_token,
+)
 from litetrack.query import (
     ExperimentRecord,
     MetricSummary,
@@ -103,9 +110,9 @@ def query_runs(
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
-    limit = check_max_results(max_results)
+    limit = check_max_results(max_results, RUNS_MAX_RESULTS)
     offset = decode_token(page_token)
-    if not store.exists():
+    if not store.exists() or limit == 0:
         return PagedList([], None)
     index = store.search_index()
     docs: list[dict[str, Any]] | None = None
@@ -139,7 +146,7 @@ def query_experiments(
     expr = parse_experiment_filter(filter_string)
     keys = parse_experiment_order_by(list(order_by) if order_by else None)
     stages = set(ViewType.stages(view_type))
-    limit = check_max_results(max_results)
+    limit = check_max_results(max_results, EXPERIMENTS_MAX_RESULTS)
     offset = decode_token(page_token)
     # No early return for a missing store: it still lists the Default experiment.
     docs = {d["experiment_id"]: d for d in store.experiments.list_docs()}
@@ -159,7 +166,7 @@ def query_experiments(
     ordered = sort_experiments(records, keys)
     end = None if limit is None else offset + limit
     page = ordered[offset:end]
-    more = end is not None and end < len(ordered)
+    more = end is not None and limit != 0 and end < len(ordered)
     return PagedList(
         [doc_to_experiment(docs[r.experiment_id]) for r in page],
         encode_token(offset + len(page)) if more else None,
