@@ -496,7 +496,8 @@ def test_search(store_path: Path) -> None:
         "fraud",
     ]
     vs = lambda ms: [(m.name, m.version) for m in ms]  # noqa: E731
-    assert vs(c.search_model_versions(f"run_id = '{r2}'")) == [("fraud", 1), ("taxi-duration", 2)]
+    # MLflow's default order: the most recently updated first (v2 was tagged and moved last).
+    assert vs(c.search_model_versions(f"run_id = '{r2}'")) == [("taxi-duration", 2), ("fraud", 1)]
     assert vs(c.search_model_versions("name = 'taxi-duration'")) == [
         ("taxi-duration", 2),
         ("taxi-duration", 1),
