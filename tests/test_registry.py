@@ -370,9 +370,10 @@ def test_runs_uri_resolution_for_loaders(store_path: Path) -> None:
 
 
 def test_download_uri(store_path: Path) -> None:
-    register_model(f"runs:/{_model_run()}/model", "team/taxi")
+    rid = _model_run()
+    register_model(f"runs:/{rid}/model", "team/taxi")
     uri = Client().get_model_version_download_uri("team/taxi", 1)
-    assert uri == "models:/team/taxi/1"
+    assert uri == f"runs:/{rid}/model"  # the source location, as MLflow
     assert resolve_model_uri(uri)[1]
     with pytest.raises(ModelVersionNotFound):
         Client().get_model_version_download_uri("team/taxi", 2)
