@@ -185,8 +185,16 @@ class Client(RegistryClientMixin):
             clean_tags[k] = validate_tag_value(k, v)
         if description is not None:
             clean_tags["mlflow.note.content"] = validate_tag_value("mlflow.note.content", description)
+        if run_name == "":
+            run_name = None  # MLflow generates a name for "" as for None
         if run_name is not None:
             run_name = validate_name(run_name, "run name")
+            tagged = clean_tags.get("mlflow.runName")
+            if tagged is not None and tagged != run_name:
+                raise InvalidArgument(
+                    "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                    f"different values (run_name={run_name!r}, mlflow.runName={tagged!r})"
+                )
         if parent_run_id is not None:
             validate_run_id(parent_run_id)
         writer = self._store.runs.create(
@@ -263,7 +271,7 @@ class Client(RegistryClientMixin):
         """Change a run's status and/or name."""
         if status is not None:
             self._store.runs.set_status(validate_run_id(run_id), status)
-        if name is not None:
+        if name:  # MLflow leaves the name alone for None and ""
             self.set_tag(run_id, "mlflow.runName", name)
 
     def delete_run(self, run_id: str) -> None:

@@ -346,8 +346,10 @@ class RunStore:
 
         def change(doc: dict[str, Any]) -> None:
             doc["status"] = status
-            if status in RunStatus.TERMINAL:
-                doc["end_time"] = end_time if end_time is not None else int(time.time() * 1000)
+            if end_time is not None:
+                doc["end_time"] = end_time  # kept whatever the status, as in MLflow
+            elif status in RunStatus.TERMINAL:
+                doc["end_time"] = int(time.time() * 1000)
             else:
                 doc["end_time"] = None
 
@@ -597,7 +599,8 @@ class RunWriter:
             os.write(self._fd, f'{{"status":"{status}","end_time":{end}}}\n'.encode())
             self.terminal = True
         else:
-            os.write(self._fd, f'{{"status":"{status}","end_time":null}}\n'.encode())
+            end_json = "null" if end_time is None else str(int(end_time))
+            os.write(self._fd, f'{{"status":"{status}","end_time":{end_json}}}\n'.encode())
         return True
 
     def delete_tag(self, key: str) -> None:
