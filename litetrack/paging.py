@@ -1,7 +1,7 @@
 """Paging for every search (runs, experiments, registered models, versions).
 
-One rule for ``max_results`` (an integer from 0 to the search's limit, as in
-MLflow: 0 gives an empty page, more than the limit is an error), one page-token codec (URL-safe base64 of ``{"offset": n}``)
+One rule for ``max_results`` (MLflow's: a positive integer up to the search's
+limit, 0 also for run searches, where it gives an empty page), one page-token codec (URL-safe base64 of ``{"offset": n}``)
 and one result type, :class:`PagedList`, whose ``token`` is passed back as
 ``page_token`` for the next page.
 """
@@ -68,23 +68,28 @@ def decode_token(token: str | None) -> int:
         ) from None
 
 
-def check_max_results(max_results: object, limit: int | None = None) -> int | None:
-    """``max_results`` checked: None (no limit), or an integer from 0 to ``limit``.
+def check_max_results(
+    max_results: object, limit: int | None = None, *, allow_zero: bool = False
+) -> int | None:
+    """``max_results`` checked: None (no limit), or an integer from 1 to ``limit``.
 
-    0 asks for an empty page (MLflow returns ``[]``); above ``limit`` raises
-    MLflow's "Invalid value for max_results" (``INVALID_PARAMETER_VALUE``).
+    MLflow's rule, which differs per search: run searches take 0 (an empty
+    page, ``allow_zero``), experiment and registry searches refuse it; above
+    ``limit`` is "Invalid value for max_results" (``INVALID_PARAMETER_VALUE``).
     """
     if max_results is None:
         return None
+    low = 0 if allow_zero else 1
     if (
         isinstance(max_results, bool)
         or not isinstance(max_results, int)
-        or max_results < 0
+        or max_results < low
         or (limit is not None and max_results > limit)
     ):
-        allowed = "an integer >= 0" if limit is None else f"an integer from 0 to {limit}"
+        high = "" if limit is None else f" and at most {limit}"
         raise InvalidArgument(
-            f"Invalid value for max_results: {max_results!r}; expected {allowed}"
+            f"Invalid value for max_results: {max_results!r}; it must be an integer "
+            f">= {low}{high}"
         )
     return max_results
 
@@ -96,6 +101,5 @@ def page(
     size = check_max_results(max_results, limit)
     start = decode_token(page_token)
     end = None if size is None else start + size
-    # An empty page (max_results=0) has no next page: its token would repeat it.
-    more = end is not None and size != 0 and end < len(items)
+    more = end is not None and end < len(items)
     return PagedList(items[start:end], encode_token(end) if more and end is not None else None)

@@ -95,7 +95,7 @@ def search_runs(
             "Only experiment_ids or experiment_names can be used, but not both "
             f"(got experiment_ids={experiment_ids!r}, experiment_names={experiment_names!r})"
         )
-    check_max_results(max_results)
+    check_max_results(max_results, allow_zero=True)
     client = Client()
     store = client.store
     ids: list[str] = []

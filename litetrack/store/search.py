@@ -110,7 +110,7 @@ def query_runs(
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
-    limit = check_max_results(max_results, RUNS_MAX_RESULTS)
+    limit = check_max_results(max_results, RUNS_MAX_RESULTS, allow_zero=True)
     offset = decode_token(page_token)
     if not store.exists() or limit == 0:
         return PagedList([], None)
@@ -166,7 +166,7 @@ def query_experiments(
     ordered = sort_experiments(records, keys)
     end = None if limit is None else offset + limit
     page = ordered[offset:end]
-    more = end is not None and limit != 0 and end < len(ordered)
+    more = end is not None and end < len(ordered)
     return PagedList(
         [doc_to_experiment(docs[r.experiment_id]) for r in page],
         encode_token(offset + len(page)) if more else None,
