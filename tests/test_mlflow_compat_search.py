@@ -137,3 +137,25 @@ def test_nan_sorts_between_numbers_and_missing(client: Client) -> None:
     desc = [ids[r.info.run_id] for r in client.search_runs([exp], order_by=["metrics.x DESC"])]
     assert asc == ["one", "two", "nan", "missing"]
     assert desc == ["two", "one", "nan", "missing"]
+
+
+def test_filters_mlflow_refuses_are_kept_as_a_superset(client: Client) -> None:
+    # MLflow raises on these; litetrack gives them their plain meaning (docs/mlflow-compat.md).
+    from litetrack.entities import ViewType
+
+    exp = client.create_experiment("superset")
+    kept = client.create_run(exp, start_time=2).info.run_id
+    gone = client.create_run(exp, start_time=1).info.run_id
+    client.log_param(kept, "x", "b")
+    client.log_param(gone, "x", "a")
+    client.delete_run(gone)
+    every = ViewType.ALL
+    found = client.search_runs([exp], "attribute.lifecycle_stage = 'deleted'", every)
+    assert [r.info.run_id for r in found] == [gone]
+    found = client.search_runs([exp], f"attribute.experiment_id = '{exp}'", every)
+    assert {r.info.run_id for r in found} == {kept, gone}
+    ordered = client.search_runs([exp], "", every, order_by=["attribute.lifecycle_stage DESC"])
+    assert [r.info.run_id for r in ordered] == [gone, kept]
+    ordered = client.search_runs([exp], "", every, order_by=["params.x "])
+    assert [r.info.run_id for r in ordered] == [gone, kept]
+    assert client.search_runs([exp], "", every, order_by=["attribute.experiment_id"])
