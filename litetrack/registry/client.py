@@ -216,7 +216,8 @@ class RegistryClientMixin:
         files: ``models:/NAME/VERSION`` reaches them even after the source
         run is deleted.
         """
-        return self._registry.get_version(name, version).source
+        mv = self._registry.get_version(name, version)
+        return mv.source or model_uri(mv.name, mv.version)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing).

@@ -96,7 +96,7 @@ def validate_artifact_path(path: str | os.PathLike[str], *, allow_empty: bool = 
     if path.startswith("~"):
         raise _refuse(path, "starts with '~', which expanduser and shells turn into a home folder")
 
-    segments = []
+    segments: list[str] = []
     for segment in path.split("/"):
         if segment in ("", "."):
             continue
