@@ -58,6 +58,7 @@ _LAZY_SUBMODULES = {
     "data",
     "exceptions",
     "models",
+    "projects",
     "pyfunc",
     "search",
     "sklearn",

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import active_run_writer
 from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
@@ -90,11 +91,7 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     """A dict from a ``.json`` or ``.yaml``/``.yml`` artifact."""
     text = load_text(artifact_uri)
     if artifact_uri.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError:
-            return json.loads(text)  # we write JSON (valid YAML) when pyyaml is missing
-        return yaml.safe_load(text)  # type: ignore[no-any-return]
+        return yamlfmt.load(text, artifact_uri)  # type: ignore[no-any-return]
     return json.loads(text)  # type: ignore[no-any-return]
 
 

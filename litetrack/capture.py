@@ -51,6 +51,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from litetrack import settings
 from litetrack.store.core import Store, current_store
 from litetrack.store.runs import USER_TAG, current_user
 from litetrack.validation import validate_run_id
@@ -102,12 +103,17 @@ def _put_cached(objects: ObjectStore, data: bytes) -> BlobRef:
     return ref
 
 
-def environment_summary(objects: ObjectStore) -> dict[str, Any]:
-    """Store the environment blob; return the run's ``environment`` summary."""
+def environment_summary(objects: ObjectStore, blob: bytes | None = None) -> dict[str, Any]:
+    """Store the environment blob; return the run's ``environment`` summary.
+
+    ``blob`` defaults to this interpreter's; a project runner passes the one
+    captured in the interpreter its command runs in.
+    """
     global _env_meta
     from litetrack.environment import environment_blob  # lazy: see _put_cached
 
-    blob = environment_blob()
+    if blob is None:
+        blob = environment_blob()
     ref = _put_cached(objects, blob)
     meta = _env_meta
     if meta is None or meta[0] is not blob:
@@ -178,15 +184,14 @@ def on_run_start(client: Client, run_id: str, opts: dict[str, Any]) -> None:
     skipped by the capture functions); a failing *store* write raises as any
     other logging call would.
     """
-    from litetrack.environment import env_capture_enabled  # lazy: see _put_cached
-    from litetrack.source import capture_source, mlflow_source_tags, source_capture_enabled
+    from litetrack.source import capture_source, mlflow_source_tags  # lazy: see _put_cached
 
     store = client.store
     writer = store.runs.writer(run_id)
     records: list[dict[str, Any]] = []
     tags: dict[str, str] = {USER_TAG: current_user()}
-    want_env = opts.get("capture_environment") is not False and env_capture_enabled()
-    want_source = opts.get("capture_source") is not False and source_capture_enabled()
+    want_env = opts.get("capture_environment") is not False and settings.capture_env_enabled()
+    want_source = opts.get("capture_source") is not False and settings.capture_source_enabled()
     prefetch = _prefetch_environment() if want_env and want_source else None
     if want_source:
         info = capture_source()

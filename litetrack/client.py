@@ -32,6 +32,7 @@ from litetrack.store.artifacts import (
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
 from litetrack.store.location import current_store_path, path_from_uri
+from litetrack.store.runs import NOTE_TAG
 from litetrack.validation import (
     validate_experiment_id,
     validate_key,
@@ -184,7 +185,7 @@ class Client(RegistryClientMixin):
             k = validate_key(k, "tag key")
             clean_tags[k] = validate_tag_value(k, v)
         if description is not None:
-            clean_tags["mlflow.note.content"] = validate_tag_value("mlflow.note.content", description)
+            clean_tags[NOTE_TAG] = validate_tag_value(NOTE_TAG, description)
         if run_name == "":
             run_name = None  # MLflow generates a name for "" as for None
         if run_name is not None:
@@ -227,12 +228,12 @@ class Client(RegistryClientMixin):
 
     def log_param(self, run_id: str, key: str, value: Any, **_: Any) -> Any:
         """Log a param; re-logging the same value is fine, another value is an error."""
-        self._writer(run_id).log_params({key: value})
+        self._writer(run_id).log_params({validate_key(key, "param key"): value})
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any, **_: Any) -> None:
         """Set a tag on a run (``mlflow.runName`` renames the run)."""
-        self._writer(run_id).set_tags({key: value})
+        self._writer(run_id).set_tags({validate_key(key, "tag key"): value})
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Delete a tag from a run."""
@@ -249,13 +250,16 @@ class Client(RegistryClientMixin):
         """Log metrics, params and tags at once: all validated, then one write."""
         param_map: dict[str, Any] = {}
         for p in params:
+            validate_key(p.key, "param key")
             if p.key in param_map and param_map[p.key] != str(p.value):
                 raise InvalidArgument(
                     f"Param {p.key!r} appears twice in the batch with different values "
                     f"{param_map[p.key]!r} and {str(p.value)!r}"
                 )
             param_map[p.key] = str(p.value)
-        self._writer(run_id).log_batch(metrics, param_map, {t.key: t.value for t in tags})
+        self._writer(run_id).log_batch(
+            metrics, param_map, {validate_key(t.key, "tag key"): t.value for t in tags}
+        )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point logged for a metric, in logging order."""

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from litetrack.errors import InvalidArgument
+from litetrack.store.location import file_uri_path
 from litetrack.store.runs import input_key
 from litetrack.validation import validate_key, validate_tag_value
 
@@ -178,7 +179,7 @@ def _resolve_source(source: Any) -> tuple[str, dict[str, Any]]:
         text = os.fspath(source)
         scheme = urlsplit(text).scheme.lower()
         if scheme in ("", "file") or len(scheme) == 1:  # len 1: a Windows drive letter
-            path = text[len("file://") :] if scheme == "file" else text
+            path = file_uri_path(text) if scheme == "file" else text
             return "local", {"uri": os.path.abspath(path)}
         return ("http" if scheme == "https" else scheme), {"uri": _strip_credentials(text)}
     raise InvalidArgument(

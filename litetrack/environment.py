@@ -6,10 +6,9 @@ canonical bytes, so a thousand runs in one virtualenv store one blob in the
 content-addressed store. :func:`diff_environments` and :func:`format_env_diff`
 compare two captures (``litetrack env diff`` in the CLI).
 
-Switch-off: set ``LITETRACK_CAPTURE_ENV=0`` (or ``false``/``no``/``off``) and
-:func:`env_capture_enabled` returns False; the tracking layer then skips the
-capture. :func:`capture_environment` itself always captures when called,
-because a direct call is an explicit request.
+Switch-off: with ``LITETRACK_CAPTURE_ENV=0`` (see :mod:`litetrack.settings`)
+the tracking layer skips the capture. :func:`capture_environment` itself
+always captures when called, because a direct call is an explicit request.
 
 Cost: the first call in a process imports ``importlib.metadata`` and reads
 each distribution's metadata header, ~30 ms for 125 packages on a loaded
@@ -23,13 +22,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import platform
-import re
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+# PEP 503 names, as pip compares them. Importing packaging.utils costs ~6 ms
+# once per process, paid in the environment-capture thread.
+from packaging.utils import canonicalize_name
 
 __all__ = [
     "ENV_SCHEMA_VERSION",
@@ -37,17 +38,14 @@ __all__ = [
     "capture_environment",
     "clear_cache",
     "diff_environments",
-    "env_capture_enabled",
     "environment_blob",
+    "distribution_header",
     "format_env_diff",
-    "normalize_name",
 ]
 
 #: Version of the captured document's layout; bump when keys change meaning.
 ENV_SCHEMA_VERSION = 1
 
-_SWITCH = "LITETRACK_CAPTURE_ENV"
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 _lock = threading.Lock()
 # The cache is keyed by sys.path: the set of importable distributions is a
@@ -57,26 +55,31 @@ _cache_key: tuple[str, ...] | None = None
 _cache_env: dict[str, Any] | None = None
 _cache_blob: bytes | None = None
 
-_NAME_RUN = re.compile(r"[-_.]+")
+def distribution_header(dist: Any) -> tuple[str | None, str | None]:
+    """The ``Name`` and ``Version`` of an installed ``importlib.metadata`` distribution.
 
-
-def env_capture_enabled() -> bool:
-    """Return False when ``LITETRACK_CAPTURE_ENV`` is ``0``/``false``/``no``/``off``.
-
-    Read at each call (not at import) so a script or test can flip it late.
+    The one reader of METADATA (or PKG-INFO) in litetrack: only the header
+    block (up to the first blank line) holds the two fields, and reading it
+    by hand is ~10x faster than the email parser behind
+    ``Distribution.metadata``, which reads the whole long description too.
+    Odd installs (eggs, broken metadata) fall back to that parser. Either
+    value is None when the distribution does not say it.
     """
-    return os.environ.get(_SWITCH, "1").strip().lower() not in _FALSE_WORDS
-
-
-def normalize_name(name: str) -> str:
-    """Return the PEP 503 normalized form of a distribution name (``Foo_Bar`` -> ``foo-bar``)."""
-    return _NAME_RUN.sub("-", name).lower()
+    try:
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    except OSError:
+        text = ""
+    name, version = _header_fields(text)
+    if not name or not version:
+        try:
+            name = name or dist.metadata["Name"]
+            version = version or dist.version
+        except Exception:  # noqa: BLE001 - one broken distribution must not fail a caller
+            pass
+    return name or None, version or None
 
 
 def _header_fields(text: str) -> tuple[str | None, str | None]:
-    # Only the header block (up to the first blank line) holds Name and
-    # Version; parsing it by hand is ~10x faster than the email parser behind
-    # Distribution.metadata, which reads the whole long description too.
     name = version = None
     header = text.split("\n\n", 1)[0]
     for line in header.splitlines():
@@ -94,22 +97,11 @@ def _installed_distributions() -> dict[str, str]:
 
     found: dict[str, str] = {}
     for dist in md.distributions():
-        try:
-            text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-        except OSError:
-            text = ""
-        name, version = _header_fields(text)
+        name, version = distribution_header(dist)
         if not name or not version:
-            # Odd installs (eggs, broken metadata): fall back to the parser.
-            try:
-                name = name or dist.metadata["Name"]
-                version = version or dist.version
-            except Exception:  # noqa: BLE001 - one broken dist must not fail a run
-                continue
-            if not name or not version:
-                continue
+            continue
         # First one on sys.path wins, as it does for `import`.
-        found.setdefault(normalize_name(name), version)
+        found.setdefault(canonicalize_name(name), version)
     return dict(sorted(found.items()))
 
 
@@ -238,8 +230,12 @@ def diff_environments(a: dict[str, Any], b: dict[str, Any]) -> EnvDiff:
     count as empty. The ``python.build`` string is left out when the versions
     differ (it would only repeat the version change).
     """
-    pa = {normalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()}
-    pb = {normalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()}
+    pa: dict[str, str] = {
+        canonicalize_name(k): str(v) for k, v in (a.get("packages") or {}).items()
+    }
+    pb: dict[str, str] = {
+        canonicalize_name(k): str(v) for k, v in (b.get("packages") or {}).items()
+    }
     added = {k: pb[k] for k in sorted(pb.keys() - pa.keys())}
     removed = {k: pa[k] for k in sorted(pa.keys() - pb.keys())}
     changed = {k: (pa[k], pb[k]) for k in sorted(pa.keys() & pb.keys()) if pa[k] != pb[k]}

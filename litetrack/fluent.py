@@ -15,15 +15,16 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
+from litetrack import settings
 from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.data import input_entry
 from litetrack.data import log_inputs as record_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
-from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState
+from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
-from litetrack.store.runs import RunWriter
-from litetrack.validation import validate_experiment_id
+from litetrack.store.runs import NOTE_TAG, PARENT_TAG, RunWriter
+from litetrack.validation import validate_experiment_id, validate_key
 
 __all__ = [
     "ActiveRun",
@@ -54,8 +55,6 @@ __all__ = [
     "current_experiment_id",
 ]
 
-ENV_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
-ENV_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 
 
 class _State(threading.local):
@@ -183,10 +182,10 @@ def _end_all_at_exit() -> None:
 
 
 def _experiment_id_from_env(client: Client) -> str | None:
-    exp_id = os.environ.get(ENV_EXPERIMENT_ID)
+    exp_id = settings.mlflow_experiment_id()
     if exp_id:
         return exp_id
-    name = os.environ.get(ENV_EXPERIMENT_NAME)
+    name = settings.mlflow_experiment_name()
     if name:
         exp = client.get_experiment_by_name(name)
         if exp is None:
@@ -299,7 +298,12 @@ def start_run(
     FAILED when an exception escapes (the exception is re-raised). A second
     top-level run while one is active needs ``nested=True``.
     ``capture_source`` / ``capture_environment`` switch the source and
-    environment capture off (or on) for this run.
+    environment capture off (or on) for this run. Without ``run_id``, a run
+    named by ``LITETRACK_RUN_ID`` or ``MLFLOW_RUN_ID`` is resumed (once: the
+    variables are removed), as MLflow does for ``mlflow run``. Raises
+    :class:`InvalidArgument` when ``description`` and an
+    ``mlflow.note.content`` tag are both given, and :class:`LitetrackError`
+    when ``parent_run_id`` is not the active run.
     """
     client = _client()
     stack = _local.stack
@@ -308,6 +312,14 @@ def start_run(
             f"Run with UUID {stack[-1].run_id} is already active. To start a new run, first end "
             "the current run with end_run(). To start a nested run, call start_run with nested=True"
         )
+    if tags and description is not None and NOTE_TAG in tags:
+        # MLflow raises whenever both are given; the two would fight over one tag.
+        raise InvalidArgument(
+            f"Description is already set via the tag {NOTE_TAG} in tags. Remove the key "
+            f"{NOTE_TAG} from the tags or omit the description."
+        )
+    if run_id is None:
+        run_id = _handed_run_id(client)
     if run_id is not None:
         run = client.get_run(run_id)
         if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
@@ -323,7 +335,16 @@ def start_run(
             writer.set_tags(dict(tags))
         if run_name is not None:
             writer.set_tags({"mlflow.runName": run_name})
+        if description is not None:
+            writer.set_tags({NOTE_TAG: description})
     else:
+        if parent_run_id is not None and stack and parent_run_id != stack[-1].run_id:
+            current = stack[-1].run_id
+            raise LitetrackError(
+                f"Current run with UUID {current} does not match the specified parent_run_id "
+                f"{parent_run_id}. To start a new nested run under the parent run with UUID "
+                f"{current}, first end the current run with end_run()."
+            )
         exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id(client)
         parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
         created = client._create_run(
@@ -341,15 +362,39 @@ def start_run(
     return active
 
 
+def _handed_run_id(client: Client) -> str | None:
+    """The run named by LITETRACK_RUN_ID / MLFLOW_RUN_ID, taken out of the environment.
+
+    Taken out (as MLflow does) so that it is resumed once: a later
+    ``start_run()`` in the same process opens a new run.
+    """
+    handed = settings.take_handed_run_id()
+    if handed is None:
+        return None
+    run = client.get_run(handed)
+    active = _active_experiment
+    in_store = active is not None and active[0] == client.store.root
+    if in_store and active is not None and active[1] != run.info.experiment_id:
+        raise LitetrackError(
+            f"Cannot start run with ID {handed} because active run ID does not match "
+            "environment run ID. Make sure --experiment-name or --experiment-id matches "
+            "experiment set with set_experiment(), or just use command-line arguments"
+        )
+    return handed
+
+
 def end_run(status: str = RunStatus.FINISHED) -> None:
     """End the active run (FINISHED unless ``status`` says otherwise). No-op without one."""
     global _last_active_run_id
     stack = _local.stack
     if not stack:
         return
-    active = stack.pop()
-    _all_active.pop(active.run_id, None)
+    active = stack[-1]
+    # Ended first, popped after: an end that fails (a full disk) leaves the
+    # run active, so end_run() can be called again once space is freed.
     active._client.set_terminated(active.run_id, RunStatus.from_string(status))
+    stack.pop()
+    _all_active.pop(active.run_id, None)
     active._client.store.runs.release(active.run_id)
     _last_active_run_id = active.run_id
 
@@ -440,7 +485,7 @@ def log_metrics(
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param on the active run; returns the value (a :class:`RunOperations`
     with ``synchronous=False``)."""
-    active_run_writer().log_params({key: value})
+    active_run_writer().log_params({validate_key(key, "param key"): value})
     return value if synchronous is not False else RunOperations()
 
 
@@ -454,7 +499,7 @@ def log_params(
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     """Set a tag on the active run."""
-    active_run_writer().set_tags({key: value})
+    active_run_writer().set_tags({validate_key(key, "tag key"): value})
     return _operations(synchronous)
 
 
@@ -477,7 +522,7 @@ def get_run(run_id: str) -> Run:
 def get_parent_run(run_id: str) -> Run | None:
     """The parent of a nested run, or None."""
     run = get_run(run_id)
-    parent = run.data.tags.get("mlflow.parentRunId")
+    parent = run.data.tags.get(PARENT_TAG)
     return get_run(parent) if parent else None
 
 

@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.paths import validate_artifact_path
@@ -25,14 +26,9 @@ def text_bytes(text: Any) -> bytes:
 
 
 def dict_to_text(dictionary: Any, artifact_file: str) -> str:
-    """Serialise for ``log_dict``: YAML for .yaml/.yml (JSON, itself YAML, without pyyaml), else JSON."""
+    """Serialise for ``log_dict``: YAML for .yaml/.yml (as MLflow writes it), else JSON."""
     if artifact_file.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-
-            return yaml.safe_dump(dictionary, default_flow_style=False)  # type: ignore[no-any-return]
-        except ImportError:
-            return json.dumps(dictionary, indent=2)
+        return yamlfmt.dump(dictionary)
     return json.dumps(dictionary, indent=2)
 
 

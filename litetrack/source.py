@@ -13,9 +13,9 @@ changes on disk (it is edited between runs of one kernel); a script is not
 (what runs is what was there at the first capture). No git, not a work tree,
 or git failing leave the git fields ``None``; capture never raises.
 
-Switch-off: ``LITETRACK_CAPTURE_SOURCE=0`` (or ``false``/``no``/``off``) makes
-:func:`source_capture_enabled` return False, and :func:`capture_source` then
-returns only the entry point and source type (no file read, no git).
+Switch-off: with ``LITETRACK_CAPTURE_SOURCE=0`` (see :mod:`litetrack.settings`)
+:func:`capture_source` returns only the entry point and source type (no file
+read, no git).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from litetrack import settings
+
 __all__ = [
     "SourceInfo",
     "SOURCE_TYPE_LOCAL",
@@ -36,8 +38,9 @@ __all__ = [
     "INTERACTIVE",
     "capture_source",
     "clear_cache",
+    "git_state",
+    "redact_url",
     "mlflow_source_tags",
-    "source_capture_enabled",
 ]
 
 _log = logging.getLogger(__name__)
@@ -55,8 +58,6 @@ TAG_GIT_BRANCH = "mlflow.source.git.branch"
 TAG_GIT_REPO_URL = "mlflow.source.git.repoURL"
 TAG_USER = "mlflow.user"
 
-_SWITCH = "LITETRACK_CAPTURE_SOURCE"
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 # A hung git (network filesystem, credential prompt) must not hang start_run.
 _GIT_TIMEOUT = 10.0
 
@@ -91,11 +92,6 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, int | None, bool], SourceInfo] = {}
 
 
-def source_capture_enabled() -> bool:
-    """Return False when ``LITETRACK_CAPTURE_SOURCE`` is ``0``/``false``/``no``/``off``."""
-    return os.environ.get(_SWITCH, "1").strip().lower() not in _FALSE_WORDS
-
-
 def clear_cache() -> None:
     """Forget every cached capture (the next call runs git again)."""
     with _lock:
@@ -113,7 +109,7 @@ def _notebook_path() -> str | None:
         return vsc
     # Jupyter Server >= 2 exports the notebook path (relative to the server
     # root, which is usually the kernel's cwd).
-    session = os.environ.get("JPY_SESSION_NAME")
+    session = settings.jupyter_session_name()
     if session:
         return session
     return "<notebook>"
@@ -217,6 +213,22 @@ def _git_info(start: str) -> dict[str, Any]:
     return info
 
 
+def redact_url(url: str) -> str:
+    """``url`` without the credentials of an http(s)/ftp(s) URL (``user:token@``)."""
+    return _redact_url(url)
+
+
+def git_state(path: str) -> dict[str, Any]:
+    """The git state of the work tree holding ``path``, as :class:`SourceInfo`'s ``git_*`` fields.
+
+    ``{}`` outside a work tree or without git; never raises.
+    """
+    try:
+        return _git_info(path) if os.path.isdir(path) else {}
+    except Exception:  # noqa: BLE001 - best effort, as every capture here
+        return {}
+
+
 def _capture(entry: str, source_type: str, enabled: bool) -> SourceInfo:
     if not enabled:
         return SourceInfo(entry_point=entry, source_type=source_type)
@@ -232,11 +244,11 @@ def capture_source(refresh: bool = False) -> SourceInfo:
 
     Cached per process and entry point; a notebook is captured again when its
     file's mtime changes. ``refresh=True`` forces a new capture. When
-    :func:`source_capture_enabled` is False only ``entry_point`` and
+    :func:`litetrack.settings.capture_source_enabled` is False only ``entry_point`` and
     ``source_type`` are filled. Never raises: missing git, a folder outside
     any repository or a failing git command leave the git fields None.
     """
-    enabled = source_capture_enabled()
+    enabled = settings.capture_source_enabled()
     try:
         entry, source_type = _entry_point()
     except Exception:  # noqa: BLE001 - odd __main__ objects must not fail a run

@@ -19,6 +19,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument
 from litetrack.models.model import Model
 from litetrack.models.uri import resolve_model
@@ -30,7 +31,6 @@ __all__ = ["spark_udf"]
 _LOADED: dict[str, Any] = {}
 #: Set to a file path to record each model load (pid and key): tests use it to
 #: check that a worker process loads a model once.
-LOAD_LOG_ENV = "LITETRACK_SPARK_LOAD_LOG"
 
 
 def _load(key: str) -> Any:
@@ -40,7 +40,7 @@ def _load(key: str) -> Any:
 
 
         model = _LOADED[key] = load_model(SparkFiles.get(key))
-        log = os.environ.get(LOAD_LOG_ENV)
+        log = settings.spark_load_log()
         if log:
             with open(log, "a") as f:
                 f.write(f"{os.getpid()} {key}\n")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
+import sys
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument, InvalidMetricValue, InvalidName
 
 logger = logging.getLogger(__name__)
@@ -24,17 +25,17 @@ MAX_NAME_LENGTH = 500
 # ':' as in MLflow (keys such as "eval:loss" are common).
 _KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
 _ALLOWED = "letters, digits, '_', '-', '.', '/', ':' and space"
-#: Set to true to truncate over-long param and tag values (with a warning)
-#: instead of refusing them, as MLflow does when it is set.
-ENV_TRUNCATE = "MLFLOW_TRUNCATE_LONG_VALUES"
 _valid_keys: set[str] = set()
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 def validate_key(key: Any, kind: str = "key") -> str:
     """Return ``key`` if it is a valid metric/param/tag key, else raise :class:`InvalidName`."""
-    if key in _valid_keys:
-        return key  # type: ignore[no-any-return]
+    try:
+        if key in _valid_keys:
+            return key  # type: ignore[no-any-return]
+    except TypeError:
+        pass  # unhashable (a list ...): refused as "not a string" below
     if not isinstance(key, str):
         raise InvalidName(f"Invalid {kind} {key!r}: must be a string, got {type(key).__name__}")
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -73,6 +74,11 @@ def validate_metric_value(key: str, value: Any) -> float:
                 raise TypeError
             result = float(value)
             return result
+    except OverflowError:
+        raise InvalidMetricValue(
+            f"Invalid value {_short(value)} for metric {key!r}: too large for a float "
+            f"(at most about {sys.float_info.max:.3g}; NaN and +/-inf allowed)"
+        ) from None
     except (TypeError, ValueError):
         pass
     raise InvalidMetricValue(
@@ -99,22 +105,66 @@ def validate_step(step: Any) -> int:
         ) from None
 
 
-def validate_timestamp(timestamp: Any) -> int:
-    """Timestamps are integer milliseconds since the epoch."""
-    if type(timestamp) is int:
+#: Times (``start_time``, ``end_time``, metric timestamps) are integer
+#: milliseconds since the epoch from 1970 to the end of year 9999: every
+#: such value fits the search index (SQLite's 64-bit integers), JSON readers
+#: in other languages (2**53) and ``datetime``.
+MIN_TIME_MS = 0
+MAX_TIME_MS = 253_402_300_799_999
+
+
+def validate_timestamp(timestamp: Any, what: str = "timestamp") -> int:
+    """Return ``timestamp`` (integer ms since the epoch), or raise :class:`InvalidArgument`.
+
+    Integers (numpy integers too) and floats with an integral value are
+    accepted between :data:`MIN_TIME_MS` and :data:`MAX_TIME_MS` (year 9999);
+    bools, strings, fractional or non-finite floats are refused.
+    """
+    if type(timestamp) is int and MIN_TIME_MS <= timestamp <= MAX_TIME_MS:
         return timestamp
+    expected = (
+        f"must be integer milliseconds since the epoch, from {MIN_TIME_MS} to {MAX_TIME_MS} "
+        "(year 9999), e.g. int(time.time() * 1000)"
+    )
     if isinstance(timestamp, bool):
-        raise InvalidArgument(f"Invalid timestamp {timestamp!r}: must be integer milliseconds")
+        raise InvalidArgument(f"Invalid {what} {timestamp!r}: {expected}, not a bool")
     try:
         import operator
 
-        return operator.index(timestamp)
+        value = operator.index(timestamp)
     except TypeError:
-        if isinstance(timestamp, float) and math.isfinite(timestamp):
-            return int(timestamp)
-        raise InvalidArgument(
-            f"Invalid timestamp {timestamp!r}: must be integer milliseconds since the epoch"
-        ) from None
+        if isinstance(timestamp, float) and math.isfinite(timestamp) and timestamp.is_integer():
+            value = int(timestamp)
+        else:
+            raise InvalidArgument(
+                f"Invalid {what} {_short(timestamp)}: {expected}, got {type(timestamp).__name__}"
+            ) from None
+    if not MIN_TIME_MS <= value <= MAX_TIME_MS:
+        raise InvalidArgument(f"Invalid {what} {_short(value)}: out of range; {expected}")
+    return value
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to a readable length (10**400 has 401 digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # ints beyond sys.get_int_max_str_digits
+        return f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= 60 else f"{text[:40]}...({len(text)} characters)"
+
+
+def _check_text(text: str, what: str) -> str:
+    # Lone surrogates (from a bad decode, or os.fsdecode of a bad name) cannot
+    # be written as UTF-8: refuse them here rather than fail deep in a write.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidArgument(
+                f"Invalid {what} {_short(text)}: not valid Unicode text (lone surrogate "
+                f"{text[e.start]!r} at position {e.start}); expected text encodable as UTF-8"
+            ) from None
+    return text
 
 
 def stringify(value: Any) -> str:
@@ -124,13 +174,22 @@ def stringify(value: Any) -> str:
 
 def _truncated(kind: str, key: str, text: str, limit: int) -> str | None:
     # Refusing is the default (nothing is silently cut); truncation only when asked.
-    if os.environ.get(ENV_TRUNCATE, "").strip().lower() not in ("true", "1", "yes"):
+    if not settings.truncate_long_values():
         return None
     logger.warning(
         "%s %r value has %d characters; truncated to %d (%s is set)",
-        kind, key, len(text), limit, ENV_TRUNCATE,
+        kind, key, len(text), limit, settings.TRUNCATE_LONG_VALUES,
     )
     return text[:limit]
+
+
+def _stringify(value: Any, what: str) -> str:
+    try:
+        return stringify(value)
+    except ValueError as e:  # an int beyond sys.get_int_max_str_digits
+        raise InvalidArgument(
+            f"Invalid value for {what}: {e}; expected a printable value"
+        ) from None
 
 
 def validate_param_value(key: str, value: Any) -> str:
@@ -139,7 +198,7 @@ def validate_param_value(key: str, value: Any) -> str:
     With ``MLFLOW_TRUNCATE_LONG_VALUES=true`` an over-long value is cut to
     the limit (with a warning) instead, as in MLflow.
     """
-    text = stringify(value)
+    text = _check_text(_stringify(value, f"param {key!r}"), f"value for param {key!r}")
     if len(text) > MAX_PARAM_VALUE_LENGTH:
         cut = _truncated("Param", key, text, MAX_PARAM_VALUE_LENGTH)
         if cut is not None:
@@ -156,7 +215,7 @@ def validate_tag_value(key: str, value: Any) -> str:
 
     ``MLFLOW_TRUNCATE_LONG_VALUES=true`` truncates instead, as for params.
     """
-    text = stringify(value)
+    text = _check_text(_stringify(value, f"tag {key!r}"), f"value for tag {key!r}")
     if len(text) > MAX_TAG_VALUE_LENGTH:
         cut = _truncated("Tag", key, text, MAX_TAG_VALUE_LENGTH)
         if cut is not None:
@@ -179,6 +238,7 @@ def validate_name(name: Any, kind: str = "experiment name") -> str:
         )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise InvalidName(f"Invalid {kind} {name!r}: control characters are not allowed")
+    _check_text(name, kind)
     return name
 
 

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 import litetrack
 from litetrack import environment as E
+from litetrack import settings
 from litetrack.environment import (
     EnvDiff,
     capture_environment,
     diff_environments,
-    env_capture_enabled,
     environment_blob,
     format_env_diff,
 )
@@ -47,7 +48,7 @@ def test_capture_describes_interpreter_and_packages() -> None:
     pkgs = env["packages"]
     assert pkgs["pytest"] == md.version("pytest")
     assert pkgs["pyyaml"] == md.version("PyYAML")  # normalized name
-    assert all(name == E.normalize_name(name) for name in pkgs)
+    assert all(name == canonicalize_name(name) for name in pkgs)
     assert list(pkgs) == sorted(pkgs)
 
 
@@ -173,7 +174,7 @@ def test_switch(monkeypatch: pytest.MonkeyPatch, value: str | None, enabled: boo
         monkeypatch.delenv("LITETRACK_CAPTURE_ENV", raising=False)
     else:
         monkeypatch.setenv("LITETRACK_CAPTURE_ENV", value)
-    assert env_capture_enabled() is enabled
+    assert settings.capture_env_enabled() is enabled
 
 
 def test_modules_import_light() -> None:

@@ -547,7 +547,7 @@ def test_malformed_filters_point_at_the_failure(text: str, position: int, fragme
         ("datasetz.name = 'x'", 0, "unknown prefix"),
         ("rmse < 1", 0, "unknown run attribute 'rmse'"),
         ("attributes.nope = 'x'", 11, "unknown run attribute 'nope'"),
-        ("metrics.a < 1 AND run.duration > 5", 22, "unknown run attribute 'duration'"),
+        ("metrics.a < 1 AND run.runtime > 5", 22, "unknown run attribute 'runtime'"),
         ("Metrics.x < 1", 0, "unknown prefix"),  # prefixes are case-sensitive, as MLflow
     ],
 )

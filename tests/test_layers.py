@@ -39,6 +39,7 @@ LAYERS: dict[str, str] = {
     "litetrack.entities": "base",
     "litetrack.query": "base",
     "litetrack.settings": "base",
+    "litetrack.yamlfmt": "base",
     "litetrack.paging": "base",
     "litetrack.store": "store",
     "litetrack.client": "api",
@@ -59,6 +60,8 @@ LAYERS: dict[str, str] = {
     "litetrack.autologging": "flavours",
     "litetrack.cli": "apps",
     "litetrack.importers": "apps",
+    "litetrack.ui": "apps",
+    "litetrack.projects": "apps",
     "litetrack.__main__": "apps",
 }
 ORDER = ["base", "store", "api", "models", "flavours", "apps"]

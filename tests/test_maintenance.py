@@ -213,7 +213,7 @@ def test_gc_removes_old_deleted_runs_and_experiments_keeps_shared_blobs(
     store.experiments.update(exp, deleted_time=int(time.time() * 1000) - 2 * 86400_000)
     c.delete_run(young)
 
-    rep = gc(store, older_than_seconds=86400, grace_seconds=0)
+    rep = gc(store, older_than_seconds=86400, grace_seconds=0, no_writers=True)
     assert rep.ok
     assert sorted(rep.runs) == sorted([gone, in_exp]) and rep.experiments == [exp]
     assert set(rep.blobs) == {gone_digest, exp_digest} and rep.blob_bytes > 0
@@ -241,11 +241,11 @@ def test_gc_dry_run_changes_nothing(
     Client().delete_run(rid)
     store.objects.put_bytes(b"orphan")
     before = snapshot(store_path)
-    assert main(["gc", "--older-than", "0", "--grace", "0", "--dry-run"]) == 0
+    assert main(["gc", "--older-than", "0", "--grace", "0", "--no-writers", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Would remove 1 runs") and rid in out
     assert snapshot(store_path) == before
-    assert main(["gc", "--older-than", "0", "--grace", "0", "--json"]) == 0
+    assert main(["gc", "--older-than", "0", "--grace", "0", "--no-writers", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["runs"] == [rid]
     assert artifact_digest_of_orphan(store) in data["blobs"]
@@ -256,14 +256,14 @@ def test_gc_grace_keeps_young_unreferenced_blobs(store, store_path: Path) -> Non
     ref = store.objects.put_bytes(b"just published, record not written yet")
     assert gc(store, older_than_seconds=0, grace_seconds=3600).blobs == []
     assert blob_path(store_path, ref.digest).exists()
-    assert gc(store, older_than_seconds=0, grace_seconds=0).blobs == [ref.digest]
+    assert gc(store, older_than_seconds=0, grace_seconds=0, no_writers=True).blobs == [ref.digest]
 
 
 def test_gc_never_removes_a_live_run(store) -> None:
     with litetrack.start_run() as run:
         litetrack.log_text("live", "a.txt")
         Client().delete_run(run.info.run_id)
-        rep = gc(store, older_than_seconds=0, grace_seconds=0)
+        rep = gc(store, older_than_seconds=0, grace_seconds=0, no_writers=True)
         assert rep.runs == [] and rep.blobs == []
         assert store.runs.exists(run.info.run_id)
 
@@ -273,7 +273,7 @@ def test_gc_blocked_by_an_unreadable_run(store, store_path: Path) -> None:
     other = make_run("other")
     store.objects.put_bytes(b"orphan")
     (store_path / "runs" / rid / "run.json").write_text("garbage")
-    rep = gc(store, older_than_seconds=0, grace_seconds=0)
+    rep = gc(store, older_than_seconds=0, grace_seconds=0, no_writers=True)
     assert not rep.ok and rep.blobs == [] and rid in rep.blocked[0]
     assert litetrack.artifacts.load_text(f"runs:/{other}/notes.txt") == "other"
 
@@ -283,7 +283,7 @@ def test_gc_keeps_registry_blobs(store, monkeypatch: pytest.MonkeyPatch) -> None
 
     ref = store.objects.put_bytes(b"a registered model file")
     monkeypatch.setattr(RegistryStore, "referenced_digests", lambda self: {ref.digest})
-    assert gc(store, older_than_seconds=0, grace_seconds=0).blobs == []
+    assert gc(store, older_than_seconds=0, grace_seconds=0, no_writers=True).blobs == []
     assert verify(store).orphans == []
 
 
@@ -295,7 +295,7 @@ def test_gc_clears_unused_cache_folders(store, store_path: Path) -> None:
         (folder / "model" / "MLmodel").write_text("x")
     for p in (old / "model" / "MLmodel", old / "model", old):
         age(p, 40 * 86400)
-    rep = gc(store, older_than_seconds=30 * 86400, grace_seconds=0)
+    rep = gc(store, older_than_seconds=30 * 86400, grace_seconds=0, no_writers=True)
     assert rep.cache_dirs == [str(old)] and not old.exists() and recent.exists()
 
 
@@ -345,8 +345,13 @@ print(n)
 
 
 def test_gc_racing_with_writers_never_removes_a_referenced_blob(
-    store, store_path: Path, tmp_path: Path
+    store, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import litetrack.store.gc as gc_module
+
+    # A grace far below the real minimum, so the race happens within the
+    # test: these writers record a blob milliseconds after storing it.
+    monkeypatch.setattr(gc_module, "MIN_GRACE_SECONDS", 0.5)
     shared = tmp_path / "shared.bin"
     shared.write_bytes(os.urandom(300_000))
     script = tmp_path / "writer.py"

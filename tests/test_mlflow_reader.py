@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
+from litetrack import yamlfmt
 from litetrack.errors import StoreError
-from litetrack.errors import CorruptDocument
-from litetrack.models import yamlio
 from litetrack.importers.mlflow_files import MlflowFileStore, MlflowRun
 
 DATA = Path(__file__).parent / "data"
@@ -274,7 +273,7 @@ def test_registry(layout) -> None:
                 # The foreign absolute path, re-rooted in the imported folder.
                 tail = wv["storage_location"].split("/mlruns/", 1)[1]
                 assert v.storage_location == store.root / tail
-            mlmodel = yamlio.load((v.storage_location / "MLmodel").read_text())
+            mlmodel = yamlfmt.load((v.storage_location / "MLmodel").read_text())
             assert mlmodel["run_id"] == v.run_id
     for gone in expected["deleted_model_versions"]:
         versions = {v.version: v for v in registered[gone["name"]].versions}
@@ -530,110 +529,3 @@ def test_remote_artifacts_are_reported(damaged) -> None:
     store = MlflowFileStore(root)
     assert read_all(store)["runs"][run_id].artifact_dir is None
     assert [p.reason.split(":")[0] for p in store.problems] == ["artifacts are not in the store"]
-
-
-# ----------------------------------------------------------------- mini YAML
-def test_every_fixture_yaml_parses_without_pyyaml_identically() -> None:
-    yaml = pytest.importorskip("yaml")
-    files = [p for layout in LAYOUTS for p in (DATA / layout / "mlruns").rglob("*.yaml")]
-    files += [p for layout in LAYOUTS for p in (DATA / layout / "mlruns").rglob("MLmodel")]
-    assert len(files) > 50
-    for path in files:
-        text = path.read_text()
-        assert yamlio.load(text, fallback=False) == yaml.safe_load(text), path
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        (
-            "a: 1\nb: '1'\nc: null\nd: yes\ne: 1.5\nf: 1e5\ng: []\nh: {}\n",
-            {"a": 1, "b": "1", "c": None, "d": True, "e": 1.5, "f": "1e5", "g": [], "h": {}},
-        ),
-        ("tags:\n  k: v\naliases:\n- x\n- y\n", {"tags": {"k": "v"}, "aliases": ["x", "y"]}),
-        ("d: 'one\n\n  two ''q'''\n", {"d": "one\ntwo 'q'"}),
-        ('d: "a\\tb\\\n  \\ c \\u00e9"\n', {"d": "a\tb c é"}),
-        ("long: word word\n  word\n", {"long": "word word word"}),
-        ("l:\n- k: 1\n  j: 2\n- 3\n", {"l": [{"k": 1, "j": 2}, 3]}),
-        ("", None),
-    ],
-)
-def test_mini_yaml_cases(text: str, value: Any) -> None:
-    assert yamlio.load(text, fallback=False) == value
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a: &x 1\n",
-        "a: |\n  b\n",
-        "a: [1, 2]\n",
-        "a: 2001-01-01\n",
-        "a: 017\n",
-        "? a\n: b\n",
-        "a: 1:20\n",
-    ],
-)
-def test_mini_yaml_refuses_what_it_does_not_know(text: str) -> None:
-    # Never a silent misreading: either the same value as pyyaml, or an error.
-    yaml = pytest.importorskip("yaml")
-    try:
-        got = yamlio.load(text, fallback=False)
-    except CorruptDocument:
-        return
-    assert got == yaml.safe_load(text)
-
-
-def test_mini_yaml_falls_back_to_pyyaml() -> None:
-    pytest.importorskip("yaml")
-    assert yamlio.load("a: [1, 2]\nb: |\n  x\n") == {"a": [1, 2], "b": "x\n"}
-    with pytest.raises(CorruptDocument):
-        yamlio.load("a: [1, 2\n")
-
-
-def test_mini_yaml_agrees_with_pyyaml_on_what_mlflow_dumps() -> None:
-    yaml = pytest.importorskip("yaml")
-    hypothesis = pytest.importorskip("hypothesis")
-    st = hypothesis.strategies
-
-    scalars = st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(),
-        st.floats(),
-        st.text(),
-        st.text(alphabet=" ab:#-'\"\\\n\t_.0123eE+", max_size=30),
-    )
-    keys = st.one_of(
-        st.text(min_size=1, max_size=20), st.text(alphabet="ab: -'\"#_.01", min_size=1)
-    )
-    docs = st.recursive(
-        scalars,
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)
-        ),
-        max_leaves=12,
-    )
-
-    def same(a: Any, b: Any) -> bool:
-        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-            return True
-        if type(a) is not type(b):
-            return False
-        if isinstance(a, dict):
-            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-        if isinstance(a, list):
-            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-        return a == b
-
-    @hypothesis.settings(max_examples=300, deadline=None)
-    @hypothesis.given(st.dictionaries(keys, docs, max_size=6), st.sampled_from([80, 20]))
-    def check(doc: dict, width: int) -> None:
-        text = yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True, width=width)
-        try:
-            got = yamlio.load(text, fallback=False)
-        except CorruptDocument:
-            return  # refused is fine (load() hands it to PyYAML)
-        assert same(got, yaml.safe_load(text)), text
-
-    check()

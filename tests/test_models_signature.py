@@ -60,7 +60,7 @@ def test_infer_from_dataframe_and_array_in_mlflow_json() -> None:
 
 
 def test_infer_from_records_dicts_series_and_sparse() -> None:
-    from scipy import sparse
+    sparse = pytest.importorskip("scipy.sparse")  # comes with the sklearn extra
 
     assert infer_signature([{"a": "x", "b": 1.0}]).inputs == Schema(
         [ColSpec("string", "a"), ColSpec("double", "b")]

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 import litetrack
+from litetrack import settings
 from litetrack import source as S
 from litetrack.source import (
     INTERACTIVE,
     SourceInfo,
     capture_source,
     mlflow_source_tags,
-    source_capture_enabled,
 )
 
 REPO_ROOT = str(Path(litetrack.__file__).resolve().parent.parent)
@@ -340,8 +340,8 @@ def test_redact_url(url: str, shown: str) -> None:
 
 def test_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LITETRACK_CAPTURE_SOURCE", raising=False)
-    assert source_capture_enabled()
+    assert settings.capture_source_enabled()
     monkeypatch.setenv("LITETRACK_CAPTURE_SOURCE", "0")
-    assert not source_capture_enabled()
+    assert not settings.capture_source_enabled()
     info = capture_source()
     assert info.content is None and info.git_commit is None

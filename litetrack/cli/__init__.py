@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "litetrack.cli.models",
     "litetrack.cli.envcmd",
     "litetrack.cli.importer",
+    "litetrack.cli.ui",
+    "litetrack.cli.projects",
 ]
 
 

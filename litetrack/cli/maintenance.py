@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="keep unreferenced blobs and temp files younger than AGE (default: 1h)")
     p.add_argument("--dry-run", action="store_true",
                    help="list what would be removed; change nothing")
+    p.add_argument("--no-writers", action="store_true",
+                   help="no process writes to the store during this gc: allow a --grace below "
+                   "the 60s minimum that otherwise protects the blobs of running writers")
     add_common(p)
     p.set_defaults(func=cmd_gc)
 
@@ -111,7 +114,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    rep = gc(client.store, args.older_than, args.grace, dry_run=args.dry_run)
+    rep = gc(
+        client.store, args.older_than, args.grace, dry_run=args.dry_run, no_writers=args.no_writers
+    )
     if args.json:
         print_json(rep.to_dict())
         return 0 if rep.ok else 1

@@ -127,5 +127,9 @@ def format_time(ms: int | None) -> str:
 
         if len(_time_cache) > 100_000:
             _time_cache.clear()
-        text = _time_cache[second] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        try:
+            text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        except (OverflowError, OSError, ValueError):
+            return f"{ms} ms?"  # a hand-edited time beyond what the platform can show
+        _time_cache[second] = text
     return text

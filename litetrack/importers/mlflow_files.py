@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import CorruptDocument, StoreError
-from litetrack.models import yamlio
 from litetrack.importers.mlflow_entities import (
     DELETED_STAGE,
     LOGGED_MODEL_STATUS,
@@ -638,7 +638,7 @@ class MlflowFileStore:
                 self._problem(path, f"cannot read {what} meta.yaml ({exc}); skipped")
             return None
         try:
-            data = yamlio.load(text, str(path))
+            data = yamlfmt.load(text, str(path), aliases=False)
         except CorruptDocument as exc:
             if not quiet:
                 self._problem(path, f"{what} meta.yaml is not readable YAML ({exc}); skipped")

@@ -25,21 +25,19 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.entities import LifecycleStage
 from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedModel, MlflowRun
 from litetrack.importers.mlflow_files import MlflowFileStore
 from litetrack.store.core import Store
 from litetrack.store.fs import atomic_write, write_json
 from litetrack.store.registry.importing import import_registered_model
-from litetrack.store.runs import RUN_DOC, RUN_LOG, _float_json, fold_log
+from litetrack.store.runs import PARENT_TAG, RUN_DOC, RUN_LOG, _float_json, fold_log
 from litetrack.validation import validate_run_id
-
-#: Flavours whose MLflow-written models litetrack can load.
-LOADABLE_FLAVORS = ("xgboost", "sklearn", "python_function")
 
 
 @dataclass
@@ -63,7 +61,7 @@ class ImportSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-able data."""
-        return dict(self.__dict__)
+        return asdict(self)
 
     def lines(self, dry_run: bool) -> list[str]:
         """Human-readable summary."""
@@ -195,7 +193,7 @@ class MlflowImporter:
             "pid": None,
             "host": None,
             "proc_start": None,
-            "parent_run_id": tags.get("mlflow.parentRunId"),
+            "parent_run_id": tags.get(PARENT_TAG),
             "params": {},
             "tags": tags,
             "metrics": {},
@@ -215,13 +213,14 @@ class MlflowImporter:
         self.store.runs.changed(run.run_id)
 
     def _check_models(self, run_id: str, files: list[tuple[Path, str]]) -> None:
-        from litetrack.models import yamlio
-
         for path, rel in files:
             if rel == "MLmodel" or rel.endswith("/MLmodel"):
                 where = f"runs:/{run_id}/{rel[: -len('/MLmodel')] if '/' in rel else ''}".rstrip("/")
                 try:
-                    meta = yamlio.load(path.read_text(encoding="utf-8"), str(path)) or {}
+                    meta = (
+                        yamlfmt.load(path.read_text(encoding="utf-8"), str(path), aliases=False)
+                        or {}
+                    )
                 except Exception as e:  # noqa: BLE001 - reported, not fatal
                     self.summary.problems.append(f"{path}: unreadable MLmodel ({e})")
                     continue

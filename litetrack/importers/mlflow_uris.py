@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from litetrack.errors import UnsupportedURI
 from litetrack.importers.mlflow_entities import DELETED_STAGE
+from litetrack.store.location import file_uri_path
 
 if TYPE_CHECKING:
     from litetrack.importers.mlflow_files import MlflowFileStore
@@ -67,8 +69,13 @@ class UriResolver:
             return self._locate(uri, [])
         parsed = urlparse(uri)
         scheme = parsed.scheme
-        if scheme in ("", "file"):
-            return self._locate(unquote(parsed.path if scheme else uri), [])
+        if scheme == "":
+            return self._locate(unquote(uri), [])
+        if scheme == "file":
+            try:
+                return self._locate(file_uri_path(uri), [])
+            except UnsupportedURI:  # a file on another host is not in the folder
+                return None
         if scheme == "mlflow-artifacts":
             return self._locate(unquote(parsed.path), self._store.artifact_roots)
         if scheme == "runs":

@@ -43,7 +43,6 @@ _SUBMODULES = {
     "requirements",
     "signature",
     "uri",
-    "yamlio",
 }
 
 

@@ -54,11 +54,6 @@ def revert(integration: str) -> None:
     configs.pop(integration, None)
 
 
-def is_patched(integration: str) -> bool:
-    """Whether ``integration`` has patches in place."""
-    return bool(_patches.get(integration))
-
-
 @contextmanager
 def outermost() -> Iterator[bool]:
     """Yield True for the outermost patched call in this thread, False for nested ones."""

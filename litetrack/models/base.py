@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from litetrack import __version__
+from litetrack import __version__, yamlfmt
 from litetrack.errors import (
     AlreadyExists,
     ChecksumMismatch,
@@ -110,9 +110,7 @@ def _pip_from_conda_env(conda_env: Any) -> list[str] | None:
     if conda_env is None:
         return None
     if isinstance(conda_env, (str, os.PathLike)):
-        from litetrack.models import yamlio
-
-        conda_env = yamlio.load(Path(conda_env).read_text("utf-8"), os.fspath(conda_env))
+        conda_env = yamlfmt.load(Path(conda_env).read_text("utf-8"), os.fspath(conda_env))
     if not isinstance(conda_env, dict):
         raise InvalidArgument(
             f"conda_env must be a dict or a YAML file path, got {type(conda_env).__name__}"
@@ -451,11 +449,14 @@ class ModelDir:
         *,
         model: Model | None = None,
         verify: bool = True,
+        lease: Any = None,
     ) -> None:
         self.path = path
         self.uri = uri
         self.digests = digests
         self._verify = verify
+        # Held as long as this object: gc leaves a cached folder alone while it is loaded.
+        self.lease = lease
         self.model = (
             model
             if model is not None
@@ -558,4 +559,4 @@ class ModelDir:
 def open_model(model_uri: str | os.PathLike[str], store: Any = None) -> ModelDir:
     """Resolve ``model_uri`` and open its folder (see :mod:`litetrack.models.uri`)."""
     resolved = resolve_model(model_uri, store)
-    return ModelDir(resolved.path, resolved.uri, resolved.digests)
+    return ModelDir(resolved.path, resolved.uri, resolved.digests, lease=resolved.lease)

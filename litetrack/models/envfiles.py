@@ -8,10 +8,8 @@
   virtualenv that matches ``requirements.txt`` exactly with pip-tools'
   ``pip-sync`` (the ``env`` extra).
 
-YAML is written by :mod:`litetrack.models.yamlio` (no pyyaml at run time);
-its scalar quoting follows pyyaml's rules, so the bytes equal what
-``yaml.safe_dump`` (MLflow's writer) produces for requirement strings of
-ordinary length.
+YAML goes through :mod:`litetrack.yamlfmt` (pyyaml), so the bytes are
+what MLflow's ``yaml.safe_dump`` writes.
 """
 
 from __future__ import annotations
@@ -25,14 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidState
-from litetrack.models.requirements import (
-    _canonical,
-    _dist_version,
-    _requirement_name,
-    read_requirements,
-)
-from litetrack.models.yamlio import scalar as _yaml_scalar
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
+
+from litetrack import yamlfmt
+from litetrack.errors import ArtifactNotFound, CorruptDocument, InvalidArgument, InvalidState
+from litetrack.models.requirements import _dist_version, parse_requirement, read_requirements
 from litetrack.store.fs import atomic_write, ensure_dir
 
 __all__ = [
@@ -43,6 +39,7 @@ __all__ = [
     "Mismatch",
     "check_environment",
     "check_environment_python",
+    "compile_requirements",
     "format_check",
     "read_python_env",
     "read_requirements",
@@ -66,25 +63,15 @@ _BUILD_PACKAGES = ("pip", "setuptools", "wheel")
 # --------------------------------------------------------------------------
 
 
-def _yaml_list(items: Sequence[str], indent: str = "") -> list[str]:
-    return [f"{indent}- {_yaml_scalar(i)}" for i in items]
-
-
 def _conda_yaml(requirements: Sequence[str], python_version: str) -> str:
-    # The shape of yaml.safe_dump(env, default_flow_style=False) in MLflow's
-    # _mlflow_conda_env: sorted keys, sequences not indented under their key.
-    deps = [f"python={python_version}"]
+    # MLflow's _mlflow_conda_env, written as it writes it (sorted keys).
+    deps: list[Any] = [f"python={python_version}"]
     if requirements:
         pip_version = _dist_version("pip")
         deps.append(f"pip<={pip_version}" if pip_version else "pip")
-    lines = ["channels:", "- conda-forge", "dependencies:", *_yaml_list(deps)]
-    if requirements:
-        lines.append("- pip:")
-        lines.extend(_yaml_list(requirements, indent="  "))
-    else:
-        lines.append("- pip: []")
-    lines.append(f"name: {_CONDA_ENV_NAME}")
-    return "\n".join(lines) + "\n"
+    deps.append({"pip": list(requirements)})
+    env = {"name": _CONDA_ENV_NAME, "channels": ["conda-forge"], "dependencies": deps}
+    return yamlfmt.dump(env)
 
 
 def _python_env_yaml(python_version: str) -> str:
@@ -93,14 +80,12 @@ def _python_env_yaml(python_version: str) -> str:
     for package in _BUILD_PACKAGES:
         version = _dist_version(package)
         build.append(f"{package}=={version}" if version else package)
-    lines = [
-        f"python: {_yaml_scalar(python_version)}",
-        "build_dependencies:",
-        *_yaml_list(build),
-        "dependencies:",
-        *_yaml_list([f"-r {REQUIREMENTS_FILE}"]),
-    ]
-    return "\n".join(lines) + "\n"
+    env = {
+        "python": python_version,
+        "build_dependencies": build,
+        "dependencies": [f"-r {REQUIREMENTS_FILE}"],
+    }
+    return yamlfmt.dump(env, sort_keys=False)
 
 
 def _current_python() -> str:
@@ -137,55 +122,38 @@ def write_env_files(
     atomic_write(folder / PYTHON_ENV_FILE, _python_env_yaml(python).encode("utf-8"))
 
 
-def _yaml_unquote(s: str) -> str:
-    s = s.strip()
-    if len(s) >= 2 and s[0] == s[-1] == "'":
-        return s[1:-1].replace("''", "'")
-    if len(s) >= 2 and s[0] == s[-1] == '"':
-        # The escapes _yaml_scalar writes (\\ \" \x \u \U) are Python's too.
-        try:
-            return s[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-        except UnicodeDecodeError:
-            return s[1:-1]
-    return s
-
-
 def read_python_env(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a model's ``python_env.yaml`` (or, failing that, ``conda.yaml``'s python).
 
     Returns ``{"python": "3.11.7", "build_dependencies": [...],
     "dependencies": [...]}`` with whatever keys the file has; ``{}`` when
-    neither file exists. Understands the block style MLflow and litetrack
-    write (``key: value`` and ``- item`` lines), not YAML in general.
+    neither file exists or names no python. Raises
+    :class:`~litetrack.errors.CorruptDocument` naming the file when it is not
+    a YAML mapping.
     """
     folder = Path(model_dir)
-    out: dict[str, Any] = {}
-    path = folder / PYTHON_ENV_FILE
-    if path.is_file():
-        key: str | None = None
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            line = raw.split(" #", 1)[0].rstrip()
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            stripped = line.strip()
-            if stripped.startswith("- ") and key is not None:
-                out.setdefault(key, []).append(_yaml_unquote(stripped[2:]))
-            elif ":" in line and not line[0].isspace():
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if value.strip() and value.strip() != "[]":
-                    out[key] = _yaml_unquote(value)
-                elif value.strip() == "[]":
-                    out[key] = []
-        return out
-    conda = folder / CONDA_FILE
-    if conda.is_file():
-        m = re.search(
-            r"^\s*-\s*['\"]?python\s*[=<>]=?\s*([0-9][0-9.]*)", conda.read_text("utf-8"), re.M
-        )
-        if m:
-            out["python"] = m.group(1)
-    return out
+    for name in (PYTHON_ENV_FILE, CONDA_FILE):
+        path = folder / name
+        if path.is_file():
+            doc = yamlfmt.load(path.read_text(encoding="utf-8"), str(path))
+            if doc is None:
+                return {}
+            if not isinstance(doc, dict):
+                raise CorruptDocument(f"{path} is not a YAML mapping", path=str(path))
+            if name == PYTHON_ENV_FILE:
+                return doc
+            return _conda_python(doc)
+    return {}
+
+
+def _conda_python(doc: dict[str, Any]) -> dict[str, Any]:
+    # conda.yaml names the interpreter as one of its dependencies: python=3.11.7.
+    for dep in doc.get("dependencies") or []:
+        if isinstance(dep, str):
+            m = re.match(r"\s*python\s*[=<>]=?\s*([0-9][0-9.]*)", dep)
+            if m:
+                return {"python": m.group(1)}
+    return {}
 
 
 # --------------------------------------------------------------------------
@@ -226,60 +194,32 @@ class Mismatch:
         return f"{self.required}: not checked (not a plain requirement)"
 
 
-def _packaging() -> Any:
-    # packaging is not a litetrack dependency; pip vendors a copy, and every
-    # environment that can restore a model has pip.
-    try:
-        import packaging.markers
-        import packaging.specifiers
-
-        return packaging
-    except ImportError:
+def _check_requirement(line: str) -> Mismatch | None:
+    req = parse_requirement(line)
+    if req is None:
+        return Mismatch("unchecked", line, line)
+    if req.marker is not None:
         try:
-            import pip._vendor.packaging.markers
-            import pip._vendor.packaging.specifiers
-
-            return pip._vendor.packaging
-        except ImportError:
-            return None
-
-
-_SPLIT_REQ = re.compile(
-    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
-    r"(?P<extras>\[[^\]]*\])?\s*(?P<spec>[^;]*?)\s*(?:;\s*(?P<marker>.*))?$"
-)
-
-
-def _check_requirement(req: str, pkg: Any) -> Mismatch | None:
-    m = _SPLIT_REQ.match(req)
-    if m is None or _requirement_name(req) is None:
-        return Mismatch("unchecked", req, req)
-    name, spec, marker = m.group("name"), m.group("spec"), m.group("marker")
-    if marker and pkg is not None:
-        try:
-            if not pkg.markers.Marker(marker).evaluate():
+            if not req.marker.evaluate():
                 return None  # the requirement does not apply to this interpreter
-        except Exception:  # noqa: BLE001 - a marker we cannot read: check anyway
+        except Exception:  # noqa: BLE001 - a marker we cannot evaluate: check anyway
             pass
-    installed = _dist_version(name)
-    canonical = _canonical(name)
+    canonical = canonicalize_name(req.name)
+    installed = _dist_version(req.name)
     if installed is None and canonical == "litetrack":
         # Running from a source checkout: the code answering is the installed litetrack.
         import litetrack
 
         installed = getattr(litetrack, "__version__", None)
     if installed is None:
-        return Mismatch("missing", canonical, req)
-    if not spec or spec.startswith("@"):
+        return Mismatch("missing", canonical, line)
+    if req.url or not req.specifier:
         return None  # no version asked, or a direct URL: being installed is all we can check
-    if pkg is not None:
-        try:
-            ok = pkg.specifiers.SpecifierSet(spec).contains(installed, prereleases=True)
-        except Exception:  # noqa: BLE001 - invalid specifier or version
-            return Mismatch("unchecked", canonical, req, installed)
-    else:
-        ok = spec.startswith("==") and spec[2:].strip() == installed
-    return None if ok else Mismatch("version", canonical, req, installed)
+    try:
+        ok = req.specifier.contains(installed, prereleases=True)
+    except InvalidVersion:  # an installed version PEP 440 cannot read
+        return Mismatch("unchecked", canonical, line, installed)
+    return None if ok else Mismatch("version", canonical, line, installed)
 
 
 def check_environment(model_dir: str | os.PathLike[str]) -> list[Mismatch]:
@@ -294,9 +234,8 @@ def check_environment(model_dir: str | os.PathLike[str]) -> list[Mismatch]:
     """
     folder = Path(model_dir)
     mismatches = check_environment_python(folder)
-    pkg = _packaging()
     for req in read_requirements(folder / REQUIREMENTS_FILE):
-        found = _check_requirement(req, pkg)
+        found = _check_requirement(req)
         if found is not None:
             mismatches.append(found)
     return mismatches
@@ -352,6 +291,62 @@ def _run_piptools(cmd: list[str], what: str, target: Path) -> str:
         )
     _log.debug("%s output:\n%s", what, output)
     return output
+
+
+def compile_requirements(
+    requirements_file: str | os.PathLike[str],
+    output_file: str | os.PathLike[str],
+    find_links: str | None = None,
+    no_index: bool = False,
+) -> None:
+    """Resolve ``requirements_file`` with its dependencies into a complete pinned list.
+
+    Runs pip-tools' ``pip-compile`` with this interpreter (markers are
+    evaluated for it) and a private, empty cache; ``output_file`` gets one
+    ``name==version`` line per package, no header or annotations. Raises
+    :class:`~litetrack.errors.InvalidState` when pip-tools is missing or
+    fails (its output is in the message and in ``output``).
+    """
+    import importlib.util
+    import tempfile
+
+    if importlib.util.find_spec("piptools") is None:
+        raise InvalidState(
+            "resolving requirements needs pip-tools, which is not installed in "
+            f"{sys.executable}; install the env extra: pip install 'litetrack[env]'"
+        )
+    source_opts: list[str] = []
+    if find_links:
+        source_opts += ["--find-links", str(find_links)]
+    if no_index:
+        source_opts.append("--no-index")
+    with tempfile.TemporaryDirectory(prefix="litetrack-piptools-") as cache_dir:
+        _run_piptools(
+            [
+                sys.executable,
+                "-m",
+                "piptools",
+                "compile",
+                "--quiet",
+                "--no-header",
+                "--no-annotate",
+                "--no-emit-find-links",
+                "--no-emit-index-url",
+                "--no-emit-trusted-host",
+                "--strip-extras",
+                # A private, empty cache: wheels rebuilt under an unchanged
+                # version must not be resolved from stale metadata, and the
+                # user's own pip-tools cache is left alone.
+                "--cache-dir",
+                cache_dir,
+                *source_opts,
+                "--output-file",
+                os.fspath(output_file),
+                os.fspath(requirements_file),
+            ],
+            "pip-compile",
+            Path(requirements_file),
+        )
 
 
 def restore_environment(
@@ -424,36 +419,10 @@ def restore_environment(
     piptools = [sys.executable, "-m", "piptools"]
     to_sync = req_file
     if resolve:
-        import tempfile
-
         to_sync = venv / LOCK_FILE
         # The venv runs this same interpreter, so resolving here evaluates
         # environment markers as the venv would.
-        with tempfile.TemporaryDirectory(prefix="litetrack-piptools-") as cache_dir:
-            _run_piptools(
-                [
-                    *piptools,
-                    "compile",
-                    "--quiet",
-                    "--no-header",
-                    "--no-annotate",
-                    "--no-emit-find-links",
-                    "--no-emit-index-url",
-                    "--no-emit-trusted-host",
-                    "--strip-extras",
-                    # A private, empty cache: wheels rebuilt under an unchanged
-                    # version must not be resolved from stale metadata, and the
-                    # user's own pip-tools cache is left alone.
-                    "--cache-dir",
-                    cache_dir,
-                    *source_opts,
-                    "--output-file",
-                    str(to_sync),
-                    str(req_file),
-                ],
-                "pip-compile",
-                req_file,
-            )
+        compile_requirements(req_file, to_sync, find_links=find_links, no_index=no_index)
     _run_piptools(
         [*piptools, "sync", "--python-executable", str(python), *source_opts, str(to_sync)],
         "pip-sync",

@@ -50,8 +50,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from litetrack import yamlfmt
 from litetrack.errors import ChecksumMismatch, CorruptDocument, ModelNotFound
-from litetrack.models import yamlio
 from litetrack.models.input_example import load_input_example
 from litetrack.models.signature import ModelSignature, ParamSchema, Schema
 from litetrack.store.fs import atomic_write
@@ -209,7 +209,7 @@ class Model:
 
     def to_yaml(self) -> str:
         """The text of the ``MLmodel`` file."""
-        return yamlio.dump(self.to_dict())
+        return yamlfmt.dump(self.to_dict())
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``MLmodel`` (``path`` is the file or its folder), atomically."""
@@ -260,7 +260,7 @@ class Model:
                     actual=actual,
                 )
         try:
-            doc = yamlio.load(raw.decode("utf-8"), str(file))
+            doc = yamlfmt.load(raw.decode("utf-8"), str(file))
         except UnicodeDecodeError as exc:
             raise CorruptDocument(f"{file} is not UTF-8 text: {exc}", path=str(file)) from None
         if not isinstance(doc, dict) or not isinstance(doc.get("flavors"), dict):

@@ -8,8 +8,9 @@
 
 The environment files themselves (``conda.yaml``, ``requirements.txt``,
 ``python_env.yaml``), the check against the running interpreter and the
-restore into a virtualenv live in :mod:`litetrack.models.envfiles`; their
-names are re-exported here.
+restore into a virtualenv live in :mod:`litetrack.models.envfiles`.
+Requirement lines and project names are read with ``packaging``, as pip
+reads them.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from litetrack.environment import distribution_header
 from litetrack.errors import ArtifactNotFound, InvalidArgument, NotFound
 
 __all__ = [
     "infer_requirements",
     "modules_in_pickle",
+    "parse_requirement",
     "pinned",
     "read_requirements",
     "resolve_requirements",
@@ -299,17 +305,6 @@ def modules_in_pickle(
 # Requirements
 # --------------------------------------------------------------------------
 
-_NAME_RUN = re.compile(r"[-_.]+")
-
-
-def _canonical(name: str) -> str:
-    # PEP 503: pip, pip-tools and PyPI all compare names in this form.
-    return _NAME_RUN.sub("-", name).lower()
-
-
-_META_NAME = re.compile(r"^Name:[ \t]*(\S.*?)\s*$", re.M)
-
-
 def _top_level_names(dist: Any) -> set[str]:
     """Importable top-level names of a distribution: top_level.txt, else its RECORD."""
     import inspect
@@ -338,9 +333,7 @@ def _scan_distributions() -> dict[str, tuple[str, ...]]:
 
     out: dict[str, list[str]] = {}
     for dist in md.distributions():
-        meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-        m = _META_NAME.search(meta)
-        name = m.group(1) if m else dist.metadata["Name"]
+        name, _version = distribution_header(dist)
         if not name:
             continue
         for top in _top_level_names(dist):
@@ -381,7 +374,7 @@ def pinned(dist_name: str) -> str:
             "expected the name of an installed package (as `pip list` shows it)",
             name=dist_name,
         )
-    return f"{_canonical(dist_name)}=={version}"
+    return f"{canonicalize_name(dist_name)}=={version}"
 
 
 def _is_stdlib(module: str) -> bool:
@@ -424,22 +417,35 @@ def infer_requirements(modules: Iterable[str], extra_packages: Sequence[str] = (
     for dist in dists:
         version = _dist_version(dist)
         if version is not None:
-            reqs[_canonical(dist)] = f"{_canonical(dist)}=={version}"
+            reqs[canonicalize_name(dist)] = f"{canonicalize_name(dist)}=={version}"
     for dist in extra_packages:
         req = pinned(dist)
-        reqs[_canonical(dist)] = req
+        reqs[canonicalize_name(dist)] = req
     return [reqs[k] for k in sorted(reqs)]
 
 
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?=$|[\[<>=!~;@ ])")
+def parse_requirement(line: str) -> Requirement | None:
+    """A requirement line as :class:`packaging.requirements.Requirement`, as pip reads it.
+
+    None for what is not a named requirement: pip options (``-r x.txt``,
+    ``--index-url ...``), bare paths and URLs, unparsable text. Per-line pip
+    options after the requirement (``numpy==1.0 --hash=sha256:...``) are
+    ignored.
+    """
+    text = line.strip()
+    if not text or text.startswith("-"):
+        return None
+    text = text.split(" --", 1)[0]
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 def _requirement_name(req: str) -> str | None:
     """Canonical project name of a requirement line, None for options, paths and URLs."""
-    if req.lstrip().startswith("-"):
-        return None
-    m = _REQ_NAME.match(req)
-    return _canonical(m.group(1)) if m else None
+    parsed = parse_requirement(req)
+    return canonicalize_name(parsed.name) if parsed is not None else None
 
 
 def read_requirements(path: str | os.PathLike[str]) -> list[str]:

@@ -27,6 +27,7 @@ from litetrack.errors import ModelNotFound, UnsupportedURI
 from litetrack.models.model import MLMODEL_FILE
 from litetrack.store import artifacts as store_artifacts
 from litetrack.store.core import current_store
+from litetrack.store.location import file_uri_path
 
 __all__ = ["ResolvedModel", "model_folder", "resolve_model"]
 
@@ -38,6 +39,8 @@ class ResolvedModel:
     path: Path
     uri: str
     digests: dict[str, str] | None = field(default=None, compare=False)
+    #: Keeps ``gc`` from removing a cached folder while it is read (None for plain folders).
+    lease: Any = field(default=None, compare=False, repr=False)
 
 
 def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> ResolvedModel:
@@ -48,8 +51,8 @@ def _from_entries(store: Any, entries: dict[str, dict[str, Any]], uri: str) -> R
             f"(found {found or 'nothing'}); expected the path given to log_model",
             uri=uri,
         )
-    folder = store_artifacts.materialize(store, entries)
-    return ResolvedModel(folder, uri, {rel: e["digest"] for rel, e in entries.items()})
+    folder, lease = store_artifacts.materialize_held(store, entries)
+    return ResolvedModel(folder, uri, {rel: e["digest"] for rel, e in entries.items()}, lease)
 
 
 def _local(path: Path, uri: str) -> ResolvedModel:
@@ -93,12 +96,7 @@ def resolve_model(model_uri: str | os.PathLike[str], store: Any = None) -> Resol
         store = store if store is not None else current_store()
         return _from_entries(store, store.registry.resolve_files(uri), uri)
     if uri.startswith("file:"):
-        from urllib.parse import unquote, urlparse
-
-        parsed = urlparse(uri)
-        if parsed.netloc not in ("", "localhost"):
-            raise UnsupportedURI(f"Unsupported model URI {uri!r}: file URIs must name a local path")
-        return _local(Path(unquote(parsed.path)), uri)
+        return _local(Path(file_uri_path(uri)), uri)
     scheme, sep, _ = uri.partition("://")
     if sep and scheme.isidentifier():
         raise UnsupportedURI(

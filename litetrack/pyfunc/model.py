@@ -40,6 +40,7 @@ from litetrack.models.signature import ModelSignature
 from litetrack.models.uri import model_folder
 from litetrack.store import artifacts as store_artifacts
 from litetrack.store.core import current_store
+from litetrack.store.location import file_uri_path
 
 __all__ = ["PythonModel", "PythonModelContext", "save_python_model"]
 
@@ -152,7 +153,7 @@ def _copy_artifacts(folder: Path, artifacts: dict[str, Any] | None) -> dict[str,
             base = name
         else:
             src = Path(
-                uri_s[len("file://") :] if uri_s.startswith("file://") else uri_s
+                file_uri_path(uri_s) if uri_s.startswith("file:") else uri_s
             ).expanduser()
             if not src.exists():
                 raise InvalidArgument(f"artifact {name!r}: {src} does not exist")

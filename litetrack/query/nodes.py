@@ -178,6 +178,13 @@ class RunRecord:
     #: The dataset inputs: (name, digest, context or None), one per input.
     datasets: list[tuple[str, str, str | None]] = field(default_factory=list)
 
+    @property
+    def duration(self) -> int | None:
+        """End minus start in ms; None while either is unknown (as the index computes it)."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
 
 @dataclass(slots=True)
 class ExperimentRecord:

@@ -62,6 +62,9 @@ RUN_ATTRIBUTES: Mapping[str, bool] = {
     "user_id": False,
     "experiment_id": False,
     "lifecycle_stage": False,
+    # end_time - start_time in ms (NULL while either is missing, e.g. a live
+    # run), so the web UI and ``ls --sort duration`` can order by it.
+    "duration": True,
 }
 NUMERIC_RUN_ATTRIBUTES: frozenset[str] = frozenset(k for k, v in RUN_ATTRIBUTES.items() if v)
 

@@ -193,6 +193,9 @@ class _Compiler:
         if field.kind == "attribute":
             if field.key not in RUN_ATTRIBUTES:
                 raise InvalidArgument(f"Unknown run attribute {field.key!r}")
+            if field.key == "duration":
+                # NULL when either time is NULL, like RunRecord.duration.
+                return "(runs.end_time - runs.start_time)"
             return f"runs.{field.key}"
         table = _TABLES.get(field.kind)
         if table is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,6 +257,55 @@ def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool =
 
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+class CacheLease:
+    """A shared ``flock`` on a cached model folder: ``gc`` keeps the folder while it is held.
+
+    Released by :meth:`release`, or when the lease is garbage-collected
+    (so a loader that keeps the lease alive with its model keeps the folder).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._release = weakref.finalize(self, os.close, fd)
+
+    def release(self) -> None:
+        """Let gc remove the folder again (idempotent)."""
+        self._release()
+
+
+def materialize_held(
+    store: Store, entries: dict[str, dict[str, Any]], verify: bool = True
+) -> tuple[Path, CacheLease | None]:
+    """:func:`materialize`, plus a lease that keeps gc from removing the folder while it is read.
+
+    gc renames a folder away only under the folder's exclusive lock (taken
+    without waiting); a loader takes the shared lock, then checks that the
+    name still leads to the folder it locked, and rebuilds it otherwise. The
+    lease is None only where ``flock`` is unavailable or the folder keeps
+    vanishing (then the load proceeds unprotected, as before).
+    """
+    import fcntl
+
+    final = materialize(store, entries, verify)
+    for _ in range(5):
+        try:
+            fd = os.open(final, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            final = materialize(store, entries, verify)  # removed by gc meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if os.stat(final).st_ino == os.fstat(fd).st_ino:
+                return final, CacheLease(fd)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            os.close(fd)
+            return final, None
+        os.close(fd)
+        final = materialize(store, entries, verify)
+    return final, None
 
 
 def subtree(entries: dict[str, dict[str, Any]], prefix: str) -> dict[str, dict[str, Any]]:

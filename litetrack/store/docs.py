@@ -56,6 +56,28 @@ def _str_map(v: Any) -> bool:
     return type(v) is dict and all(type(x) is str for x in v.values())
 
 
+def _opt_str(v: Any) -> bool:
+    return v is None or type(v) is str
+
+
+def _opt_dict(v: Any) -> bool:
+    return v is None or type(v) is dict
+
+
+def _number(v: Any) -> bool:
+    return type(v) is float or type(v) is int
+
+
+def _metric_ok(m: dict[str, Any]) -> bool:
+    return (
+        _number(m["value"])
+        and _is_int(m["timestamp"])
+        and _is_int(m["step"])
+        and all(m.get(k) is None or _number(m[k]) for k in ("min", "max", "first"))
+        and _is_int(m.get("count", 1))
+    )
+
+
 def _looks_like_run(d: dict[str, Any]) -> bool:
     try:
         if not (
@@ -72,11 +94,18 @@ def _looks_like_run(d: dict[str, Any]) -> bool:
             and _str_map(d.get("params", {}))
             and _str_map(d.get("tags", {}))
             and type(d.get("inputs", [])) is list
-            and (d.get("run_name") is None or type(d.get("run_name")) is str)
+            and all(type(i) is dict for i in d.get("inputs", []))
+            and _opt_str(d.get("run_name"))
+            and _opt_str(d.get("user_id"))
+            and _opt_str(d.get("host"))
+            and _opt_str(d.get("proc_start"))
+            and _opt_str(d.get("parent_run_id"))
+            and _opt_dict(d.get("source"))
+            and _opt_dict(d.get("environment"))
         ):
             return False
         for m in d.get("metrics", {}).values():
-            if not (type(m["value"]) in (int, float) and _is_int(m["timestamp"]) and _is_int(m["step"])):
+            if not _metric_ok(m):
                 return False
         for a in d.get("artifacts", {}).values():
             if not (type(a["digest"]) is str and _is_int(a["size"])):
@@ -87,15 +116,19 @@ def _looks_like_run(d: dict[str, Any]) -> bool:
 
 
 def _looks_like_experiment(d: dict[str, Any]) -> bool:
-    return (
-        type(d.get("experiment_id")) is str
-        and type(d.get("name")) is str
-        and type(d.get("artifact_location")) is str
-        and d.get("lifecycle_stage", "active") in _STAGES
-        and _str_map(d.get("tags", {}))
-        and _opt_int(d.get("creation_time"))
-        and _opt_int(d.get("last_update_time"))
-    )
+    try:
+        return (
+            type(d.get("experiment_id")) is str
+            and type(d.get("name")) is str
+            and type(d.get("artifact_location")) is str
+            and d.get("lifecycle_stage", "active") in _STAGES
+            and _str_map(d.get("tags", {}))
+            and _opt_int(d.get("creation_time"))
+            and _opt_int(d.get("last_update_time"))
+            and _opt_int(d.get("deleted_time"))
+        )
+    except TypeError:  # an unhashable lifecycle_stage (a list) read from a damaged file
+        return False
 
 
 def validate_fully(raw: dict[str, Any], path: str, kind: Literal["run", "experiment"]) -> dict[str, Any]:

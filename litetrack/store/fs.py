@@ -6,16 +6,18 @@
 * :func:`append_line` appends one record to a log with a single ``write``
   call on an ``O_APPEND`` descriptor, so a killed process loses nothing it
   already logged and concurrent appenders never interleave inside a line.
-* :class:`FileLock` is a cross-process exclusive lock (``flock``).
+* :func:`lock_fd` / :func:`flocked` take an ``flock`` (the only place that
+  does); :class:`FileLock` is a re-entrant exclusive lock built on it.
 
 Durability: by default the data is safe against a *process* kill the moment
-the call returns (it is in the kernel's page cache). Set ``LITETRACKFSYNC=1``
+the call returns (it is in the kernel's page cache). Set ``LITETRACK_FSYNC=1``
 to also fsync documents, which protects against power loss at the cost of a
 few milliseconds per document.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -24,8 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from litetrack import settings
+
 TMP_PREFIX = ".tmp-"
-FSYNC = os.environ.get("LITETRACKFSYNC", "") not in ("", "0", "false", "False")
 _counter = 0
 _counter_lock = threading.Lock()
 
@@ -54,7 +57,7 @@ def _write_temp(path: str, data: bytes, fsync: bool | None) -> str:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            if FSYNC if fsync is None else fsync:
+            if settings.fsync_enabled() if fsync is None else fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -136,55 +139,135 @@ def open_append(path: str | os.PathLike[str]) -> int:
     return os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
 
+def append_whole(fd: int, data: bytes) -> None:
+    """Append ``data`` (whole records) to the ``O_APPEND`` descriptor ``fd`` with one write.
+
+    A write can be short (a full disk, a quota): the kernel appended only a
+    prefix of ``data``. Then the partial bytes are cut off again, so the log
+    still ends on a line boundary and the next record starts clean, and
+    ``OSError`` is raised (``ENOSPC`` for a short write, since the kernel
+    reports the cause only on the next call). The cut is skipped if another
+    process appended after our bytes meanwhile (truncating would drop its
+    record); the fragment is then a damaged line that readers skip, and
+    :func:`needs_newline` tells the next writer to start a fresh line.
+    An ``OSError`` from the write itself (nothing appended) propagates as is.
+    """
+    written = os.write(fd, data)
+    if written == len(data):
+        return
+    end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: just past the bytes we wrote
+    try:
+        if os.fstat(fd).st_size == end:
+            os.ftruncate(fd, end - written)
+    except OSError:
+        pass  # the next writer starts a fresh line (needs_newline)
+    raise OSError(
+        errno.ENOSPC,
+        f"short write: {written} of {len(data)} bytes appended (disk full?); "
+        "the partial record was cut off",
+    )
+
+
+def needs_newline(path: str | os.PathLike[str]) -> bool:
+    """Whether the log at ``path`` is non-empty and does not end with a newline.
+
+    A writer that finds so (a writer killed mid-write, or a short write that
+    could not be cut off) starts with a newline, so it never glues its
+    record onto the fragment.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if not size:
+                return False
+            f.seek(size - 1)
+            return f.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
 def append_line(path: str | os.PathLike[str], line: bytes) -> None:
-    """Append one complete record (``line`` ends with a newline) with a single write."""
+    """Append one complete record (``line`` ends with a newline) with a single write.
+
+    Raises ``OSError`` (the log still ends on a line boundary) if the record
+    could not be appended whole (see :func:`append_whole`).
+    """
     fd = open_append(path)
     try:
-        os.write(fd, line)
+        append_whole(fd, line)
+    finally:
+        os.close(fd)
+
+
+def lock_fd(path: str | os.PathLike[str], *, shared: bool = False, folder: bool = False) -> int:
+    """Open ``path`` and block until it is ``flock``-ed; return the descriptor.
+
+    The one flock primitive of the store. Closing the descriptor releases
+    the lock (``os.close``); the kernel releases it too when the process
+    dies, so a killed holder never wedges the store. A fresh descriptor per
+    call: flock locks belong to the open file description, which a cached
+    descriptor would share with forked children. ``shared`` takes a shared
+    lock instead of an exclusive one. A lock file is created if missing;
+    with ``folder`` the path is an existing folder, opened read-only
+    (``FileNotFoundError`` when it is gone). If taking the lock fails (a
+    signal, ``ENOLCK``), the descriptor is closed before the error goes up.
+    """
+    import fcntl
+
+    if folder:
+        fd = os.open(path, os.O_RDONLY)
+    else:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def flocked(
+    path: str | os.PathLike[str], *, shared: bool = False, folder: bool = False
+) -> Iterator[None]:
+    """Hold :func:`lock_fd`'s lock on ``path`` for the ``with`` block (not re-entrant)."""
+    fd = lock_fd(path, shared=shared, folder=folder)
+    try:
+        yield
     finally:
         os.close(fd)
 
 
 class FileLock:
-    """Exclusive cross-process lock on a lock file (``fcntl.flock``).
+    """Exclusive cross-process lock on a lock file (:func:`lock_fd`).
 
     Re-entrant within one thread of one process, so a store operation that
-    takes the lock may call another that takes it too. The lock is released
-    by the kernel when the process dies, so a killed holder never wedges the
-    store.
+    takes the lock may call another that takes it too.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._fd: int | None = None
         self._depth = 0
-        self._owner: int | None = None
         self._thread_lock = threading.RLock()
 
     def acquire(self) -> None:
         """Block until the lock is held by this thread."""
-        import fcntl
-
         self._thread_lock.acquire()
         if self._depth == 0:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._fd = lock_fd(self.path)
             except BaseException:
                 self._thread_lock.release()
                 raise
-            self._fd = fd
         self._depth += 1
 
     def release(self) -> None:
         """Release one level of the lock."""
-        import fcntl
-
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing releases the flock
         self._thread_lock.release()
 
     def __enter__(self) -> FileLock:

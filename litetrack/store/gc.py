@@ -13,9 +13,21 @@ document references it **and** it was neither written nor re-put for
 ``grace_seconds`` (re-checked under ``objects/gc.lock`` right before the
 unlink). Writers store or touch a blob *before* appending the record that
 references it, so a blob being written or just published is young and kept.
-The references are listed after the runs are removed and before the sweep;
-if any run document cannot be read, its references are unknown and no blob
-is deleted (the report says why). A run is removed under its folder's lock
+The references are listed after the runs are removed and before the sweep,
+and blob ages are measured from the moment that listing *started*, so the
+time a pass takes never eats into the grace period; what the grace must
+cover is a writer's time from storing a blob to recording it. A grace below
+:data:`MIN_GRACE_SECONDS` (60 s) is raised to it with a warning, unless the
+caller says no process writes to the store (``no_writers=True``, ``gc
+--no-writers``). If any run document cannot be read, its references are
+unknown and no blob is deleted (the report says why).
+
+Cached model folders (``cache/materialized/<key>``) unused for
+``older_than_seconds`` are removed, except one a ``load_model`` is using:
+loaders hold a shared ``flock`` on the folder while they read it
+(:func:`litetrack.store.artifacts.materialize_held`), and gc takes the
+exclusive lock without waiting before it renames the folder away, skipping
+a folder in use. A run is removed under its folder's lock
 after re-reading it, so a run restored meanwhile is kept, and then so are
 its blobs.
 """
@@ -29,7 +41,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +54,7 @@ from litetrack.errors import (
     RunNotFound,
 )
 from litetrack.store.docs import read_doc
-from litetrack.store.fs import TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, lock_fd
 from litetrack.store.refs import (
     DIGEST_RE,
     TEMP_AGE_SECONDS,
@@ -57,7 +69,11 @@ from litetrack.store.runs import RUN_DOC, effective_status
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["GcReport", "gc"]
+__all__ = ["GcReport", "gc", "MIN_GRACE_SECONDS"]
+
+#: The shortest grace period gc accepts while writers may be running: a
+#: writer must record a blob's reference within this time of storing it.
+MIN_GRACE_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -87,19 +103,7 @@ class GcReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {
-            "ok": self.ok,
-            "dry_run": self.dry_run,
-            "runs": self.runs,
-            "experiments": self.experiments,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "temp_files": self.temp_files,
-            "cache_dirs": self.cache_dirs,
-            "kept_runs": self.kept_runs,
-            "blocked": self.blocked,
-            "seconds": round(self.seconds, 3),
-        }
+        return {"ok": self.ok, **asdict(self), "seconds": round(self.seconds, 3)}
 
 
 def _deleted_before(doc: dict[str, Any], cutoff_ms: int, fallback_path: Path) -> bool:
@@ -126,15 +130,12 @@ def _remove_run_if(
     concurrent restore either happens before (and we keep the run) or finds
     the run gone.
     """
-    import fcntl
-
     run_dir = store.runs.dir / run_id
     try:
-        fd = os.open(run_dir, os.O_RDONLY)
+        fd = lock_fd(run_dir, folder=True)
     except FileNotFoundError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             doc = store.runs.read(run_id)
         except RunNotFound:
@@ -182,6 +183,8 @@ def gc(
     older_than_seconds: float,
     grace_seconds: float = 3600.0,
     dry_run: bool = False,
+    *,
+    no_writers: bool = False,
 ) -> GcReport:
     """Permanently remove what was deleted more than ``older_than_seconds`` ago.
 
@@ -192,10 +195,21 @@ def gc(
     model folders unused for ``older_than_seconds``. Runs whose process is
     alive are never removed. With ``dry_run`` nothing changes and the report
     lists what would go. Safe while other processes log (module docstring).
+    A ``grace_seconds`` below :data:`MIN_GRACE_SECONDS` is raised to it
+    with a warning unless ``no_writers`` (the caller knows that no process
+    writes to the store during the pass).
     Raises :class:`InvalidArgument` for a negative or non-finite duration.
     """
     older = _check_seconds("older_than_seconds", older_than_seconds)
     grace = _check_seconds("grace_seconds", grace_seconds)
+    if grace < MIN_GRACE_SECONDS and not no_writers:
+        logger.warning(
+            "gc: a grace of %gs is shorter than the minimum %gs that keeps the blobs of "
+            "running writers safe; using %gs (pass no_writers=True, or gc --no-writers, "
+            "when no process writes to the store)",
+            grace, MIN_GRACE_SECONDS, MIN_GRACE_SECONDS,
+        )
+        grace = MIN_GRACE_SECONDS
     t0 = time.perf_counter()
     now = time.time()
     cutoff_ms = int((now - older) * 1000)
@@ -220,6 +234,8 @@ def gc(
         exps_kept.add(doc.get("experiment_id"))  # type: ignore[arg-type]
         keep.update(d for d, _, _ in run_blob_digests(doc) if isinstance(d, str))
 
+    # Blob ages are measured from here (see the module docstring).
+    listed_at_ns = time.time_ns()
     for run_id in list(store.runs.iter_ids()):
         try:
             doc = store.runs.read(run_id)
@@ -293,7 +309,9 @@ def gc(
                 except ArtifactNotFound:
                     pass
         keep_valid = {d for d in keep if DIGEST_RE.fullmatch(d)}
-        rep.blobs = objects.delete_unreferenced(keep_valid, grace_seconds=grace, dry_run=dry_run)
+        rep.blobs = objects.delete_unreferenced(
+            keep_valid, grace_seconds=grace, dry_run=dry_run, listed_at_ns=listed_at_ns
+        )
         rep.blob_bytes = sum(sizes.get(d, 0) for d in rep.blobs)
 
     # 5. Temp files left by killed writers, and unused cache folders.
@@ -339,8 +357,13 @@ def _gc_cache(store: Store, unused_since: float, dry_run: bool) -> list[str]:
 
     A folder is first renamed to a temp name, then deleted, so a process
     materializing the same key meanwhile sees it whole or absent (and
-    rebuilds it), never half removed.
+    rebuilds it), never half removed. A folder a loader holds (a shared
+    ``flock``, see :func:`litetrack.store.artifacts.materialize_held`) is
+    in use and kept: the rename happens under the exclusive lock, taken
+    without waiting.
     """
+    import fcntl
+
     base = store.root / "cache" / "materialized"
     removed: list[str] = []
     try:
@@ -351,16 +374,27 @@ def _gc_cache(store: Store, unused_since: float, dry_run: bool) -> list[str]:
         path = Path(entry.path)
         if _cache_last_used(path) >= unused_since:
             continue
-        removed.append(str(path))
-        if dry_run:
-            continue
-        doomed = base / f"{TMP_PREFIX}gc-{entry.name}.{os.getpid()}.0"
         try:
-            os.rename(path, doomed)
-        except OSError as e:
-            if e.errno != errno.ENOENT:
-                raise
-            removed.pop()
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
             continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a load_model is reading it
+            if dry_run:
+                removed.append(str(path))
+                continue
+            doomed = base / f"{TMP_PREFIX}gc-{entry.name}.{os.getpid()}.0"
+            try:
+                os.rename(path, doomed)
+            except OSError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+                continue
+        finally:
+            os.close(fd)
+        removed.append(str(path))
         shutil.rmtree(doomed, ignore_errors=True)
     return removed

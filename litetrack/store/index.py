@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from litetrack import settings
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection
 from litetrack.store.fs import FileLock
@@ -49,11 +50,6 @@ FORMAT_VERSION = 3  # 3: the inputs table (dataset filters)
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
-
-
-def index_enabled() -> bool:
-    """False when ``LITETRACK_INDEX=0``: searches then scan the documents."""
-    return os.environ.get("LITETRACK_INDEX", "1") not in ("0", "false", "no")
 
 
 class SearchIndex:
@@ -136,22 +132,32 @@ class SearchIndex:
                 doc["experiment_id"],
                 doc.get("run_name"),
                 effective_status(doc),
-                doc.get("start_time"),
-                doc.get("end_time"),
+                _column(doc.get("start_time"), rid, "start_time", int),
+                _column(doc.get("end_time"), rid, "end_time", int),
                 doc.get("artifact_uri"),
                 doc.get("user_id"),
                 doc.get("lifecycle_stage", "active"),
                 json.dumps(run_view(doc), separators=(",", ":")),
             ))
-            params.extend((rid, k, v) for k, v in (doc.get("params") or {}).items())
-            tags.extend((rid, k, v) for k, v in (doc.get("tags") or {}).items())
+            params.extend(
+                (rid, k, v) for k, v in (doc.get("params") or {}).items()
+                if type(v) is str or _column(v, rid, f"params.{k}", str) is not None
+            )
+            tags.extend(
+                (rid, k, v) for k, v in (doc.get("tags") or {}).items()
+                if type(v) is str or _column(v, rid, f"tags.{k}", str) is not None
+            )
             inputs.extend((rid, *facts) for facts in dataset_facts(doc))
             for k, s in (doc.get("metrics") or {}).items():
-                value = float(s["value"])
-                first = s.get("first")
+                value = _column(s.get("value"), rid, f"metrics.{k}", float)
+                if value is None:
+                    continue
+                first = _column(s.get("first"), rid, f"metrics.{k} (first)", float)
                 metrics.append((
-                    rid, k, value, s.get("min"), s.get("max"),
-                    value if first is None else first, int(s.get("count", 1)),
+                    rid, k, value, _column(s.get("min"), rid, f"metrics.{k} (min)", float),
+                    _column(s.get("max"), rid, f"metrics.{k} (max)", float),
+                    value if first is None else first,
+                    _column(s.get("count", 1), rid, f"metrics.{k} (count)", int),
                 ))
         conn.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", runs)
         conn.executemany("INSERT OR REPLACE INTO params VALUES (?,?,?)", params)
@@ -166,9 +172,12 @@ class SearchIndex:
         for rid in run_ids:
             try:
                 docs.append(runs.read(rid))
-            except (RunNotFound, CorruptDocument, ValueError):
+            except RunNotFound:
+                gone.append(rid)
+            except (CorruptDocument, ValueError) as e:
                 # Corrupt runs are left out of the index (verify reports
                 # them); a direct get_run still raises the clear error.
+                logger.warning("Search index: skipping run %s: %s", rid, e)
                 gone.append(rid)
         return docs, gone
 
@@ -352,8 +361,50 @@ class SearchIndex:
         )
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_reported: set[tuple[str, str]] = set()
+
+
+def _column(value: Any, run_id: str, name: str, kind: type) -> Any:
+    """``value`` as SQLite can hold it in a column of ``kind``, or None (logged).
+
+    The documents are the truth and may hold what a column cannot (a time
+    beyond 64 bits or a wrong type, written by hand or by an old version):
+    that one value is left out of the index, so filters on it do not match
+    the run, instead of the index failing for the whole store. ``verify``
+    reports the value.
+    """
+    if value is None:
+        return None
+    if kind is int:
+        if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+            return value
+    elif kind is float:
+        if type(value) is float:
+            return value
+        if type(value) is int:
+            try:
+                return float(value)
+            except OverflowError:
+                pass
+    elif type(value) is str:
+        return value
+    if (run_id, name) in _reported:
+        return None
+    if len(_reported) < 10_000:
+        _reported.add((run_id, name))  # RUNNING runs are re-indexed at every refresh: warn once
+    huge = isinstance(value, int) and value.bit_length() >= 200
+    text = "a huge integer" if huge else repr(value)
+    logger.warning(
+        "Search index: run %s has %s = %.80s, which the index cannot hold (expected %s); "
+        "left out of the index (`python -m litetrack verify` reports it)",
+        run_id, name, text, "a 64-bit integer" if kind is int else kind.__name__,
+    )
+    return None
+
+
 def open_index(store: Store) -> SearchIndex | None:
     """The store's index, or None when disabled or SQLite cannot be used here."""
-    if not index_enabled():
+    if not settings.index_enabled():
         return None
     return SearchIndex(store)

@@ -6,12 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from litetrack import settings
 from litetrack.errors import StoreError, UnsupportedURI
-
-ENV_STORE = "LITETRACK_STORE"
-#: MLflow's variable, honoured when it names a local path so MLflow-configured
-#: shells keep working.
-ENV_MLFLOW_URI = "MLFLOW_TRACKING_URI"
 
 _REMOTE_SCHEMES = {
     "http": "an MLflow tracking server",
@@ -24,6 +20,29 @@ _REMOTE_SCHEMES = {
     "mssql": "an MLflow SQL store",
     "uc": "Databricks Unity Catalog",
 }
+
+
+def file_uri_path(uri: str) -> str:
+    """The local path a ``file:`` URI names, percent-decoded: the one ``file:`` parser.
+
+    ``file:///abs/p`` and ``file://localhost/abs/p`` give ``/abs/p``;
+    ``file:/abs/p`` gives ``/abs/p``; ``file:rel/p`` gives ``rel/p`` (kept
+    relative, ``?`` and ``#`` included). Raises
+    :class:`~litetrack.errors.UnsupportedURI` when the URI names another host
+    or is not a ``file:`` URI.
+    """
+    parsed = urlparse(uri)
+    if parsed.scheme.lower() != "file":
+        raise UnsupportedURI(f"{uri!r} is not a file: URI", uri=uri)
+    if parsed.netloc not in ("", "localhost"):
+        raise UnsupportedURI(
+            f"Unsupported URI {uri!r}: file URIs must name a local path "
+            f"(file:///abs/path or file:relative/path), not one on host {parsed.netloc!r}",
+            uri=uri,
+        )
+    if uri[len("file:") :].startswith("//"):
+        return unquote(parsed.path)
+    return unquote(uri[len("file:") :])
 
 
 def path_from_uri(uri: str | os.PathLike[str]) -> Path:
@@ -41,15 +60,7 @@ def path_from_uri(uri: str | os.PathLike[str]) -> Path:
         parsed = urlparse(text)
         scheme = parsed.scheme.split("+", 1)[0].lower()
         if scheme == "file":
-            if parsed.netloc not in ("", "localhost"):
-                raise UnsupportedURI(
-                    f"Unsupported tracking URI {text!r}: file URIs must name a local path "
-                    "(file:///abs/path or file:relative/path)"
-                )
-            raw = unquote(parsed.path) if parsed.netloc or text.startswith("file://") else unquote(
-                text[len("file:") :]
-            )
-            return Path(raw).expanduser().absolute()
+            return Path(file_uri_path(text)).expanduser().absolute()
         what = _REMOTE_SCHEMES.get(scheme, f"a {scheme!r} backend")
         raise UnsupportedURI(
             f"Unsupported tracking URI {text!r}: it points to {what}, but litetrack is "
@@ -62,10 +73,12 @@ def path_from_uri(uri: str | os.PathLike[str]) -> Path:
 
 def default_store_path() -> Path:
     """The store used when nothing was set: ``LITETRACK_STORE``, else the user data folder."""
-    env = os.environ.get(ENV_STORE)
+    env = settings.store_uri()
     if env:
         return path_from_uri(env)
-    mlflow_env = os.environ.get(ENV_MLFLOW_URI)
+    # MLflow's variable, honoured when it names a local path so that
+    # MLflow-configured shells keep working.
+    mlflow_env = settings.mlflow_tracking_uri()
     if mlflow_env and (mlflow_env.startswith("file:") or "://" not in mlflow_env):
         return path_from_uri(mlflow_env)
     import platformdirs

@@ -63,10 +63,14 @@ unlink are made atomic with respect to each other by ``root/gc.lock`` (puts
 hold it shared for a few syscalls, gc holds it exclusively per blob), which
 closes the window where a put touches a blob between gc's check and its
 unlink (with the lock made a no-op, the gc race test in
-``tests/test_objects.py`` loses a just-touched blob in most runs). The
-protocol is safe as long as ``grace_seconds`` exceeds the time a writer takes
-from its put to writing its document, plus the time gc takes from listing
-references to deleting (use minutes or hours, not seconds).
+``tests/test_objects.py`` loses a just-touched blob in most runs). Blob ages
+are measured from the moment gc *started listing* references, not from the
+unlink: a reference gc did not see was written after the listing started, so
+its blob was put less than a writer's put-to-record time before that, and is
+younger than the cut-off. The protocol is therefore safe as long as
+``grace_seconds`` exceeds the time a writer takes from its put to writing its
+document, however long gc's pass takes (``gc`` enforces a minimum grace,
+:data:`litetrack.store.gc.MIN_GRACE_SECONDS`).
 Caveats: mtime is compared with this host's clock (a store shared over NFS
 needs synchronized clocks); a put that cannot refresh the mtime of a blob
 owned by another user logs a warning and carries on.
@@ -94,8 +98,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from litetrack import settings
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import FSYNC, TMP_PREFIX
+from litetrack.store.fs import TMP_PREFIX, flocked
 
 __all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE"]
 
@@ -299,7 +304,6 @@ class ObjectStore:
         self._blobs = self.root / _ALGO
         self._tmp = self.root / "tmp"
         self._lock_path = self.root / "gc.lock"
-        self._fsync = FSYNC
 
     def __repr__(self) -> str:
         return f"ObjectStore({str(self.root)!r})"
@@ -426,7 +430,7 @@ class ObjectStore:
         return tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=self._tmp)
 
     def _finish_temp(self, fd: int) -> None:
-        if self._fsync:
+        if settings.fsync_enabled():
             os.fsync(fd)
         os.fchmod(fd, 0o444)
 
@@ -463,7 +467,7 @@ class ObjectStore:
                             return
                         os.replace(tmp, final)
                         break
-            if self._fsync:
+            if settings.fsync_enabled():
                 _fsync_dir(final.parent)
         finally:
             _unlink_quietly(tmp)
@@ -497,16 +501,10 @@ class ObjectStore:
     @contextmanager
     def _gc_lock(self, *, shared: bool) -> Iterator[None]:
         """Shared for puts (refresh/publish), exclusive for gc's check-and-unlink."""
-        import fcntl
-
-        # A fresh descriptor per use: flock locks belong to the open file
-        # description, which a cached fd would share with forked children.
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        # flocked opens a fresh descriptor per use: flock locks belong to the
+        # open file description, which a cached fd would share with forked children.
+        with flocked(self._lock_path, shared=shared):
             yield
-        finally:
-            os.close(fd)
 
     # ----------------------------------------------------------------- reading
 
@@ -618,15 +616,25 @@ class ObjectStore:
     # ----------------------------------------------------------------- cleanup
 
     def delete_unreferenced(
-        self, referenced: set[str], *, grace_seconds: float, dry_run: bool = False
+        self,
+        referenced: set[str],
+        *,
+        grace_seconds: float,
+        dry_run: bool = False,
+        listed_at_ns: int | None = None,
     ) -> list[str]:
-        """Delete blobs not in ``referenced`` whose mtime is older than ``grace_seconds``.
+        """Delete blobs not in ``referenced`` last written ``grace_seconds`` before the listing.
 
         ``referenced`` must be listed from the documents *before* this call
-        (see the protocol in the module docstring). Each blob's age is checked
-        again under the exclusive gc lock right before it is unlinked, so a
-        concurrent put that refreshed it keeps it. Fan-out folders are kept
-        (removing one would race with a put creating a blob in it).
+        (see the protocol in the module docstring); ``listed_at_ns``
+        (``time.time_ns()``) is when that listing started, now by default. A
+        blob goes only if its mtime is older than ``listed_at_ns -
+        grace_seconds``: measured from the start of the listing, the time the
+        listing and the sweep take never eats into the grace. Each blob's age
+        is checked again under the exclusive gc lock right before it is
+        unlinked, so a concurrent put that refreshed it keeps it. Fan-out
+        folders are kept (removing one would race with a put creating a blob
+        in it).
 
         Returns the digests deleted (with ``dry_run``: that would be deleted),
         sorted. Raises ``InvalidArgument`` if ``referenced`` holds a malformed
@@ -642,18 +650,19 @@ class ObjectStore:
                 f"invalid grace_seconds {grace_seconds!r}: expected a finite number >= 0",
                 grace_seconds=grace_seconds,
             )
-        grace_ns = int(grace_seconds * 1e9)
+        start_ns = time.time_ns() if listed_at_ns is None else listed_at_ns
+        cutoff_ns = start_ns - int(grace_seconds * 1e9)
         deleted = []
         for digest in self.iter_digests():
             if digest in referenced:
                 continue
             path = self.path_for(digest)
             # Check without the lock first, so a sweep over young blobs never blocks puts.
-            if not _older_than(path, grace_ns):
+            if not _written_before(path, cutoff_ns):
                 continue
             if not dry_run:
                 with self._gc_lock(shared=False):
-                    if not _older_than(path, grace_ns):
+                    if not _written_before(path, cutoff_ns):
                         continue
                     try:
                         os.unlink(path)
@@ -694,12 +703,12 @@ class ObjectStore:
         return removed
 
 
-def _older_than(path: Path, grace_ns: int) -> bool:
+def _written_before(path: Path, cutoff_ns: int) -> bool:
     try:
         mtime_ns = os.lstat(path).st_mtime_ns
     except FileNotFoundError:
         return False
-    return time.time_ns() - mtime_ns > grace_ns
+    return mtime_ns < cutoff_ns
 
 
 def _unlink_quietly(path: str | os.PathLike[str]) -> None:

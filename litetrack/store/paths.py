@@ -31,7 +31,10 @@ different systems, is refused with :class:`~litetrack.errors.InvalidArtifactPath
   APIs, break line-oriented tools and hide in terminals;
 * text that is not encodable as UTF-8 (lone surrogates);
 * a segment longer than 255 UTF-8 bytes (``NAME_MAX`` on common filesystems:
-  such a name could be recorded but never downloaded).
+  such a name could be recorded but never downloaded);
+* a normal form longer than 1024 UTF-8 bytes in all (:data:`MAX_PATH_BYTES`):
+  joined under a destination folder it must stay below ``PATH_MAX`` (4096 on
+  Linux), or the artifact could be logged but never downloaded.
 
 Not refused: Windows-reserved names (``CON``, ``aux.txt``), ``:`` after the
 first segment, leading/trailing spaces, Unicode normalization differences.
@@ -51,6 +54,9 @@ __all__ = ["validate_artifact_path", "join_artifact_path"]
 
 #: Longest segment, in UTF-8 bytes, that common filesystems accept (NAME_MAX).
 MAX_SEGMENT_BYTES = 255
+#: Longest artifact path, in UTF-8 bytes: leaves room for the destination folder
+#: under ``PATH_MAX`` (4096 on Linux) when it is downloaded.
+MAX_PATH_BYTES = 1024
 
 # Python's ntpath takes any character followed by ':' as a drive ("C:", but
 # also ".:" or "1:"), so os.path.join on Windows would leave the root for all.
@@ -111,6 +117,13 @@ def validate_artifact_path(path: str | os.PathLike[str], *, allow_empty: bool = 
             raise _refuse(path, f"has a segment longer than {MAX_SEGMENT_BYTES} bytes")
         segments.append(segment)
     normal = "/".join(segments)
+    size = len(normal.encode("utf-8"))
+    if size > MAX_PATH_BYTES:
+        raise _refuse(
+            f"{path[:60]}...({len(segments)} segments)" if len(path) > 80 else path,
+            f"is {size} bytes long; at most {MAX_PATH_BYTES} bytes are allowed "
+            "(longer paths cannot be downloaded)",
+        )
     # "./~x" normalizes to "~x": apply the first-segment rules to the result too,
     # so that the normal form never starts with what the raw form may not.
     if normal.startswith("~"):

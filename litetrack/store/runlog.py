@@ -67,30 +67,90 @@ def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step
             s["max"] = value
 
 
+class MalformedRecord(ValueError):
+    """A log record that is valid JSON but not of a shape the writers produce."""
+
+
+_STATUSES = frozenset(("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"))
+
+
+def metric_point(rec: dict[str, Any]) -> tuple[str, float, int, int]:
+    """(key, value, timestamp, step) of a metric record; :class:`MalformedRecord` if not one."""
+    key, value, ts, step = rec["key"], rec["value"], rec["timestamp"], rec["step"]
+    # type() checks, not isinstance: a bool is not a metric value, a time or a step.
+    if type(key) is not str or type(ts) is not int or type(step) is not int:
+        raise MalformedRecord("metric key, timestamp or step of the wrong type")
+    if type(value) is not float:
+        if type(value) is not int:
+            raise MalformedRecord("metric value is not a number")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise MalformedRecord("metric value too large for a float") from None
+    return key, value, ts, step
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise MalformedRecord("value is not a string")
+    return value  # type: ignore[no-any-return]
+
+
 def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Fold one record into ``doc``; :class:`MalformedRecord` (and nothing changed) if malformed.
+
+    Every field is type-checked before anything is applied: a hand-written
+    ``{"param": "p", "value": 5}`` would otherwise end up in the document and
+    break whatever reads it next (the index, the CLI, the next rewrite).
+    """
     if "key" in rec:
-        _apply_metric(doc["metrics"], rec["key"], float(rec["value"]), rec["timestamp"], rec["step"])
+        _apply_metric(doc["metrics"], *metric_point(rec))
     elif "param" in rec:
-        doc["params"][rec["param"]] = rec["value"]
+        doc["params"][_text(rec["param"])] = _text(rec["value"])
     elif "status" in rec:
         # Written by end_run instead of rewriting the document (see set_status).
+        end = rec.get("end_time")
+        if rec["status"] not in _STATUSES or not (end is None or type(end) is int):
+            raise MalformedRecord("unknown status or end_time of the wrong type")
         doc["status"] = rec["status"]
-        doc["end_time"] = rec.get("end_time")
+        doc["end_time"] = end
     elif "artifact" in rec:
-        doc.setdefault("artifacts", {})[rec["artifact"]] = {"digest": rec["digest"], "size": rec["size"]}
+        if type(rec["size"]) is not int:
+            raise MalformedRecord("artifact size is not an integer")
+        doc.setdefault("artifacts", {})[_text(rec["artifact"])] = {
+            "digest": _text(rec["digest"]), "size": rec["size"],
+        }
     elif "input" in rec:
         _apply_input(doc, rec["input"])
     elif "source" in rec:
+        if type(rec["source"]) is not dict:
+            raise MalformedRecord("source is not an object")
         doc["source"] = rec["source"]
     elif "environment" in rec:
+        if type(rec["environment"]) is not dict:
+            raise MalformedRecord("environment is not an object")
         doc["environment"] = rec["environment"]
     elif "tag" in rec:
+        key = _text(rec["tag"])
         if rec.get("deleted"):
-            doc["tags"].pop(rec["tag"], None)
+            doc["tags"].pop(key, None)
         else:
-            doc["tags"][rec["tag"]] = rec["value"]
-            if rec["tag"] == RUN_NAME_TAG:
-                doc["run_name"] = rec["value"]
+            value = _text(rec["value"])
+            doc["tags"][key] = value
+            if key == RUN_NAME_TAG:
+                doc["run_name"] = value
+    else:
+        raise MalformedRecord("unknown record kind")
+
+
+def record_problem(rec: dict[str, Any]) -> str | None:
+    """Why the fold skips ``rec`` (a record of the wrong shape), or None if it is well formed."""
+    scratch: dict[str, Any] = {"params": {}, "tags": {}, "metrics": {}}
+    try:
+        _apply_record(scratch, rec)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+        return str(e) if isinstance(e, MalformedRecord) else f"{type(e).__name__}: {e}"
+    return None
 
 
 def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -101,7 +161,9 @@ def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 def _apply_input(doc: dict[str, Any], entry: dict[str, Any]) -> None:
     if not isinstance(entry, dict) or not isinstance(entry.get("dataset"), dict):
-        raise ValueError("malformed input record")
+        raise MalformedRecord("malformed input record")
+    if not isinstance(entry.get("tags") or {}, dict):
+        raise MalformedRecord("input tags are not an object")
     inputs = doc.setdefault("inputs", [])
     # Two processes may log the same dataset to one run: the fold keeps one.
     key = input_key(entry)
@@ -172,8 +234,9 @@ def fold_log(doc: dict[str, Any], log_path: str | Path, size: int | None = None)
     for rec in records:
         try:
             _apply_record(doc, rec)
-        except (KeyError, TypeError, ValueError):
-            logger.warning("Skipping a malformed record in %s: %r", log_path, rec)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+            # Skipped and reported like a torn line; `verify` lists it too.
+            logger.warning("Skipping a malformed record in %s (%s): %.200r", log_path, e, rec)
     doc["log_offset"] = end
     return doc
 

@@ -21,6 +21,7 @@ consumes to stay up to date (RUNNING runs are always re-read by the index).
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import logging
@@ -43,9 +44,17 @@ from litetrack.errors import (
     InvalidState,
     ParamConflict,
     RunNotFound,
+    StoreError,
 )
 from litetrack.store.docs import read_doc
-from litetrack.store.fs import open_append, stat_key, write_json
+from litetrack.store.fs import (
+    append_whole,
+    lock_fd,
+    needs_newline,
+    open_append,
+    stat_key,
+    write_json,
+)
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
@@ -53,6 +62,7 @@ from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
 from litetrack.store.runlog import fold_log as fold_log
 from litetrack.store.runlog import input_key as input_key
+from litetrack.store.runlog import metric_point
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
 from litetrack.validation import (
@@ -140,7 +150,16 @@ class RunStore:
             # bookkeeping; O_APPEND keeps each line whole either way.
             self._journal_fd = open_append(self.journal_path)
             self._journal_pid = pid
-        os.write(self._journal_fd, run_id.encode() + b"\n")
+        try:
+            append_whole(self._journal_fd, run_id.encode() + b"\n")
+        except OSError as e:
+            raise StoreError(
+                f"Could not record a change of run {run_id!r} in {self.journal_path}: {e}; "
+                "the run itself was written (`python -m litetrack reindex` catches the index up)",
+                run_id=run_id,
+                path=str(self.journal_path),
+            ) from e
+
 
     # -- reading ----------------------------------------------------------------
     def read_raw(self, run_id: str) -> dict[str, Any]:
@@ -194,22 +213,24 @@ class RunStore:
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point logged for ``key``, in the order logged."""
         self.read_raw(run_id)  # RunNotFound for unknown ids
-        records, _ = read_log_records(self.dir / run_id / RUN_LOG)
-        return [
-            Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
-            for r in records
-            if r.get("key") == key
-        ]
+        return self.all_metric_histories(run_id, only=key).get(key, [])
 
-    def all_metric_histories(self, run_id: str) -> dict[str, list[Metric]]:
-        """Every metric's history for a run (one pass over the log)."""
-        records, _ = read_log_records(self.dir / validate_run_id(run_id) / RUN_LOG)
+    def all_metric_histories(self, run_id: str, only: str | None = None) -> dict[str, list[Metric]]:
+        """Every metric's history for a run (one pass over the log); ``only`` one key.
+
+        Records of the wrong shape are skipped with a warning, as the fold does.
+        """
+        log_path = self.dir / validate_run_id(run_id) / RUN_LOG
+        records, _ = read_log_records(log_path)
         out: dict[str, list[Metric]] = {}
         for r in records:
-            if "key" in r:
-                out.setdefault(r["key"], []).append(
-                    Metric(r["key"], float(r["value"]), r["timestamp"], r["step"])
-                )
+            if "key" in r and (only is None or r["key"] == only):
+                try:
+                    k, value, ts, step = metric_point(r)
+                except (KeyError, ValueError) as e:
+                    logger.warning("Skipping a malformed record in %s (%s): %.200r", log_path, e, r)
+                    continue
+                out.setdefault(k, []).append(Metric(k, value, ts, step))
         return out
 
     # -- writing ----------------------------------------------------------------
@@ -229,6 +250,8 @@ class RunStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
         run_id = validate_run_id(run_id) if run_id else uuid.uuid4().hex
+        if start_time is not None:
+            start_time = validate_timestamp(start_time, "start_time")
         run_dir = f"{self._dir}/{run_id}"
         try:
             os.mkdir(run_dir)
@@ -295,17 +318,14 @@ class RunStore:
 
         The log is folded first, so the rewritten document loses nothing.
         """
-        import fcntl
-
         run_dir = f"{self._dir}/{validate_run_id(run_id)}"
         try:
-            dir_fd = os.open(run_dir, os.O_RDONLY)
+            dir_fd = lock_fd(run_dir, folder=True)
         except FileNotFoundError:
             raise RunNotFound(f"No run with id {run_id!r} in store {str(self.root)!r}") from None
         w = self._writers.get(run_id)
         doc_path = f"{run_dir}/{RUN_DOC}"
         try:
-            fcntl.flock(dir_fd, fcntl.LOCK_EX)
             doc = None
             if w is not None and w.doc_cache is not None:
                 # The document we wrote last is still the one on disk (same
@@ -320,7 +340,19 @@ class RunStore:
             if doc is None:
                 doc = self.read(run_id)
             change(doc)
-            st = write_json(doc_path, doc)
+            try:
+                st = write_json(doc_path, doc)
+            except OSError as e:
+                if isinstance(e, StoreError):
+                    raise
+                raise StoreError(
+                    f"Could not rewrite the document of run {run_id!r} ({doc_path}): "
+                    f"{errno.errorcode.get(e.errno or 0, 'error')} {e.strerror or e}; "
+                    "the run is unchanged",
+                    run_id=run_id,
+                    path=doc_path,
+                    errno_name=errno.errorcode.get(e.errno or 0),
+                ) from e
         finally:
             os.close(dir_fd)  # closing releases the flock
         self.changed(run_id)
@@ -339,6 +371,8 @@ class RunStore:
         document when it was rewritten.
         """
         status = RunStatus.from_string(RunStatus.to_string(status))
+        if end_time is not None:
+            end_time = validate_timestamp(end_time, "end_time")
         w = self._writers.get(run_id)
         if w is not None and w.try_append_status(status, end_time):
             self.changed(run_id)
@@ -411,7 +445,7 @@ class RunWriter:
 
     __slots__ = (
         "store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "doc_cache",
-        "_fd", "_prefix",
+        "_fd", "_prefix", "_fresh_line",
     )
 
     def __init__(self, store: RunStore, run_id: str, doc: dict[str, Any]) -> None:
@@ -423,6 +457,8 @@ class RunWriter:
         self.terminal = _needs_journal(doc)
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self._fd: int | None = None
+        #: Whether the next append must first check for a torn last line.
+        self._fresh_line = True
         self._prefix: dict[str, bytes] = {}
         #: (stat key, document) of the last version this process wrote.
         self.doc_cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
@@ -436,15 +472,8 @@ class RunWriter:
 
     def _open(self) -> int:
         fd = open_append(self.log_path)
-        size = os.fstat(fd).st_size
-        if size:
-            # If a killed writer left a torn last line, start on a fresh
-            # line so our first record is not glued onto it.
-            with open(self.log_path, "rb") as f:
-                f.seek(size - 1)
-                if f.read(1) != b"\n":
-                    os.write(fd, b"\n")
         self._fd = fd
+        self._fresh_line = True
         return fd
 
     def _check_writable(self) -> None:
@@ -455,8 +484,27 @@ class RunWriter:
             )
 
     def _write(self, data: bytes) -> None:
+        """Append whole records, or raise :class:`StoreError` with nothing of them kept."""
         fd = self._fd if self._fd is not None else self._open()
-        os.write(fd, data)
+        try:
+            if self._fresh_line:
+                # A writer killed mid-write (or a short write that could not
+                # be cut off) may have left a torn last line: start on a
+                # fresh line so our record is not glued onto it.
+                if needs_newline(self.log_path):
+                    data = b"\n" + data
+                self._fresh_line = False
+            append_whole(fd, data)
+        except OSError as e:
+            self._fresh_line = True
+            raise StoreError(
+                f"Could not append to the log of run {self.run_id!r} ({self.log_path}): "
+                f"{errno.errorcode.get(e.errno or 0, 'error')} {e.strerror or e}; nothing of this "
+                "call was recorded (free space and log again)",
+                run_id=self.run_id,
+                path=self.log_path,
+                errno_name=errno.errorcode.get(e.errno or 0),
+            ) from e
         if self.terminal:
             self.store.changed(self.run_id)
 
@@ -473,7 +521,10 @@ class RunWriter:
         """Append one metric point (validated first; nothing written on error)."""
         if self.deleted:
             self._check_writable()
-        prefix = self._prefix.get(key)
+        try:
+            prefix = self._prefix.get(key)
+        except TypeError:  # unhashable: validate_key says what is wrong
+            prefix = None
         if prefix is None:
             validate_key(key, "metric key")
             prefix = self._prefix[key] = b'{"key":"' + key.encode() + b'","value":'
@@ -596,11 +647,13 @@ class RunWriter:
             return False  # a long history: fold it into the document once
         if status in RunStatus.TERMINAL:
             end = end_time if end_time is not None else int(time.time() * 1000)
-            os.write(self._fd, f'{{"status":"{status}","end_time":{end}}}\n'.encode())
+            # self.terminal is False here: set_status journals the change itself.
+            self._write(f'{{"status":"{status}","end_time":{end}}}\n'.encode())
             self.terminal = True
         else:
+            # An explicit end time is kept whatever the status, as in MLflow.
             end_json = "null" if end_time is None else str(int(end_time))
-            os.write(self._fd, f'{{"status":"{status}","end_time":{end_json}}}\n'.encode())
+            self._write(f'{{"status":"{status}","end_time":{end_json}}}\n'.encode())
         return True
 
     def delete_tag(self, key: str) -> None:

@@ -51,9 +51,17 @@ def dataset_facts(doc: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """(name, digest, context) of each dataset input of a run document."""
     facts = []
     for entry in doc.get("inputs") or ():
-        dataset = entry.get("dataset") or {}
-        context = (entry.get("tags") or {}).get("mlflow.data.context")
-        facts.append((str(dataset.get("name")), str(dataset.get("digest")), context))
+        # A damaged document must not break a search: odd entries are skipped,
+        # an odd context reads as none (index and scan alike).
+        dataset = entry.get("dataset") if isinstance(entry, dict) else None
+        if not isinstance(dataset, dict):
+            continue
+        name, digest = dataset.get("name"), dataset.get("digest")
+        if not isinstance(name, str) or not isinstance(digest, str):
+            continue
+        tags = entry.get("tags")
+        context = tags.get("mlflow.data.context") if isinstance(tags, dict) else None
+        facts.append((name, digest, context if isinstance(context, str) else None))
     return facts
 
 
@@ -89,10 +97,18 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
 def scan_documents(
     store: Store, experiment_ids: Sequence[str], stages: Sequence[str]
 ) -> Iterable[dict[str, Any]]:
-    """Every folded run document of the experiments, in the given lifecycle stages."""
+    """Every folded run document of the experiments, in the given lifecycle stages.
+
+    A run whose document is damaged is skipped with a warning, as the index
+    does: one bad file must not fail every search (``verify`` names it).
+    """
     wanted = set(experiment_ids)
     allowed = set(stages)
-    for doc in store.runs.iter_docs():
+
+    def skip(run_id: str, error: Exception) -> None:
+        logger.warning("Search: skipping run %s: %s", run_id, error)
+
+    for doc in store.runs.iter_docs(on_error=skip):
         if doc["experiment_id"] in wanted and doc.get("lifecycle_stage", "active") in allowed:
             yield doc
 

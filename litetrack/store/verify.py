@@ -26,9 +26,18 @@ temp_file           error     yes: ``.tmp-*`` left by a killed writer, older tha
                               minute and whose writer pid is not alive, removed
 damaged_lines       note      no: unreadable lines inside a log (records lost in a
                               past crash; every reader skips them)
+malformed_record    error     no: valid JSON of the wrong shape in a log
+                              (``{"param": "p", "value": 5}``); readers skip it
+bad_value           error     no: a time in a run document outside 0..year 9999
+                              (the search index leaves it out)
 orphan_blobs        note      no: blobs nothing references (a crash between blob and
                               record, or deleted runs): ``gc`` removes them
 ==================  ========  =====================================================
+
+The registry is checked too: every ``model.json`` and ``versions/<n>.json``
+is parsed and validated (``corrupt_document``), a ``model.json`` must exist
+next to its versions, and the stages and aliases it names must be versions
+that exist and are not deleted.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,7 +63,9 @@ from litetrack.store.refs import (
     stale_temp,
     temp_entries,
 )
+from litetrack.store.runlog import record_problem
 from litetrack.store.runs import RUN_DOC, RUN_LOG, effective_status, fold_log
+from litetrack.validation import MAX_TIME_MS, MIN_TIME_MS
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
@@ -79,13 +90,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "subject": self.subject,
-            "message": self.message,
-            "fixed": self.fixed,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -123,52 +128,74 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``ok``, counts, findings, orphan digests)."""
-        return {
-            "ok": self.ok,
-            "experiments": self.experiments,
-            "runs": self.runs,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "referenced_blobs": self.referenced,
-            "hashed_blobs": self.hashed,
-            "orphan_blobs": len(self.orphans),
-            "orphan_bytes": self.orphan_bytes,
-            "errors": len(self.errors),
-            "fixed": sum(f.fixed for f in self.findings),
-            "seconds": round(self.seconds, 3),
-            "findings": [f.to_dict() for f in self.findings],
-            "orphans": self.orphans,
-        }
+        out = {"ok": self.ok, **asdict(self)}  # findings become dicts too
+        # Names of the JSON output, kept from before the counts had these field names.
+        out["referenced_blobs"] = out.pop("referenced")
+        out["hashed_blobs"] = out.pop("hashed")
+        out.update(
+            orphan_blobs=len(self.orphans),
+            errors=len(self.errors),
+            fixed=sum(f.fixed for f in self.findings),
+            seconds=round(self.seconds, 3),
+        )
+        return out
 
 
-def _scan_log(path: Path) -> tuple[int, bool]:
-    """(unreadable complete lines, whether the last line is torn) of a run log."""
+def _scan_log(path: Path) -> tuple[int, bool, list[str]]:
+    """(unreadable complete lines, whether the last line is torn, malformed records) of a run log.
+
+    A malformed record is valid JSON of the wrong shape (``{"param": "p",
+    "value": 5}``): readers skip it as they skip an unreadable line.
+    """
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        return 0, False
+        return 0, False, []
     torn = bool(data) and not data.endswith(b"\n")
     end = data.rfind(b"\n") + 1
     lines = [line for line in data[:end].split(b"\n") if line]
     if not lines:
-        return 0, torn
+        return 0, torn, []
+    bad = 0
+    records: list[Any] = []
     try:
         # One parse for the whole log, as the readers do; line by line only
         # when it fails.
         records = json.loads(b"[" + b",".join(lines) + b"]")
-        if all(type(r) is dict for r in records):
-            return 0, torn
     except ValueError:
-        pass
-    bad = 0
-    for line in lines:
-        try:
-            if not isinstance(json.loads(line), dict):
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
                 bad += 1
-        except ValueError:
+    malformed = []
+    for rec in records:
+        if type(rec) is not dict:
             bad += 1
-    return bad, torn
+            continue
+        problem = record_problem(rec)
+        if problem is not None:
+            malformed.append(f"{json.dumps(rec)[:100]} ({problem})")
+    return bad, torn, malformed
+
+
+def _check_values(doc: dict[str, Any], run_id: str, rep: VerifyReport) -> None:
+    """Values a document may hold as JSON but nothing else can (the index, datetime)."""
+    for name in ("start_time", "end_time", "deleted_time"):
+        value = doc.get(name)
+        if value is not None and not (type(value) is int and MIN_TIME_MS <= value <= MAX_TIME_MS):
+            huge = isinstance(value, int) and value.bit_length() >= 200
+            text = "a huge integer" if huge else repr(value)
+            rep.add(
+                "bad_value",
+                "error",
+                run_id,
+                f"run {run_id} has {name} {text[:60]}, outside {MIN_TIME_MS}..{MAX_TIME_MS} "
+                "(integer milliseconds up to year 9999): the search index leaves it out; "
+                "edit run.json to fix it",
+            )
 
 
 def _last_write_ms(run_dir: Path) -> int | None:
@@ -260,8 +287,17 @@ def _check_run(
             f"run {run_id} belongs to experiment {exp_id!r}, which has no document",
         )
     log_path = run_dir / RUN_LOG
-    bad_lines, torn = _scan_log(log_path)
+    bad_lines, torn, malformed = _scan_log(log_path)
     doc = fold_log(raw, log_path)
+    _check_values(doc, run_id, rep)
+    if malformed:
+        rep.add(
+            "malformed_record",
+            "error",
+            run_id,
+            f"{log_path} has {len(malformed)} record(s) of the wrong shape, skipped by readers "
+            f"(written by hand or by a foreign tool?): {'; '.join(malformed[:3])}",
+        )
     status = effective_status(doc)
     if torn and status != RunStatus.RUNNING:
         f = rep.add(
@@ -323,6 +359,11 @@ def verify(
             refs.setdefault(digest, (None, "model registry"))
     except Exception as e:  # noqa: BLE001 - reported, the rest of the check goes on
         rep.add("corrupt_document", "error", "registry", f"cannot list the registry's blobs: {e}")
+    try:
+        for path, problem in store.registry.check_documents():
+            rep.add("corrupt_document", "error", path, problem)
+    except Exception as e:  # noqa: BLE001 - reported, the rest of the check goes on
+        rep.add("corrupt_document", "error", "registry", f"cannot check the registry: {e}")
     _check_blobs(store, rep, refs, hash_blobs)
     for entry in temp_entries(store, run_ids):
         if not stale_temp(entry, now, temp_age_seconds):

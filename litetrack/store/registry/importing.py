@@ -4,6 +4,11 @@ MLflow version numbers appear in notes, dashboards and ``models:/NAME/3``
 URIs, so they are kept exactly, gaps included: a version MLflow deleted is
 imported as a tombstone, which keeps its number from being reused. Importing
 again adds only the versions not yet present (idempotent).
+
+Resumable: version files are written first and ``model.json`` (stages,
+aliases, ``latest``) last. An import killed in between left version files
+that ``model.json`` does not account for (numbers above its ``latest``);
+the next import applies their stages then, so nothing of the source is lost.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ if TYPE_CHECKING:
     from litetrack.store.core import Store
 
 _STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
+
+
+def _apply_stage(mdoc: dict[str, Any], v: Any, n: int) -> str | None:
+    """Put version ``n`` in its MLflow stage in ``mdoc`` (unless it already has one); return the stage."""
+    stage = _STAGES.get((v.current_stage or "").lower())
+    if stage is not None and not any(str(n) in members for members in mdoc["stages"].values()):
+        mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
+    return stage
 
 
 def import_registered_model(
@@ -48,11 +61,22 @@ def import_registered_model(
             key, mdoc = reg._create_locked(rm.name, dict(rm.tags), rm.description)
             if rm.creation_timestamp:
                 mdoc["creation_timestamp"] = rm.creation_timestamp
+        # model.json is written last, with "latest" covering every version
+        # imported: a version file above that number was written by an
+        # import killed before model.json, so its stage is applied now.
+        accounted = mdoc["latest"]
         events: list[dict[str, Any]] = []
         for v in sorted(rm.versions, key=lambda x: int(x.version)):
             n = int(v.version)
             path = reg.version_path(key, n)
             if os.path.exists(path):
+                if n > accounted and not v.deleted:
+                    # Resuming a killed import: its model.json part is done now.
+                    stage = _apply_stage(mdoc, v, n)
+                    events.append(history.event(rm.name, mdoc["id"], "import_version", version=n,
+                                                new={"source": v.source, "stage": stage or "None"},
+                                                comment="imported from MLflow (resumed)"))
+                    added += 1
                 continue  # imported before
             base = {
                 "schema_version": docs.VERSION_SCHEMA_VERSION,
@@ -81,9 +105,7 @@ def import_registered_model(
                 "size": sum(int(e["size"]) for e in files.values()),
             }
             docs.create_doc_exclusive(path, vdoc)
-            stage = _STAGES.get((v.current_stage or "").lower())
-            if stage is not None:
-                mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
+            stage = _apply_stage(mdoc, v, n)
             events.append(history.event(rm.name, mdoc["id"], "import_version", version=n,
                                         new={"source": v.source, "stage": stage or "None"},
                                         comment="imported from MLflow"))

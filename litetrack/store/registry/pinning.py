@@ -32,6 +32,7 @@ from litetrack.errors import (
     UnsupportedURI,
 )
 from litetrack.store import artifacts
+from litetrack.store.location import file_uri_path
 from litetrack.store.paths import validate_artifact_path
 from litetrack.store.registry.checks import validate_model_name, validate_tags
 from litetrack.store.registry.uris import parse_model_uri
@@ -78,15 +79,8 @@ def _from_run(store: Store, uri: str, action: str = "register") -> tuple[Files, 
 
 def _from_local(store: Store, source: str) -> Files:
     path = source
-    if source.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
-        parsed = urlparse(source)
-        if parsed.netloc not in ("", "localhost"):
-            raise UnsupportedURI(
-                f"Cannot register {source!r}: only local file:// URIs are supported"
-            )
-        path = unquote(parsed.path)
+    if source.startswith("file:"):
+        path = file_uri_path(source)
     elif "://" in source or (":" in source.split("/", 1)[0] and len(source.split(":", 1)[0]) > 1):
         raise UnsupportedURI(
             f"Cannot register {source!r}: litetrack registers runs:/<run_id>/<path>, models:/ URIs "

@@ -422,6 +422,69 @@ class RegistryReader:
                     out.update(e["digest"] for e in vdoc["files"].values())
         return out
 
+    def check_documents(self) -> list[tuple[str, str]]:
+        """(path, problem) for every registry document that cannot be read or does not add up.
+
+        Checks every ``model.json`` and ``versions/<n>.json`` (parsed and
+        validated), a ``model.json`` next to every versions folder, and that the
+        stages and aliases of a model name versions that exist and are live.
+        Used by ``verify``; reads only (no lock, no repair, nothing created).
+        """
+        problems: list[tuple[str, str]] = []
+        try:
+            keys = sorted(
+                e.name for e in os.scandir(self._dir) if e.is_dir() and not e.name.startswith(".")
+            )
+        except FileNotFoundError:
+            return problems
+        for key in keys:
+            live: set[int] = set()
+            numbers: set[int] = set()
+            vdir = f"{self._dir}/{key}/{VERSIONS_DIR}"
+            try:
+                names = sorted(os.listdir(vdir))
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
+            for n in names:
+                if not n.endswith(".json") or n.startswith("."):
+                    continue
+                path = f"{vdir}/{n}"
+                try:
+                    vdoc = docs.read_version_doc(path)
+                except FileNotFoundError:
+                    continue
+                except CorruptDocument as e:
+                    problems.append((path, str(e)))
+                    continue
+                numbers.add(vdoc["version"])
+                if not vdoc.get("deleted"):
+                    live.add(vdoc["version"])
+            mpath = self.model_path(key)
+            try:
+                mdoc = docs.read_model_doc(mpath)
+            except (FileNotFoundError, NotADirectoryError):
+                if numbers:
+                    problems.append((
+                        mpath,
+                        f"missing: {len(numbers)} version document(s) in {vdir} but no "
+                        "model.json (a crash during a registration or an import; re-run the "
+                        "import)",
+                    ))
+                continue
+            except CorruptDocument as e:
+                problems.append((mpath, str(e)))
+                continue
+            named = [
+                (f"stage {stage}", int(v))
+                for stage, members in mdoc["stages"].items()
+                for v in members
+            ] + [(f"alias {alias!r}", int(v)) for alias, v in mdoc["aliases"].items()]
+            for what, v in named:
+                if v not in live:
+                    state = "deleted" if v in numbers else "missing"
+                    problems.append((mpath, f"{what} names version {v}, which is {state}"))
+        return problems
+
     def history(self, name: str) -> list[dict[str, Any]]:
         """History records of the model called ``name`` (following renames; deleted models too)."""
         records = history.read(self.history_path)
