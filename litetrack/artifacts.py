@@ -57,6 +57,10 @@ def download_artifacts(
 ) -> str:
     """Copy artifacts to a local folder (a new temp folder by default); return the local path.
 
+    Every file lands inside ``dst_path`` and has its digest checked while it
+    is copied: a corrupt blob raises ``ChecksumMismatch`` (as :func:`load_text`
+    does) and leaves nothing of the download behind.
+
     ``artifact_uri`` may be ``runs:/<run_id>/<path>`` or a registered model's
     ``models:/NAME/VERSION`` (also ``/STAGE``, ``@ALIAS``), whose pinned files
     are copied into ``dst_path``.
@@ -64,10 +68,8 @@ def download_artifacts(
     if isinstance(artifact_uri, str) and artifact_uri.startswith("models:"):
         store, entries = resolve_model_uri(artifact_uri)
         dst = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-model-"))
-        for rel, entry in entries.items():
-            target = dst / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            store.objects.copy_to(entry["digest"], target, verify=True)
+        dst.mkdir(parents=True, exist_ok=True)
+        _store_artifacts.write_entries(store, entries, dst, verify=True)
         return str(dst)
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
     return _store_artifacts.download(current_store(), rid, path or None, dst_path)

@@ -40,6 +40,7 @@ __all__ = [
     "text",
     "truncate_long_values",
     "ui_token",
+    "user_shell",
 ]
 
 STORE = "LITETRACK_STORE"
@@ -54,6 +55,7 @@ MLFLOW_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 JPY_SESSION_NAME = "JPY_SESSION_NAME"
 UI_TOKEN = "LITETRACK_UI_TOKEN"
 RUN_ID = "LITETRACK_RUN_ID"
+SHELL = "SHELL"
 MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
 TRUNCATE_LONG_VALUES = "MLFLOW_TRUNCATE_LONG_VALUES"
 
@@ -151,6 +153,12 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "a fresh random token",
         "Access token of `python -m litetrack ui` on a non-loopback host (16 characters or more).",
+    ),
+    Variable(
+        SHELL,
+        "text",
+        "bash",
+        "Read, not set: the shell that runs a project's `.sh` entry point (as MLflow does).",
     ),
     Variable(
         JPY_SESSION_NAME,
@@ -264,3 +272,8 @@ def take_handed_run_id() -> str | None:
         if value and handed is None:
             handed = value.strip() or None
     return handed
+
+
+def user_shell() -> str:
+    """``SHELL``, else ``bash``: the shell for a project's ``.sh`` entry point."""
+    return text(SHELL) or "bash"

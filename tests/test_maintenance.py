@@ -393,14 +393,17 @@ def test_gc_racing_with_writers_never_removes_a_referenced_blob(
 def test_sigkill_during_a_large_artifact_leaves_no_partial_blob(
     store, store_path: Path, tmp_path: Path
 ) -> None:
-    # A FIFO makes the copy block mid-way deterministically: the writer has
-    # copied 8 MiB into its temp file when it is killed.
+    # A FIFO read as a stream makes the copy block mid-way deterministically:
+    # the writer has copied 8 MiB into its temp file when it is killed.
+    # (log_artifact refuses a FIFO; put_stream is the same copy-and-hash path.)
     fifo = tmp_path / "big.bin"
     os.mkfifo(fifo)
     code = (
         "import litetrack, sys\n"
+        "from litetrack.client import Client\n"
         "with litetrack.start_run(capture_source=False):\n"
-        "    litetrack.log_artifact(sys.argv[1])\n"
+        "    with open(sys.argv[1], 'rb') as f:\n"
+        "        Client().store.objects.put_stream(f)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(fifo)])
     tmp_dir = store_path / "objects" / "tmp"

@@ -156,10 +156,15 @@ def test_put_stream_short_reads_and_text_refused(store: ObjectStore) -> None:
     assert temp_files(store) == []
 
 
-def test_put_file_reads_a_fifo_as_a_stream(store: ObjectStore, tmp_path: Path) -> None:
+def test_put_file_refuses_a_fifo_and_put_stream_reads_one(
+    store: ObjectStore, tmp_path: Path
+) -> None:
     data = os.urandom(3 * CHUNK_SIZE + 5)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
+    # No writer: a put_file that opened the FIFO would block forever.
+    with pytest.raises(InvalidArgument, match=r"FIFO.*only regular files"):
+        store.put_file(fifo)
 
     def feed() -> None:
         with open(fifo, "wb") as f:
@@ -168,9 +173,11 @@ def test_put_file_reads_a_fifo_as_a_stream(store: ObjectStore, tmp_path: Path) -
     writer = threading.Thread(target=feed)
     writer.start()
     try:
-        assert store.put_file(fifo) == BlobRef(sha(data), len(data))
+        with open(fifo, "rb") as f:
+            assert store.put_stream(f) == BlobRef(sha(data), len(data))
     finally:
         writer.join()
+    assert temp_files(store) == []
 
 
 @pytest.mark.parametrize("threaded", [False, True])

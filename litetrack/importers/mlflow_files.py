@@ -36,7 +36,9 @@ as-is (see :meth:`MlflowFileStore.resolve_uri`).
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ from litetrack.importers.mlflow_entities import (
     Problem,
 )
 from litetrack.importers.mlflow_uris import UriResolver, is_local
+from litetrack.store.fs import file_kind
 
 __all__ = [
     "MetricPoint",
@@ -130,6 +133,8 @@ class MlflowFileStore:
             artifact_roots = [default] if default.is_dir() else []
         self.artifact_roots = [Path(p).absolute() for p in artifact_roots]
         self.allow_outside = allow_outside
+        # What "inside the folder being read" means once symlinks are resolved.
+        self._real_roots = [os.path.realpath(p) for p in (root, *self.artifact_roots)]
         self._uris = UriResolver(self)
         self._datasets: dict[Path, dict[str, dict[str, Any]]] = {}
 
@@ -456,7 +461,7 @@ class MlflowFileStore:
         location = _str_or_none(meta.get("artifact_location"))
         artifact_dir = self._resolve(location, 0) if location else None
         if artifact_dir is None and (folder / "artifacts").is_dir():
-            artifact_dir = folder / "artifacts"
+            artifact_dir = self._uris._inside(folder / "artifacts")
         if artifact_dir is None and location:
             self._problem(folder, f"model artifacts not found: {location!r}")
         return MlflowLoggedModel(
@@ -600,21 +605,100 @@ class MlflowFileStore:
             self._seen_problems.add(problem)
             self.problems.append(problem)
 
+    def contains(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path``, symlinks resolved, is inside the folder being read.
+
+        Inside means under the store or one of :attr:`artifact_roots`; with
+        ``allow_outside`` every path counts as inside.
+        """
+        if self.allow_outside:
+            return True
+        real = os.path.realpath(path)
+        return any(
+            real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self._real_roots
+        )
+
+    def _refusal(self, path: str | os.PathLike[str], *, is_link: bool | None = None) -> str | None:
+        """Why ``path`` must not be read (None if it may): only regular files and
+        folders inside the store are read, so a hostile store cannot make an
+        import copy ``/etc/passwd`` through a symlink, or block on a FIFO."""
+        if is_link is None:
+            is_link = os.path.islink(path)
+        if not self.contains(path):
+            target = os.path.realpath(path)
+            if is_link:
+                return f"symbolic link to {target}, outside the imported folder; not followed"
+            return f"resolves to {target}, outside the imported folder; not read"
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc}); skipped"
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return f"is {file_kind(mode)}, not a regular file; not read"
+        return None
+
     def _scandir(self, folder: str | os.PathLike[str], *, quiet: bool = False) -> list[os.DirEntry]:
+        """The entries of ``folder`` that may be read (see :meth:`_refusal`); others reported."""
+        if not os.path.lexists(folder):
+            return []
+        why = self._refusal(folder)
+        if why is not None:
+            if not quiet:
+                self._problem(folder, why)
+            return []
         try:
             with os.scandir(folder) as it:
-                return list(it)
+                entries = list(it)
         except FileNotFoundError:
             return []
         except OSError as exc:
             if not quiet:
                 self._problem(folder, f"cannot list folder: {exc.strerror or exc}")
             return []
+        kept = []
+        for entry in entries:
+            link = entry.is_symlink()
+            # Plain files and folders are inside by construction: only links
+            # and special files need the (slower) check.
+            if link or not (entry.is_file() or entry.is_dir()):
+                why = self._refusal(entry.path, is_link=link)
+                if why is not None:
+                    if not quiet:
+                        self._problem(entry.path, why)
+                    continue
+            kept.append(entry)
+        return kept
+
+    def files(self, folder: Path | None) -> list[tuple[Path, str]]:
+        """``(path, relative /-path)`` of every regular file under ``folder``, sorted.
+
+        ``folder`` may also be a single file (then its name is the relative
+        path). Symbolic links out of the store and special files are skipped
+        and reported in :attr:`problems`, like everything else this reader
+        refuses to follow.
+        """
+        if folder is None or not os.path.lexists(folder):
+            return []
+        why = self._refusal(folder)
+        if why is not None:
+            self._problem(folder, why)
+            return []
+        if not folder.is_dir():
+            return [(folder, folder.name)]
+        return sorted(((Path(p), rel) for rel, p in self._files_under(folder)), key=lambda x: x[1])
+
+    def _open_text(self, path: str | os.PathLike[str]) -> str:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
+        why = self._refusal(path)
+        if why is not None:
+            raise OSError(why)
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read()
 
     def _read_text(self, path: str | os.PathLike[str], *, quiet: bool = False) -> str | None:
         try:
-            with open(path, encoding="utf-8", newline="") as f:
-                return f.read()
+            return self._open_text(path)
         except FileNotFoundError:
             if not quiet:
                 self._problem(path, "file is missing")
@@ -626,8 +710,7 @@ class MlflowFileStore:
     def _read_meta(self, folder: Path, what: str, *, quiet: bool = False) -> dict[str, Any] | None:
         path = folder / _META
         try:
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read()
+            text = self._open_text(path)
         except FileNotFoundError:
             if not quiet:
                 kind = "folder" if folder.is_dir() else "entry"
@@ -653,10 +736,20 @@ class MlflowFileStore:
         """``(key, path)`` for each file below ``folder``; keys use "/" (a key
         such as ``val/rmse`` is a sub-folder on disk)."""
         stack = [(os.fspath(folder), "")]
+        # Real paths of the folders read: a symlink back to one of them (a
+        # loop, e.g. "artifacts/again -> .") would otherwise never end.
+        seen = {os.path.realpath(folder)}
         while stack:
             current, prefix = stack.pop()
             for entry in self._scandir(current):
                 if entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real in seen:
+                        self._problem(
+                            entry.path, "symbolic link to a folder already read; not followed"
+                        )
+                        continue
+                    seen.add(real)
                     stack.append((entry.path, prefix + entry.name + "/"))
                 else:
                     yield prefix + entry.name, entry.path

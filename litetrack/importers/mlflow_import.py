@@ -31,10 +31,12 @@ from typing import Any
 
 from litetrack import yamlfmt
 from litetrack.entities import LifecycleStage
+from litetrack.errors import InvalidArtifactPath
 from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedModel, MlflowRun
 from litetrack.importers.mlflow_files import MlflowFileStore
 from litetrack.store.core import Store
 from litetrack.store.fs import atomic_write, write_json
+from litetrack.store.paths import join_artifact_path, validate_artifact_path
 from litetrack.store.registry.importing import import_registered_model
 from litetrack.store.runs import PARENT_TAG, RUN_DOC, RUN_LOG, _float_json, fold_log
 from litetrack.validation import validate_run_id
@@ -57,6 +59,8 @@ class ImportSummary:
     model_versions: int = 0
     models_loadable: list[str] = field(default_factory=list)
     models_not_loadable: list[str] = field(default_factory=list)
+    #: Loadable models whose pickle no one verified (MLflow records no digest).
+    models_unverified: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,25 +80,20 @@ class ImportSummary:
         ]
         if self.models_loadable:
             out.append(f"models loadable with litetrack.pyfunc: {len(self.models_loadable)}")
+        if self.models_unverified:
+            out.append(
+                f"models with a pickle nobody verified ({len(self.models_unverified)}): MLflow "
+                "records no digest, so litetrack only knows the bytes did not change since "
+                "this import; they are trusted because you imported them, and loading one "
+                "runs its code (load_model warns):"
+            )
+            out += [f"  {m}: pickle never verified" for m in self.models_unverified]
         for m in self.models_not_loadable:
             out.append(f"kept as artifacts only (flavour not supported): {m}")
         if self.problems:
             out.append(f"problems ({len(self.problems)}), skipped:")
             out += [f"  {p}" for p in self.problems]
         return out
-
-
-def _files(folder: Path | None) -> list[tuple[Path, str]]:
-    """(absolute path, relative /-path) of every file under ``folder``."""
-    if folder is None or not folder.is_dir():
-        return []
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            out.append((full, full.relative_to(folder).as_posix()))
-    return out
 
 
 class MlflowImporter:
@@ -136,13 +135,20 @@ class MlflowImporter:
         if (run_dir / RUN_DOC).exists():
             self.summary.runs_skipped += 1
             return
-        files = [(p, rel) for p, rel in _files(run.artifact_dir)]
+        files = self._artifact_files(run.artifact_dir, None)
         taken = {rel.split("/", 1)[0] for _, rel in files}
         for m in models:
             name = m.name or m.model_id
             if name in taken:
                 continue  # MLflow 2 style: the model is already among the run's artifacts
-            files += [(p, f"{name}/{rel}") for p, rel in _files(m.artifact_dir)]
+            try:
+                # The name comes from the model's meta.yaml: "/tmp/x" or
+                # "../../x" must not become an artifact path.
+                base = validate_artifact_path(name)
+            except InvalidArtifactPath as e:
+                self.summary.problems.append(f"{m.path}: logged model {m.model_id} skipped ({e})")
+                continue
+            files += self._artifact_files(m.artifact_dir, base)
             taken.add(name)
             self.summary.logged_models += 1
         self.summary.runs_imported += 1
@@ -212,6 +218,18 @@ class MlflowImporter:
         write_json(run_dir / RUN_DOC, doc)
         self.store.runs.changed(run.run_id)
 
+    def _artifact_files(self, folder: Path | None, base: str | None) -> list[tuple[Path, str]]:
+        """(file, artifact path) for the regular files under ``folder`` that
+        are inside the imported folder, each path checked by the rules of
+        ``log_artifact``; whatever is skipped is reported."""
+        out = []
+        for path, rel in self.reader.files(folder):
+            try:
+                out.append((path, join_artifact_path(base, rel)))
+            except InvalidArtifactPath as e:
+                self.summary.problems.append(f"{path}: artifact skipped ({e})")
+        return out
+
     def _check_models(self, run_id: str, files: list[tuple[Path, str]]) -> None:
         for path, rel in files:
             if rel == "MLmodel" or rel.endswith("/MLmodel"):
@@ -228,6 +246,8 @@ class MlflowImporter:
                 pickled = (meta.get("flavors") or {}).get("sklearn", {}).get("serialization_format")
                 if "xgboost" in flavors or ("sklearn" in flavors and pickled in ("cloudpickle", "pickle")):
                     self.summary.models_loadable.append(where)
+                    if "sklearn" in flavors and pickled in ("cloudpickle", "pickle"):
+                        self.summary.models_unverified.append(where)
                 else:
                     self.summary.models_not_loadable.append(f"{where} ({', '.join(sorted(flavors)) or 'no flavour'})")
 

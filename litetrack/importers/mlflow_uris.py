@@ -98,16 +98,25 @@ class UriResolver:
                 continue
             candidate = base.joinpath(*parts[k + 1 :])
             if candidate.exists():
-                return candidate
+                return self._inside(candidate)
         if ".." not in parts:
             for extra in extra_roots:
                 for k in range(len(parts)):
                     candidate = extra.joinpath(*parts[k:])
                     if candidate.exists():
-                        return candidate
+                        return self._inside(candidate)
         if self._store.allow_outside and os.path.isabs(path) and os.path.exists(path):
-            return Path(path)
+            return self._inside(Path(path))  # still no FIFO or device
         return None
+
+    def _inside(self, candidate: Path) -> Path | None:
+        """``candidate`` if it may be read (inside the store once symlinks are
+        resolved, a regular file or a folder); else None, and it is reported."""
+        why = self._store._refusal(candidate)
+        if why is not None:
+            self._store._problem(candidate, why)
+            return None
+        return candidate
 
     def _top_level(self) -> dict[str, Path]:
         """First path components that anchor a foreign path in this store."""
@@ -139,14 +148,14 @@ class UriResolver:
         meta = self._store._read_meta(run_dir, "run", quiet=True) or {}
         artifacts = self.resolve(_str_or_none(meta.get("artifact_uri")), hops + 1)
         if artifacts is None and (run_dir / "artifacts").is_dir():
-            artifacts = run_dir / "artifacts"
+            artifacts = self._inside(run_dir / "artifacts")
         sub_parts = [p for p in sub.split("/") if p]
         if ".." in sub_parts:
             return None
         if artifacts is not None:
             candidate = artifacts.joinpath(*sub_parts)
             if candidate.exists():
-                return candidate
+                return self._inside(candidate)
         # MLflow 3 keeps a model logged by a run in <exp>/models/<id>/, and
         # resolves runs:/<run_id>/<name> to the logged model of that name.
         if not sub_parts:
@@ -166,13 +175,13 @@ class UriResolver:
                 if base is not None:
                     candidate = base.joinpath(*sub_parts[1:])
                     if candidate.exists():
-                        return candidate
+                        return self._inside(candidate)
         return None
 
     def _logged_model_dir(self, model_dir: Path, meta: dict[str, Any], hops: int) -> Path | None:
         found = self.resolve(_str_or_none(meta.get("artifact_location")), hops + 1)
         if found is None and (model_dir / "artifacts").is_dir():
-            found = model_dir / "artifacts"
+            found = self._inside(model_dir / "artifacts")
         return found
 
     def _resolve_model_uri(self, rest: str, hops: int) -> Path | None:

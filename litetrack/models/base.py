@@ -11,6 +11,7 @@ loader, checking every file a loader reads against its recorded digest.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -421,6 +422,13 @@ def log_model_folder(
 # --------------------------------------------------------------------------
 
 _warned: set[tuple[Any, ...]] = set()
+# (model folder, (file, digest)...) -> private folder of checked code on sys.path.
+_code_copies: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
+
+def _remove_code_copies() -> None:
+    for folder in _code_copies.values():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ModelVersionWarning(UserWarning):
@@ -485,6 +493,22 @@ class ModelDir:
         if not self._verify:
             return
         expected = self.expected(rel)
+        if expected is not None and not self.model.files and actual == expected:
+            # Only the store recorded a digest (an imported MLflow model, or
+            # a folder logged as plain artifacts): it proves the bytes did not
+            # change since then, not that anyone checked them when written.
+            key = ("imported", str(self.path), rel)
+            if key not in _warned:
+                # Marked once shown: with warnings made errors, every load stops.
+                warnings.warn(
+                    f"{self.path / rel} was not written by litetrack (its MLmodel records no "
+                    "digests, as MLflow's do not): it matches what was imported, but it was "
+                    "never verified and is trusted only because it was imported; load models "
+                    "only from sources you trust",
+                    ModelVersionWarning,
+                    stacklevel=4,
+                )
+                _warned.add(key)
         if expected is None:
             key = ("unverified", str(self.path), rel)
             if key not in _warned:
@@ -507,13 +531,22 @@ class ModelDir:
             )
 
     def read(self, rel: str) -> bytes:
-        """The bytes of ``rel``, checked against its digest (ChecksumMismatch when they differ)."""
+        """The bytes of ``rel``, checked against its digest (ChecksumMismatch when they differ).
+
+        ``rel`` comes from ``MLmodel``: it must name a file inside the model
+        folder (InvalidArtifactPath otherwise, e.g. for ``../../etc/passwd``).
+        """
+        rel = validate_artifact_path(rel)
         raw = (self.path / rel).read_bytes()
         self._check(rel, hashlib.sha256(raw).hexdigest())
         return raw
 
     def verify(self, rel: str) -> Path:
-        """Check the file ``rel``, or every file under the folder ``rel``; return its path."""
+        """Check the file ``rel``, or every file under the folder ``rel``; return its path.
+
+        ``rel`` must name something inside the model folder (as for :meth:`read`).
+        """
+        rel = validate_artifact_path(rel)
         target = self.path / rel
         if target.is_dir():
             for dirpath, _dirnames, filenames in os.walk(target):
@@ -525,12 +558,66 @@ class ModelDir:
         return target
 
     def add_code_to_path(self, conf: dict[str, Any]) -> None:
-        """Put the model's ``code/`` folder (``code_paths`` at save time) on ``sys.path``."""
+        """Put the model's ``code/`` folder (``code_paths`` at save time) on ``sys.path``.
+
+        Every file of the folder is checked against its recorded digest
+        first, as a pickle is: an edited ``code/mymod.py`` (in the cache, or
+        in a folder whose ``MLmodel`` went stale) would otherwise run at load
+        time. What goes on ``sys.path`` is a private copy of the checked
+        bytes, so a file changed after the check, or a ``.pyc`` planted in
+        ``__pycache__`` (Python trusts those by mtime and size), is never
+        imported. Raises ``ChecksumMismatch`` naming the file and both
+        digests (the recorded one is ``None`` for a file added since the
+        model was saved); models that record no digests at all (written by
+        MLflow) load with the "unverified" warning.
+        """
         code = conf.get("code")
-        if code:
-            code_dir = str(self.path / code)
-            if code_dir not in sys.path:
-                sys.path.insert(0, code_dir)
+        if not code:
+            return
+        rel_dir = validate_artifact_path(str(code))  # never a folder outside the model
+        src = self.path / rel_dir
+        if not src.is_dir():
+            return
+        checked: dict[str, bytes] = {}
+        for dirpath, dirnames, filenames in os.walk(src):
+            # Python's own caches: never copied, never imported from here.
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for fname in sorted(filenames):
+                if fname.endswith((".pyc", ".pyo")):
+                    continue
+                rel = (Path(dirpath) / fname).relative_to(self.path).as_posix()
+                checked[rel] = self._read_code(rel)
+        digests = tuple((rel, hashlib.sha256(b).hexdigest()) for rel, b in checked.items())
+        key = (str(self.path), digests)
+        copy = _code_copies.get(key)
+        if copy is None:
+            copy = tempfile.mkdtemp(prefix="litetrack-code-")
+            for rel, data in checked.items():
+                target = Path(copy, Path(rel).relative_to(rel_dir))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            _code_copies[key] = copy
+            if len(_code_copies) == 1:
+                atexit.register(_remove_code_copies)
+        if copy not in sys.path:
+            sys.path.insert(0, copy)
+
+    def _read_code(self, rel: str) -> bytes:
+        """The bytes of the code file ``rel``, checked; a file nobody recorded is refused."""
+        raw = (self.path / rel).read_bytes()
+        actual = hashlib.sha256(raw).hexdigest()
+        recorded_any = self.digests is not None or bool(self.model.files)
+        if self._verify and recorded_any and self.expected(rel) is None:
+            raise ChecksumMismatch(
+                f"Refusing to load {self.path / rel}: its SHA-256 is {actual}, but the model "
+                f"recorded no digest for {rel!r} (None) when it was saved. The file was added "
+                "since; importing it could run someone else's code",
+                path=str(self.path / rel),
+                expected=None,
+                actual=actual,
+            )
+        self._check(rel, actual)
+        return raw
 
     def warn_versions(self, libs: Iterable[str]) -> None:
         """Warn once per model and library whose recorded version differs from the running one."""

@@ -16,7 +16,8 @@ it and installs nothing. Layout, under the user cache folder
                                       so its presence means "ready"
     envs/<digest>.lock                held while building (fcntl), so two runs
                                       build one virtualenv once
-    shim/<digest>/litetrack           link to the running litetrack package
+    shim/<digest>/litetrack, yaml, …   links to the running litetrack package and
+                                      the light packages it needs (_SHIM_PACKAGES)
 
 A build killed midway leaves no ``environment.json``; the next run removes
 the half-built folder and builds again. The command sees the running
@@ -37,7 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from litetrack.errors import InvalidState
+from litetrack.models.requirements import parse_requirement
 from litetrack.store.fs import atomic_write, ensure_dir, locked
 
 __all__ = ["ENV_MANAGERS", "ProjectEnv", "cache_root", "local_env", "virtualenv_env"]
@@ -72,7 +76,7 @@ class ProjectEnv:
 
     def command_environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` (default ``os.environ``) with this environment's variables applied."""
-        env = dict(os.environ if base is None else base)
+        env = dict(os.environ) if base is None else dict(base)
         bin_dir = os.path.dirname(self.python)
         env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
         if self.venv is not None:
@@ -91,16 +95,34 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("litetrack")) / "projects"
 
 
+#: Packages the running litetrack needs at run time besides the standard library
+#: (pure Python, or with a pure-Python fallback), linked beside it in the shim so
+#: that a project's virtualenv need not install them.
+_SHIM_PACKAGES = ("litetrack", "packaging", "yaml", "platformdirs")
+
+
 def litetrack_shim() -> Path:
-    """A folder whose only entry links to the running ``litetrack`` package."""
+    """A folder linking the running ``litetrack`` package and the light packages it needs."""
+    import importlib.util
+
     import litetrack
 
-    package = Path(litetrack.__file__).resolve().parent
-    folder = cache_root() / "shim" / hashlib.sha256(str(package).encode()).hexdigest()[:16]
-    link = folder / "litetrack"
-    if not link.exists():
+    sources: dict[str, Path] = {}
+    for name in _SHIM_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            sources[name] = Path(next(iter(spec.submodule_search_locations))).resolve()
+    sources["litetrack"] = Path(litetrack.__file__).resolve().parent
+    key = "\n".join(f"{n}={p}" for n, p in sorted(sources.items()))
+    folder = cache_root() / "shim" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    for name, package in sources.items():
+        link = folder / name
+        if link.exists():
+            continue
         ensure_dir(folder)
-        tmp = folder / f".litetrack.{os.getpid()}"
+        # Link under a temporary name, then rename: two runs building the
+        # same shim never see a half-made entry.
+        tmp = folder / f".{name}.{os.getpid()}"
         if os.path.lexists(tmp):
             os.unlink(tmp)
         os.symlink(package, tmp, target_is_directory=True)
@@ -147,12 +169,9 @@ def _base_python(version: str | None) -> str:
 
 
 def _name(requirement: str) -> str:
-    from litetrack.environment import normalize_name
-
-    head = requirement.strip()
-    for sep in ("[", "=", "<", ">", "!", "~", ";", " ", "@"):
-        head = head.split(sep, 1)[0]
-    return normalize_name(head)
+    """The canonical distribution name of a requirement line ('' for options, paths, URLs)."""
+    parsed = parse_requirement(requirement)
+    return canonicalize_name(parsed.name) if parsed is not None else ""
 
 
 def _digest(*parts: str) -> str:

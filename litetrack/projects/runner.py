@@ -312,7 +312,7 @@ def experiment_id_for(
         raise InvalidArgument("give experiment_name or experiment_id, not both")
     if experiment_id is not None:
         return client.get_experiment(str(experiment_id)).experiment_id
-    name = experiment_name or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    name = experiment_name or settings.mlflow_experiment_name()
     if name:
         exp = client.get_experiment_by_name(name)
         if exp is not None:
@@ -323,7 +323,7 @@ def experiment_id_for(
             found = client.get_experiment_by_name(name)
             assert found is not None
             return found.experiment_id
-    return os.environ.get("MLFLOW_EXPERIMENT_ID") or "0"
+    return settings.mlflow_experiment_id() or "0"
 
 
 def launch(

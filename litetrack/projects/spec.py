@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litetrack.errors import InvalidArgument, NotFound
+from litetrack import settings, yamlfmt
+from litetrack.errors import CorruptDocument, InvalidArgument, NotFound
 
 __all__ = [
     "MLPROJECT_FILE",
@@ -108,7 +109,7 @@ class Project:
             if suffix == ".py":
                 command = f"python {shlex.quote(name)}"
             else:
-                command = f"{os.environ.get('SHELL') or 'bash'} {shlex.quote(name)}"
+                command = f"{settings.user_shell()} {shlex.quote(name)}"
             return EntryPoint(name=name, command=command)
         known = sorted(self.entry_points)
         scripts = sorted(
@@ -130,12 +131,10 @@ def _inside(folder: Path, path: Path) -> bool:
 
 
 def _load_yaml(path: Path) -> Any:
-    import yaml
-
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InvalidArgument(f"{path} is not valid YAML: {exc}") from exc
+        return yamlfmt.load(path.read_text(encoding="utf-8"), str(path))
+    except CorruptDocument as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def _parameter(entry: str, name: Any, spec: Any, path: Path) -> Parameter:

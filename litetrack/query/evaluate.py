@@ -46,23 +46,75 @@ Value = Any  # float | int | str | None; Any keeps the comparisons below readabl
 Getter = Callable[[Field], Value]
 
 
+class _LikePattern:
+    """A LIKE pattern compiled for matching in time linear in the value.
+
+    Translating the whole pattern to one regex (``%`` → ``.*``) backtracks:
+    ``'%%%%%%%%%%x'`` against a long value took seconds per run, and each
+    extra ``%`` multiplied that. Here the pattern is split on ``%`` into
+    fixed-length segments (``_`` matches exactly one character, so every
+    segment has a fixed length), each compiled to a regex without
+    quantifiers or alternation. The first segment must match at the start,
+    the last one at the end, and the middle ones are found leftmost, in
+    order, between them. Leftmost placement is always optimal for
+    fixed-length segments, so no choice is ever revisited: the work is at
+    most (value length × pattern length) and usually one scan of the value.
+    """
+
+    __slots__ = ("head", "head_len", "middle", "tail", "tail_len", "wild")
+
+    def __init__(self, pattern: str, case_insensitive: bool) -> None:
+        flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
+
+        def segment(text: str) -> re.Pattern[str]:
+            return re.compile("".join("." if c == "_" else re.escape(c) for c in text), flags)
+
+        parts = pattern.split("%")
+        self.wild = len(parts) > 1
+        self.head = segment(parts[0])
+        self.head_len = len(parts[0])
+        # A run of % is one %: the empty segments between them drop out.
+        self.middle = [segment(p) for p in parts[1:-1] if p]
+        self.tail = segment(parts[-1])
+        self.tail_len = len(parts[-1])
+
+    def matches(self, value: str) -> bool:
+        if not self.wild:
+            return self.head.fullmatch(value) is not None
+        end = len(value) - self.tail_len
+        if (
+            end < self.head_len
+            or self.head.match(value) is None
+            or self.tail.match(value, end) is None
+        ):
+            return False
+        pos = self.head_len
+        for seg in self.middle:
+            found = seg.search(value, pos, end)
+            if found is None:
+                return False
+            pos = found.end()
+        return True
+
+
 @lru_cache(maxsize=512)
-def _like_regex(pattern: str, case_insensitive: bool) -> re.Pattern[str]:
-    # Escape everything but the two wildcards: MLflow's own file store turns
-    # "." in a pattern into a regex wildcard, which is a bug, not a feature.
-    parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern]
-    flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
-    return re.compile("".join(parts), flags)
+def _like_pattern(pattern: str, case_insensitive: bool) -> _LikePattern:
+    # Everything but the two wildcards is literal: MLflow's own file store
+    # turns "." in a pattern into a regex wildcard, which is a bug, not a feature.
+    return _LikePattern(pattern, case_insensitive)
 
 
 def like(value: str, pattern: str) -> bool:
-    """SQL LIKE, case-sensitive: ``%`` matches any run of characters, ``_`` exactly one."""
-    return _like_regex(pattern, False).fullmatch(value) is not None
+    """SQL LIKE, case-sensitive: ``%`` matches any run of characters, ``_`` exactly one.
+
+    Runs in time linear in ``value`` for any pattern (no backtracking).
+    """
+    return _like_pattern(pattern, False).matches(value)
 
 
 def ilike(value: str, pattern: str) -> bool:
     """Case-insensitive :func:`like` (Unicode case folding, as Python's ``re.IGNORECASE``)."""
-    return _like_regex(pattern, True).fullmatch(value) is not None
+    return _like_pattern(pattern, True).matches(value)
 
 
 def _missing(value: Value) -> bool:

@@ -157,13 +157,15 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
 def like_to_glob(pattern: str) -> str:
     """Translate a LIKE pattern into an equivalent, case-sensitive GLOB pattern.
 
-    ``%`` → ``*``, ``_`` → ``?``; GLOB's own metacharacters ``* ? [`` are
+    ``%`` (or a run of them) → ``*``, ``_`` → ``?``; GLOB's own metacharacters ``* ? [`` are
     bracketed so they match literally.
     """
-    out = []
+    out: list[str] = []
     for char in pattern:
         if char == "%":
-            out.append("*")
+            # A run of % is one *: fewer stars, less work for SQLite's matcher.
+            if not out or out[-1] != "*":
+                out.append("*")
         elif char == "_":
             out.append("?")
         elif char in "*?[":

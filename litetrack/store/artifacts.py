@@ -9,6 +9,7 @@ worst an unreferenced blob (removed by ``gc``), never a dangling path.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import weakref
@@ -17,10 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidArtifactPath
+from litetrack.store.fs import file_kind
 from litetrack.store.paths import join_artifact_path, validate_artifact_path
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
+
+logger = logging.getLogger(__name__)
 
 
 class FileInfo:
@@ -55,6 +59,12 @@ def _check_local_file(local_path: str | os.PathLike[str]) -> str:
     if stat.S_ISDIR(st.st_mode):
         raise InvalidArgument(
             f"Cannot log artifact {path!r}: it is a directory; use log_artifacts(local_dir) for folders"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        # /dev/zero never ends (it filled objects/tmp), a FIFO blocks forever.
+        raise InvalidArgument(
+            f"Cannot log artifact {path!r}: it is {file_kind(st.st_mode)}; only regular "
+            f"files (or symbolic links to them) and folders can be logged"
         )
     if not os.access(path, os.R_OK):
         raise InvalidArgument(f"Cannot log artifact {path!r}: the file is not readable")
@@ -129,12 +139,33 @@ def log_artifacts(store: Store, run_id: str, local_dir: str | os.PathLike[str], 
         what = "no such folder" if not os.path.exists(root) else "not a folder (use log_artifact for files)"
         raise InvalidArgument(f"Cannot log artifacts from {root!r}: {what}")
     files = []
+    skipped: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):  # os.walk does not descend into it
+                skipped.append(f"{full} (a symbolic link to a folder, not followed)")
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
+            try:
+                mode = os.stat(full).st_mode
+            except OSError:
+                mode = None  # a dangling link: _check_local_file names the error
+            if mode is not None and not stat.S_ISREG(mode):
+                skipped.append(f"{full} ({file_kind(mode)})")
+                continue
             rel = os.path.relpath(full, root).replace(os.sep, "/")
             files.append((full, join_artifact_path(artifact_path, rel)))
+    if skipped:
+        # Devices and FIFOs cannot be stored (one never ends, the other
+        # blocks); the rest of the folder is still worth logging.
+        logger.warning(
+            "log_artifacts(%r) skipped %d entries that are not regular files: %s",
+            root,
+            len(skipped),
+            "; ".join(skipped),
+        )
     log_files(store, run_id, files)
 
 
@@ -182,24 +213,115 @@ def read_bytes(store: Store, run_id: str, path: str, verify: bool = True) -> byt
     return store.objects.read_bytes(entry["digest"], verify=verify)
 
 
+def safe_target(root: Path, rel: str) -> Path:
+    """Where the artifact ``rel`` is written under ``root``; its parent folders are created.
+
+    The records of a store may have been edited by hand (or imported from a
+    hostile folder), so the path is checked again here: it must pass
+    :func:`validate_artifact_path`, and no folder on the way may be a
+    symbolic link or a file, so the result is always inside ``root``.
+    Raises :class:`InvalidArtifactPath` naming the path and the reason.
+    """
+    try:
+        normal = validate_artifact_path(rel)
+    except InvalidArtifactPath as e:
+        raise InvalidArtifactPath(
+            f"Refusing to write the artifact under {root}: {e}", path=rel
+        ) from None
+    parts = normal.split("/")
+    current = root
+    for part in parts[:-1]:
+        current = current / part
+        try:
+            os.mkdir(current)
+            continue
+        except FileExistsError:
+            pass
+        mode = os.lstat(current).st_mode
+        if not stat.S_ISDIR(mode):
+            raise InvalidArtifactPath(
+                f"Refusing to write the artifact {normal!r} under {root}: {current} is "
+                f"{file_kind(mode)}, not a folder, and a file is never written through one",
+                path=normal,
+            )
+    return current / parts[-1]
+
+
+def write_entries(
+    store: Store, entries: dict[str, dict[str, Any]], dst_root: Path, verify: bool = True
+) -> None:
+    """Copy blobs to ``dst_root / path`` for each entry, all or nothing.
+
+    Every destination passes :func:`safe_target`; with ``verify`` each blob
+    is hashed while copied and a mismatch raises ``ChecksumMismatch``
+    (expected and actual digests). On any error, the files and folders this
+    call created are removed, so ``dst_root`` holds no partial download.
+    """
+    created: list[Path] = []
+    try:
+        for rel, entry in entries.items():
+            # Listed before they exist, so a failure half-way still removes them.
+            created.extend(_missing_ancestors(dst_root, rel))
+            target = safe_target(dst_root, rel)
+            existed = os.path.lexists(target)
+            store.objects.copy_to(entry["digest"], target, verify=verify)
+            if not existed:
+                created.append(target)
+    except BaseException:
+        for path in reversed(created):
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    path.rmdir()  # only if empty: never a folder the user filled
+                else:
+                    path.unlink()
+            except OSError:
+                pass
+        raise
+
+
+def _missing_ancestors(root: Path, rel: str) -> list[Path]:
+    # The folders safe_target is about to create, outermost first.
+    out = []
+    current = root
+    for part in rel.split("/")[:-1]:
+        current = current / part
+        if not os.path.lexists(current):
+            out.append(current)
+    return out
+
+
 def download(
-    store: Store, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None,
-    verify: bool = False,
+    store: Store,
+    run_id: str,
+    path: str | None = None,
+    dst_path: str | os.PathLike[str] | None = None,
+    verify: bool = True,
 ) -> str:
     """Materialise artifacts as ordinary files; return the local path of ``path``.
 
-    Files are real copies: changing them never touches the store.
+    Files are real copies: changing them never touches the store. Every file
+    is written inside ``dst_path`` whatever the run's records say, and its
+    digest is checked while it is copied (``ChecksumMismatch`` otherwise, as
+    :func:`read_bytes`); on any error nothing of this download is left behind.
     """
     found = resolve(store, run_id, path)
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
-    import tempfile  # here, not at the top: tempfile costs `import litetrack` ~10%
+    made_temp = dst_path is None
+    if dst_path is None:
+        import tempfile  # here, not at the top: tempfile costs `import litetrack` ~10%
 
-    dst_root = Path(dst_path) if dst_path is not None else Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
+        dst_root = Path(tempfile.mkdtemp(prefix="litetrack-artifacts-"))
+    else:
+        dst_root = Path(dst_path)
     dst_root.mkdir(parents=True, exist_ok=True)
-    for p, e in found.items():
-        target = dst_root / p
-        target.parent.mkdir(parents=True, exist_ok=True)
-        store.objects.copy_to(e["digest"], target, verify=verify)
+    try:
+        write_entries(store, found, dst_root, verify=verify)
+    except BaseException:
+        if made_temp:
+            import shutil
+
+            shutil.rmtree(dst_root, ignore_errors=True)
+        raise
     return str(dst_root / prefix) if prefix else str(dst_root)
 
 

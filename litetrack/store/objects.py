@@ -100,9 +100,9 @@ from typing import BinaryIO, NamedTuple
 
 from litetrack import settings
 from litetrack.errors import ArtifactNotFound, ChecksumMismatch, InvalidArgument, StoreError
-from litetrack.store.fs import TMP_PREFIX, flocked
+from litetrack.store.fs import TMP_PREFIX, file_kind, flocked
 
-__all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE"]
+__all__ = ["BlobRef", "ObjectStore", "CHUNK_SIZE", "file_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -342,20 +342,29 @@ class ObjectStore:
         """Store the content of the file ``src``; return its digest and size.
 
         One pass over the data with bounded memory; content already present is
-        not written again (its mtime is refreshed for gc). A FIFO or device is
-        read like a stream. Raises ``OSError`` if ``src`` cannot be read or
-        the store cannot be written.
+        not written again (its mtime is refreshed for gc). Only a regular file
+        (or a symbolic link to one) is accepted: a device such as
+        ``/dev/zero`` never ends and filled the store, and a FIFO blocked the
+        caller forever; read those through :meth:`put_stream` on purpose.
+        Raises ``InvalidArgument`` naming ``src`` and what it is if it is not
+        a regular file, ``OSError`` if it cannot be read or the store cannot
+        be written.
         """
         src = os.fspath(src)
         st = os.stat(src)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(src, st.st_mode)
         cached = _stat_cache.get(_stat_key(st))
         if cached is not None and self.touch(cached, st.st_size):
             return BlobRef(cached, st.st_size)
         started_ns = time.time_ns()
-        with builtins.open(src, "rb", buffering=0) as f:
+        # O_NONBLOCK: if src became a FIFO since the stat, open must not wait
+        # for a writer (the fstat below refuses it); regular files ignore it.
+        fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with builtins.open(fd, "rb", buffering=0) as f:
             before = os.fstat(f.fileno())
             if not stat.S_ISREG(before.st_mode):
-                return self.put_stream(f)
+                raise _not_regular(src, before.st_mode)
             if hasattr(os, "posix_fadvise"):  # larger readahead when the file is on disk
                 try:
                     os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
@@ -701,6 +710,13 @@ class ObjectStore:
                 continue
             removed.append(Path(entry.path))
         return removed
+
+
+def _not_regular(src: str, mode: int) -> InvalidArgument:
+    return InvalidArgument(
+        f"Cannot store {src!r}: it is {file_kind(mode)}; only regular files "
+        f"(or symbolic links to them) can be stored"
+    )
 
 
 def _written_before(path: Path, cutoff_ns: int) -> bool:

@@ -17,12 +17,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from litetrack.errors import ModelNotFound
+from litetrack.store.paths import validate_artifact_path
 from litetrack.store.registry import docs, history
 from litetrack.store.registry.checks import model_key
-from litetrack.store.registry.pinning import _from_local
 from litetrack.store.registry.store import registry_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from litetrack.store.core import Store
 
 _STAGES = {"staging": "Staging", "production": "Production", "archived": "Archived"}
@@ -34,6 +36,23 @@ def _apply_stage(mdoc: dict[str, Any], v: Any, n: int) -> str | None:
     if stage is not None and not any(str(n) in members for members in mdoc["stages"].values()):
         mdoc["stages"].setdefault(stage, {})[str(n)] = v.last_updated_timestamp or 0
     return stage
+
+
+def _pin_files(store: Store, reader: Any, location: Path) -> dict[str, dict[str, Any]]:
+    # ``reader`` is the importer's MlflowFileStore (typed ``Any``: the store
+    # layer does not import the importers). Through the reader, not a plain
+    # walk: only regular files inside the imported folder are read (a symlink
+    # to /etc/passwd is skipped and reported), and every path passes the
+    # artifact path rules.
+    files: dict[str, dict[str, Any]] = {}
+    for path, rel in reader.files(location):
+        ref = store.objects.put_file(path)
+        files[validate_artifact_path(rel)] = {"digest": ref.digest, "size": ref.size}
+    if not files:
+        raise ModelNotFound(
+            f"its files ({location}) hold no regular file inside the imported folder"
+        )
+    return files
 
 
 def import_registered_model(
@@ -92,7 +111,7 @@ def import_registered_model(
                 raise ModelNotFound(
                     f"version {n}: its files ({v.storage_uri or v.source}) are not in the imported folder"
                 )
-            files = _from_local(store, str(v.storage_location))
+            files = _pin_files(store, reader, v.storage_location)
             vdoc = {
                 **base,
                 "last_updated_timestamp": v.last_updated_timestamp or v.creation_timestamp or 0,
