@@ -1,4 +1,6 @@
 # mlflow.log_table and mlflow.log_image as in MLflow's API docs.
+import json
+
 import mlflow
 import numpy as np
 
@@ -22,8 +24,6 @@ client = mlflow.MlflowClient()
 paths = [f.path for f in client.list_artifacts(run.info.run_id)]
 assert paths == ["qabot_eval_results.json"]
 local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="qabot_eval_results.json")
-import json
-
 with open(local) as f:
     assert json.load(f)["columns"] == ["inputs", "outputs", "toxicity"]
 assert len(client.list_artifacts(image_run.info.run_id, "images")) == 3
