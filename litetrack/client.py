@@ -351,7 +351,7 @@ class Client(RegistryClientMixin):
         experiment_ids: str | list[str],
         filter_string: str = "",
         run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
+        max_results: int | None = 1000,
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:

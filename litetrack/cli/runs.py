@@ -230,7 +230,7 @@ def _ls_runs(client: Client, args: argparse.Namespace) -> int:
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     runs = list(
         client.search_runs(
-            [exp.experiment_id], args.filter, view, max_results=args.limit or 10**9,
+            [exp.experiment_id], args.filter, view, max_results=args.limit or None,  # None: every run
             order_by=args.sort,
         )
     )
