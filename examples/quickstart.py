@@ -11,7 +11,8 @@
 
     pip install -e '.[xgboost]' && python examples/quickstart.py
 
-Everything goes to a temporary store unless LITETRACK_STORE is set.
+Everything goes to a new temporary store unless LITETRACK_STORE is set; the
+script ends by printing where, and the commands to browse it.
 """
 
 from __future__ import annotations
@@ -192,6 +193,24 @@ def main() -> None:
     print()
     cli(store, "models", "show", MODEL_NAME)
     print(f"\ndone in {time.perf_counter() - started:.1f} s")
+    print(browse_hint(store))
+
+
+def browse_hint(store: str) -> str:
+    """Where the runs went, and the exact commands that browse them."""
+    import importlib.util
+    import shlex
+
+    prefix = f"python -m litetrack --store {shlex.quote(store)}"
+    lines = [f"\nThe runs, the model and the registry are in {store}. Browse them with:",
+             f"    {prefix} ls",
+             f"    {prefix} ls nyc-taxi-duration --sort metrics.rmse",
+             f"    {prefix} models show {MODEL_NAME}"]
+    if importlib.util.find_spec("litetrack.cli.ui") is not None:
+        lines.append(f"    {prefix} ui")
+    if not os.environ.get("LITETRACK_STORE"):
+        lines.append(f"(or export LITETRACK_STORE={shlex.quote(store)} and leave out --store)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ __all__ = [
     "mlflow_experiment_id",
     "mlflow_experiment_name",
     "mlflow_tracking_uri",
+    "pager",
     "spark_load_log",
     "store_uri",
     "take_handed_run_id",
@@ -56,6 +57,8 @@ JPY_SESSION_NAME = "JPY_SESSION_NAME"
 UI_TOKEN = "LITETRACK_UI_TOKEN"
 RUN_ID = "LITETRACK_RUN_ID"
 SHELL = "SHELL"
+PAGER = "LITETRACK_PAGER"
+SYSTEM_PAGER = "PAGER"
 MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
 TRUNCATE_LONG_VALUES = "MLFLOW_TRUNCATE_LONG_VALUES"
 
@@ -153,6 +156,18 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "a fresh random token",
         "Access token of `python -m litetrack ui` on a non-loopback host (16 characters or more).",
+    ),
+    Variable(
+        PAGER,
+        "text",
+        "PAGER, else less -FRX",
+        "The pager for long CLI output on a terminal (`cat` or empty: no pager).",
+    ),
+    Variable(
+        SYSTEM_PAGER,
+        "text",
+        "less -FRX",
+        "Read, not set: the system pager, used when LITETRACK_PAGER is unset.",
     ),
     Variable(
         SHELL,
@@ -277,3 +292,8 @@ def take_handed_run_id() -> str | None:
 def user_shell() -> str:
     """``SHELL``, else ``bash``: the shell for a project's ``.sh`` entry point."""
     return text(SHELL) or "bash"
+
+
+def pager() -> str:
+    """``LITETRACK_PAGER``, else ``PAGER``, else ``less -FRX``: the CLI's pager command."""
+    return (text(PAGER) or text(SYSTEM_PAGER) or "less -FRX").strip()

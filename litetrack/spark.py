@@ -11,6 +11,7 @@ Exposed as ``litetrack.pyfunc.spark_udf`` (MLflow's name).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -94,17 +95,44 @@ def _series(predictions: Any, n: int, array_result: bool) -> Any:
     return pd.Series(arr)
 
 
+#: The one staging folder of this process (created on first use, removed at
+#: exit) and the model copies in it, by content key: Spark serves a file
+#: given to ``addFile`` from its original path for the whole life of the
+#: context, so a copy cannot go before the process does; keyed by content,
+#: a model scored again is neither copied nor registered twice.
+_staging: Path | None = None
+_SHIPPED: dict[str, Path] = {}
+
+
+def _staging_dir() -> Path:
+    global _staging
+    if _staging is None or not _staging.is_dir():
+        _staging = Path(tempfile.mkdtemp(prefix="litetrack-spark-"))
+        _SHIPPED.clear()
+        atexit.register(shutil.rmtree, str(_staging), ignore_errors=True)
+    return _staging
+
+
 def _ship(folder: Path, uri: str) -> tuple[str, Path]:
-    """A copy of the model folder under a name unique to its content, for addFile."""
+    """A copy of the model folder under a name unique to its content, for addFile.
+
+    Copied once per process and content; removed when the process exits.
+    """
     h = hashlib.sha256(uri.encode())
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             st = p.stat()
             h.update(f"{p.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns}".encode())
     key = f"litetrack-model-{h.hexdigest()[:16]}"
-    staging = Path(tempfile.mkdtemp(prefix="litetrack-spark-"))
-    target = staging / key
-    shutil.copytree(folder, target)
+    staging = _staging_dir()
+    target = _SHIPPED.get(key)
+    if target is None or not target.is_dir():
+        target = staging / key
+        tmp = staging / f".{key}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(folder, tmp)
+        os.replace(tmp, target)
+        _SHIPPED[key] = target
     return key, target
 
 

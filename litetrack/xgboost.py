@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -230,6 +232,7 @@ def _load_pyfunc(md: ModelDir) -> _XGBModelWrapper:
 # the model's input example.
 
 INTEGRATION = "xgboost"
+_log = logging.getLogger(__name__)
 # Arguments of xgboost.train that are data or code, not hyperparameters.
 _NOT_PARAMS = {
     "params",
@@ -350,21 +353,30 @@ def _after_training(
 
 
 def _example_of(dtrain: Any) -> Any:
-    """First rows of the training data: kept by the patched DMatrix, else read back from it."""
+    """First rows of the data the user passed to the ``DMatrix``, in the form passed; else None.
+
+    A DMatrix built before ``autolog()`` kept no such rows, and what it stores
+    (float32, whatever the user passed) must not become the model's signature:
+    a signature inferred from it refuses the float64 matrix the model was
+    trained from. As MLflow does, the model is then logged without a
+    signature or input example, with a warning.
+    """
+    if dtrain is None:
+        return None
     example = getattr(dtrain, "_litetrack_example", None)
-    if example is not None or dtrain is None:
-        return example
-
-    def read_back() -> Any:
-        rows = dtrain.slice(list(range(min(5, dtrain.num_row())))).get_data()
-        names = dtrain.feature_names
-        if names and rows.shape[1] <= 1000:
-            import pandas as pd
-
-            return pd.DataFrame(rows.toarray(), columns=names)
-        return rows
-
-    return A.safely(read_back, INTEGRATION, "reading an input example from the DMatrix")
+    if example is None:
+        config = A.configs.get(INTEGRATION, {})
+        if config.get("log_model_signatures") or config.get("log_input_examples"):
+            message = (
+                "litetrack xgboost autolog: no model signature or input example recorded: "
+                "the training DMatrix was built before autolog() was enabled, so the data "
+                "it was built from is unknown (enable autolog before constructing the dataset)"
+            )
+            if config.get("silent"):
+                _log.debug(message)
+            else:
+                warnings.warn(message, stacklevel=3)
+    return example
 
 
 def _patched_train(original: Any) -> Any:

@@ -129,3 +129,46 @@ def test_disable_stops_logging(data) -> None:
     lxgb.autolog(disable=True)
     xgb.train({"nthread": 1}, xgb.DMatrix(X, label=y), 2)
     assert litetrack.last_active_run() is None
+
+
+def _course_data():
+    """The MLflow course's taxi flow: DictVectorizer over dicts -> scipy CSR float64."""
+    DictVectorizer = pytest.importorskip("sklearn.feature_extraction").DictVectorizer
+    rng = np.random.default_rng(0)
+    dicts = [
+        {"PU_DO": f"{rng.integers(5)}_{rng.integers(5)}", "trip_distance": float(rng.random() * 10)}
+        for _ in range(300)
+    ]
+    X = DictVectorizer().fit_transform(dicts)
+    assert X.dtype == np.float64 and type(X).__module__.startswith("scipy.sparse")
+    return X, rng.random(300)
+
+
+def test_dmatrix_built_before_autolog_gives_no_signature_and_a_warning(data) -> None:
+    lxgb.autolog(disable=True)  # whatever an earlier test left: autolog is off here
+    X, y = _course_data()
+    train = xgb.DMatrix(X, label=y)  # before autolog(), as in the course
+    lxgb.autolog()
+    try:
+        with pytest.warns(UserWarning, match="before autolog"):
+            with litetrack.start_run() as run:
+                xgb.train({"max_depth": 3, "nthread": 1}, train, 3)
+    finally:
+        lxgb.autolog(disable=True)
+    model = pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    assert model.metadata.signature is None
+    # The model accepts the data it was trained from.
+    assert model.predict(X).shape == (300,)
+
+
+def test_dmatrix_built_after_autolog_signature_accepts_training_data(autolog) -> None:
+    X, y = _course_data()
+    train = xgb.DMatrix(X, label=y)
+    with litetrack.start_run() as run:
+        booster = xgb.train({"max_depth": 3, "nthread": 1}, train, 3)
+    model = pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    signature = model.metadata.signature
+    assert signature is not None
+    assert "float64" in str(signature.inputs)  # the form the user passed, not DMatrix's float32
+    assert np.allclose(model.predict(X), booster.predict(xgb.DMatrix(X)))
+    assert model.predict(X.astype(np.float32)).shape == (300,)

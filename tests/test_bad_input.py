@@ -56,9 +56,16 @@ def test_bad_keys(store_path: Path, key: object) -> None:
 
 
 def test_good_keys(store_path: Path) -> None:
-    with litetrack.start_run():
-        litetrack.log_metric("a-b_c.d/e f", 1.0)
-        litetrack.log_metric("val/loss", 1.0)
+    keys = ["a-b_c.d/e f", "val/loss"]
+    with litetrack.start_run() as run:
+        for i, key in enumerate(keys):
+            litetrack.log_metric(key, float(i))
+            litetrack.log_param(key, i)
+            litetrack.set_tag(key, str(i))
+    data = litetrack.get_run(run.info.run_id).data
+    assert data.metrics == {k: float(i) for i, k in enumerate(keys)}
+    assert data.params == {k: str(i) for i, k in enumerate(keys)}
+    assert {k: data.tags[k] for k in keys} == {k: str(i) for i, k in enumerate(keys)}
 
 
 def test_param_conflict(store_path: Path) -> None:

@@ -31,3 +31,26 @@ def test_quickstart_runs_end_to_end(store_path: Path) -> None:
     else:
         assert "identical to pandas: True" in out
     assert (store_path / "registry").is_dir()  # LITETRACK_STORE was honoured
+    # It says where the runs went and how to browse them; the command works as printed.
+    command = f"python -m litetrack --store {store_path} ls"
+    assert command in out
+    browse = subprocess.run(
+        [sys.executable, "-m", "litetrack", "--store", str(store_path), "ls"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert browse.returncode == 0 and "nyc-taxi-duration" in browse.stdout
+
+
+def test_quickstart_without_a_store_names_its_temporary_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("xgboost")
+    pytest.importorskip("sklearn")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "examples" / "quickstart.py")
+    assert spec is not None and spec.loader is not None
+    quickstart = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quickstart)
+    monkeypatch.delenv("LITETRACK_STORE")
+    hint = quickstart.browse_hint("/tmp/litetrack-quickstart-abc")
+    assert "python -m litetrack --store /tmp/litetrack-quickstart-abc ls" in hint
+    assert "export LITETRACK_STORE=/tmp/litetrack-quickstart-abc" in hint

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,27 +20,45 @@ pytest.importorskip("sklearn")
 import litetrack  # noqa: E402
 
 
+@contextlib.contextmanager
+def spark_environment(load_log: Path) -> Iterator[None]:
+    """The variables a Spark session of these tests needs, restored on exit.
+
+    Restored so later test modules see the environment they started with.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYSPARK_PYTHON", sys.executable)
+        mp.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
+        mp.setenv("LITETRACK_SPARK_LOAD_LOG", str(load_log))
+        yield
+
+
+def test_spark_environment_is_restored(tmp_path: Path) -> None:
+    before = dict(os.environ)
+    with spark_environment(tmp_path / "log"):
+        assert os.environ["LITETRACK_SPARK_LOAD_LOG"] == str(tmp_path / "log")
+    assert dict(os.environ) == before
+
+
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     """A local[2] session whose Python workers run this interpreter."""
     log = tmp_path_factory.mktemp("spark") / "loads.log"
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    os.environ["LITETRACK_SPARK_LOAD_LOG"] = str(log)
-    from pyspark.sql import SparkSession
+    with spark_environment(log):
+        from pyspark.sql import SparkSession
 
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("litetrack-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
-        .config("spark.python.worker.reuse", "true")
-        .getOrCreate()
-    )
-    session.load_log = log  # type: ignore[attr-defined]
-    yield session
-    session.stop()
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("litetrack-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
+            .config("spark.python.worker.reuse", "true")
+            .getOrCreate()
+        )
+        session.load_log = log  # type: ignore[attr-defined]
+        yield session
+        session.stop()
 
 
 def _data(n: int = 3000):
@@ -162,3 +183,52 @@ def test_no_signature_columns_are_named_after_the_arguments(spark, store_path: P
     exprs = sdf.withColumn("pred", udf(col("a"), col("b"), col("c"), col("d")))
     got = exprs.select("row", "pred").toPandas().sort_values("row")
     assert np.allclose(got["pred"].to_numpy(), expected)
+
+
+def test_spark_udf_copies_a_model_once_and_removes_it_at_exit(
+    spark, store_path: Path, tmp_path: Path
+) -> None:
+    import tempfile
+
+    from sklearn.linear_model import LinearRegression
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.0, 1.0, 0.0, 1.0]})
+    with litetrack.start_run():
+        info = litetrack.sklearn.log_model(
+            LinearRegression().fit(X, X["a"] * 2), artifact_path="model", input_example=X
+        )
+    tmp = Path(tempfile.gettempdir())
+    before = set(tmp.glob("litetrack-spark-*"))
+    for _ in range(3):
+        udf = litetrack.pyfunc.spark_udf(spark, info.model_uri)
+    staged = set(tmp.glob("litetrack-spark-*")) - before
+    assert len(staged) <= 1  # one staging folder per process ...
+    from litetrack import spark as spark_mod
+
+    assert spark_mod._staging is not None
+    copies = sorted(p.name for p in spark_mod._staging.iterdir())
+    assert copies == sorted(spark_mod._SHIPPED)  # ... holding each model once, no temp left
+    out = spark.createDataFrame(X).withColumn("p", udf("a", "b")).toPandas()
+    assert np.allclose(out["p"], X["a"] * 2)
+
+    # ... and it is gone when the process exits.
+    script = f"""
+import os, sys
+from pyspark.sql import SparkSession
+import litetrack.pyfunc
+spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+for _ in range(2):
+    litetrack.pyfunc.spark_udf(spark, {info.model_uri!r})
+import tempfile
+print(len(list(__import__("pathlib").Path(tempfile.gettempdir()).glob("litetrack-spark-*"))))
+spark.stop()
+"""
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TMPDIR": str(own_tmp), "PYSPARK_PYTHON": sys.executable},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "1"
+    assert list(own_tmp.glob("litetrack-spark-*")) == []

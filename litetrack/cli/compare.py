@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from litetrack.cli.common import open_client, print_json
+from litetrack.cli.common import described, open_client, print_json
 from litetrack.cli.runs import resolve_run_id, run_duration_ms
 from litetrack.cli.table import format_duration, format_number, format_size, format_table
 from litetrack.client import Client
@@ -68,7 +68,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``compare``."""
     from litetrack.cli import add_common
 
-    p = sub.add_parser("compare", help="compare runs side by side (params, metrics, duration, size, source, environment)")
+    p = sub.add_parser(
+        "compare", help="compare runs side by side (params, metrics, duration, size, source, environment)",
+        **described("Runs side by side: name, status, duration, sizes, the params that differ "
+                    "(--all: every param), each metric's last value with its min..max, the "
+                    "source commit and the environment; '*' marks rows that differ.",
+                    "compare 3f2a9c1d 77b0e4aa", "compare 3f2a9c1d 77b0e4aa 0c1d2e3f --all --json"),
+    )
     p.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="two or more run ids (unique prefixes are enough)")
     p.add_argument("--all", action="store_true", help="show identical params too")
     p.add_argument("--width", type=int, default=None, help="table width (0: no trimming)")
@@ -136,6 +142,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         label = r["section"] if r["section"] != section else ""
         section = r["section"]
         table.append([label, (DIFF_MARK + " " if r["differ"] else "  ") + r["label"], *r["texts"]])
-    print(format_table(headers, table, args.width))
+    print(format_table(headers, table, args.width, keep=2))
     print(f"\n{DIFF_MARK} marks values that differ between the runs.")
     return 0

@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from litetrack.cli.common import open_client, print_json
+from litetrack.cli.common import described, open_client, print_json
 
 
 def add_diff(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,8 +26,9 @@ def add_diff(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = env_sub.add_parser(
         "diff",
         help="packages added, removed and changed between two runs (or a run and this interpreter)",
-        description="Compare the Python environment captured by run RUN_A with run RUN_B's, or "
-        "with the interpreter running this command when RUN_B is omitted.",
+        **described("Compare the Python environment captured by run RUN_A with run RUN_B's, or "
+                    "with the interpreter running this command when RUN_B is omitted.",
+                    "env diff 3f2a9c1d 77b0e4aa", "env diff 3f2a9c1d --exit-code"),
     )
     p.add_argument("run_a", metavar="RUN_A", help="run id (a unique prefix is enough)")
     p.add_argument("run_b", metavar="RUN_B", nargs="?", help="run id; default: this interpreter")
@@ -43,9 +44,11 @@ def add_check(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = env_sub.add_parser(
         "check",
         help="compare this interpreter with a model's environment (Python, each requirement)",
-        description="List how the running interpreter differs from what the model at MODEL_URI "
-        "was saved with: Python version, and each line of its requirements.txt (missing, or "
-        "installed in another version). Exits 1 when a difference can break loading the model.",
+        **described("List how the running interpreter differs from what the model at MODEL_URI "
+                    "was saved with: Python version, and each line of its requirements.txt "
+                    "(missing, or installed in another version). Exits 1 when a difference can "
+                    "break loading the model.",
+                    "env check models:/nyc-taxi-duration/Production"),
     )
     p.add_argument(
         "model_uri",
@@ -63,10 +66,13 @@ def add_restore(env_sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = env_sub.add_parser(
         "restore",
         help="build a virtualenv matching a model's requirements.txt exactly (pip-tools)",
-        description="Create (or re-sync) the virtualenv DIR so that its packages match the "
-        "model's requirements.txt exactly: pip-compile resolves it, pip-sync installs what is "
-        "missing, fixes versions and removes the rest. Needs pip-tools (litetrack[env]). "
-        "Works offline with --find-links to a folder of wheels and --no-index.",
+        **described("Create (or re-sync) the virtualenv DIR so that its packages match the "
+                    "model's requirements.txt exactly: pip-compile resolves it, pip-sync installs "
+                    "what is missing, fixes versions and removes the rest. Needs pip-tools "
+                    "(litetrack[env]). Works offline with --find-links to a folder of wheels and "
+                    "--no-index.",
+                    "env restore models:/nyc-taxi-duration/Production --venv ./venv-taxi",
+                    "env restore runs:/3f2a9c1d/model --venv ./v --find-links ./wheels --no-index"),
     )
     p.add_argument(
         "model_uri",
@@ -93,7 +99,12 @@ ENV_COMMANDS: list[Callable[[Any], None]] = [add_diff, add_check, add_restore]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``env`` command group."""
-    p = sub.add_parser("env", help="environments: diff two runs, check or restore a model's")
+    p = sub.add_parser("env", help="environments: diff two runs, check or restore a model's",
+                       **described("The Python environments captured with runs and saved with "
+                                   "models: compare two, check this interpreter against a "
+                                   "model's, or build a virtualenv that matches it.",
+                                   "env diff 3f2a9c1d 77b0e4aa",
+                                   "env check models:/nyc-taxi-duration/Production"))
     env_sub = p.add_subparsers(dest="env_command", metavar="SUBCOMMAND")
     for add in ENV_COMMANDS:
         add(env_sub)

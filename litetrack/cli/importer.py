@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from litetrack.cli.common import print_json
+from litetrack.cli.common import described, print_json
+from litetrack.cli.progress import progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,6 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "import-mlflow",
         help="import an MLflow file store (mlruns/) without MLflow: runs, metrics, artifacts, models, registry",
+        **described("Read an MLflow file store (mlruns/) and write its experiments, runs "
+                    "(params, metrics with their history, tags, inputs), artifacts, models and "
+                    "model registry into the litetrack store. MLflow itself is not needed. "
+                    "Importing again skips what was already imported.",
+                    "import-mlflow ./mlruns --dry-run", "import-mlflow ./mlruns --experiment nyc-taxi"),
     )
     p.add_argument("path", help="the mlruns folder (or a folder holding one)")
     p.add_argument("--experiment", action="append", default=None, metavar="NAME",
@@ -31,7 +37,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     store_arg = getattr(args, "store", None)
     dest = path_from_uri(store_arg) if store_arg else current_store_path()
-    summary = import_mlflow(args.path, get_store(dest), args.experiment, args.dry_run)
+    with progress_bar("import-mlflow") as progress:
+        summary = import_mlflow(args.path, get_store(dest), args.experiment, args.dry_run, progress)
     if args.json:
         print_json({"store": str(dest), "dry_run": args.dry_run, **summary.to_dict()})
     else:

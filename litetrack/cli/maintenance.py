@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 
-from litetrack.cli.common import open_client, print_json
+from litetrack.cli.common import described, open_client, print_json
+from litetrack.cli.progress import progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``reindex``, ``verify`` and ``gc``."""
     from litetrack.cli import add_common
 
-    p = sub.add_parser("reindex", help="rebuild the search index from the run documents")
+    p = sub.add_parser("reindex", help="rebuild the search index from the run documents",
+                       **described("Drop and rebuild index.sqlite, the search index derived "
+                                   "from the run documents (a cache: searches rebuild it when "
+                                   "needed). Needs write permission on the store.",
+                                   "reindex", "reindex --store ./store --json"))
     add_common(p)
     p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser(
         "verify",
         help="check documents, logs and blobs; exit 1 if something is wrong",
-        description="Parse every document and log, check that every referenced blob exists and "
-        "hashes to its name, find orphan blobs, torn logs, stale RUNNING runs and temp files "
-        "left by killed writers. Exits 1 while an error remains.",
+        **described("Parse every document and log, check that every referenced blob exists "
+                    "and hashes to its name, find orphan blobs, torn logs, stale RUNNING runs "
+                    "and temp files left by killed writers. Exits 1 while an error remains.",
+                    "verify", "verify --quick", "verify --fix"),
     )
     p.add_argument("--fix", action="store_true",
                    help="repair what is safe: mark dead runs KILLED, terminate torn logs, "
@@ -35,10 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "gc",
         help="permanently remove deleted runs/experiments and unreferenced blobs",
-        description="Permanently remove runs and experiments deleted more than --older-than ago, "
-        "then blobs no run, model or registry entry references (untouched for --grace), temp "
-        "files of killed writers and unused cached model folders. Safe while other processes "
-        "log: a blob written or re-logged within the grace period is never removed.",
+        **described("Permanently remove runs and experiments deleted more than --older-than "
+                    "ago, then blobs no run, model or registry entry references (untouched for "
+                    "--grace), temp files of killed writers and unused cached model folders. "
+                    "Safe while other processes log: a blob written or re-logged within the "
+                    "grace period is never removed.",
+                    "gc --dry-run", "gc --older-than 7d"),
     )
     p.add_argument("--older-than", default="30d", type=parse_duration, metavar="AGE",
                    help="remove what was deleted more than AGE ago, e.g. 30d, 12h, 1d6h, 0 "
@@ -83,7 +92,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    rep = verify(client.store, fix=args.fix, hash_blobs=not args.quick)
+    with progress_bar("verify") as progress:
+        rep = verify(client.store, fix=args.fix, hash_blobs=not args.quick, progress=progress)
     if args.json:
         print_json(rep.to_dict())
         return 0 if rep.ok else 1
@@ -114,9 +124,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    rep = gc(
-        client.store, args.older_than, args.grace, dry_run=args.dry_run, no_writers=args.no_writers
-    )
+    with progress_bar("gc") as progress:
+        rep = gc(
+            client.store, args.older_than, args.grace, dry_run=args.dry_run,
+            no_writers=args.no_writers, progress=progress,
+        )
     if args.json:
         print_json(rep.to_dict())
         return 0 if rep.ok else 1
@@ -144,12 +156,20 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
+    if not client.store.writable():
+        print(
+            f"error: reindex needs write permission on the store folder {str(client.store.root)!r} "
+            "(it rewrites index.sqlite there); reads work without it, scanning the documents",
+            file=sys.stderr,
+        )
+        return 1
     index = client.store.search_index()
     if index is None:
         print("The search index is disabled (LITETRACK_INDEX=0); nothing to rebuild.")
         return 0
     t = time.perf_counter()
-    n = index.rebuild()
+    with progress_bar("reindex") as progress:
+        n = index.rebuild(progress=progress)
     dt = time.perf_counter() - t
     if args.json:
         print_json({"runs": n, "seconds": round(dt, 3), "path": str(index.path)})

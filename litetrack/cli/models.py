@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from litetrack.cli.common import open_client, print_json
+from litetrack.cli.common import described, open_client, print_json
 from litetrack.cli.table import (
     format_duration,
     format_number,
@@ -33,11 +33,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``models`` and its subcommands."""
     from litetrack.cli import add_common
 
-    models = sub.add_parser("models", help="the model registry: versions, stages, aliases, history")
+    models = sub.add_parser(
+        "models", help="the model registry: versions, stages, aliases, history",
+        **described("The model registry: list registered models, show their versions with "
+                    "their runs' metrics, move versions between stages, point aliases, and read "
+                    "the history of every change.",
+                    "models ls", "models show nyc-taxi-duration"),
+    )
     msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
     models.set_defaults(func=lambda args: (models.print_help(), 2)[1])
 
-    p = msub.add_parser("ls", help="list registered models")
+    p = msub.add_parser("ls", help="list registered models", **described(
+        "The registered models with their latest version, stages and aliases.",
+        "models ls", "models ls --filter \"name LIKE '%%taxi%%'\""))
     p.add_argument(
         "--filter", "-f", default=None, help="e.g. \"name LIKE '%%taxi%%'\" or \"tags.team = 'ml'\""
     )
@@ -45,7 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p)
     p.set_defaults(func=cmd_ls)
 
-    p = msub.add_parser("show", help="the versions of a registered model, with their runs' metrics")
+    p = msub.add_parser("show", help="the versions of a registered model, with their runs' metrics",
+                        **described("The versions of one registered model, newest first, with "
+                                    "their stage, aliases, their runs' metrics, duration, size "
+                                    "and whether the run still exists.",
+                                    "models show nyc-taxi-duration",
+                                    "models show nyc-taxi-duration --metrics rmse --limit 5"))
     p.add_argument("name", help="registered model name")
     p.add_argument("--metrics", default=None, help="comma-separated metrics to show (default: all)")
     p.add_argument("--limit", "-n", type=int, default=None, help="show the N newest versions")
@@ -53,7 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p)
     p.set_defaults(func=cmd_show)
 
-    p = msub.add_parser("stage", help="move a version to None, Staging, Production or Archived")
+    p = msub.add_parser("stage", help="move a version to None, Staging, Production or Archived",
+                        **described("Move one version of a registered model to a stage; the "
+                                    "change and its comment are kept in the history.",
+                                    "models stage nyc-taxi-duration 3 Production --archive-existing "
+                                    "-m \"rmse 5.91\""))
     p.add_argument("name", help="registered model name")
     p.add_argument("version", help="version number")
     p.add_argument("stage", help="None, Staging, Production or Archived (any case)")
@@ -66,7 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p)
     p.set_defaults(func=cmd_stage)
 
-    p = msub.add_parser("alias", help="point an alias (e.g. champion) at a version, or delete it")
+    p = msub.add_parser("alias", help="point an alias (e.g. champion) at a version, or delete it",
+                        **described("Point an alias at a version (models:/NAME@ALIAS then loads "
+                                    "it), or remove the alias with --delete.",
+                                    "models alias nyc-taxi-duration champion 3 -m \"ship it\"",
+                                    "models alias nyc-taxi-duration champion --delete"))
     p.add_argument("name", help="registered model name")
     p.add_argument("alias", help="alias name")
     p.add_argument("version", nargs="?", help="version number (omit with --delete)")
@@ -75,7 +96,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p)
     p.set_defaults(func=cmd_alias)
 
-    p = msub.add_parser("history", help="every change of a registered model: who, when, what, why")
+    p = msub.add_parser("history", help="every change of a registered model: who, when, what, why",
+                        **described("Every change of a registered model, oldest first: who, "
+                                    "when, which version, what moved and the comment given.",
+                                    "models history nyc-taxi-duration --limit 20"))
     p.add_argument("name", help="registered model name (deleted models too)")
     p.add_argument("--limit", "-n", type=int, default=None, help="show the N latest changes")
     p.add_argument("--width", type=int, default=None, help="table width (0: no trimming)")

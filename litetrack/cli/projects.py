@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-from litetrack.cli.common import open_client
+from litetrack.cli.common import described, open_client
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -49,10 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "run",
         help="run a project (folder or git repository with an MLproject) as a tracked run",
-        description="Run an entry point of the project at URI (a folder, or a git repository "
-        "path or URL; URI#sub/dir for a folder inside it) as a new run. The run is created "
-        "first and handed to the command (LITETRACK_RUN_ID, MLFLOW_RUN_ID), so start_run() in "
-        "the entry point continues it.",
+        **described(
+            "Run an entry point of the project at URI (a folder, or a git repository "
+            "path or URL; URI#sub/dir for a folder inside it) as a new run. The run is created "
+            "first and handed to the command (LITETRACK_RUN_ID, MLFLOW_RUN_ID), so start_run() "
+            "in the entry point continues it.",
+            "run examples/taxi-project -P alpha=0.5",
+            "run https://example.org/team/trainer.git --version 3f2a9c1 -e train "
+            "--env-manager virtualenv",
+        ),
     )
     p.add_argument("uri", metavar="URI", help="project folder or git repository")
     p.add_argument(
@@ -72,9 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r = sub.add_parser(
         "rerun",
         help="run again what a recorded run ran (its captured source, packages and parameters)",
-        description="Re-run RUN_ID from its captured source (git commit plus recorded diff, or the "
-        "script's content) in a virtualenv rebuilt from its captured packages, with its "
-        "parameters (override with -P). The new run is tagged litetrack.rerun_of=RUN_ID.",
+        **described(
+            "Re-run RUN_ID from its captured source (git commit plus recorded diff, or the "
+            "script's content) in a virtualenv rebuilt from its captured packages, with its "
+            "parameters (override with -P). The new run is tagged litetrack.rerun_of=RUN_ID.",
+            "rerun 3f2a9c1d",
+            "rerun 3f2a9c1d -P alpha=0.1 --env-manager local",
+        ),
     )
     r.add_argument("run_id", metavar="RUN_ID", help="run id (a unique prefix is enough)")
     r.add_argument(

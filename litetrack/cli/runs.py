@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from litetrack.cli.common import open_client, print_json
-from litetrack.cli.table import format_duration, format_number, format_table, format_time
+from litetrack.cli.common import examples, open_client, print_json
+from litetrack.cli.table import format_duration, format_number, format_time, page, print_table
 from litetrack.client import Client
 from litetrack.entities import Experiment, Run, ViewType
 from litetrack.errors import ExperimentNotFound, InvalidArgument, RunNotFound
@@ -20,21 +20,44 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``ls`` and ``show``."""
     from litetrack.cli import add_common
 
-    p = sub.add_parser("ls", help="list experiments, or the runs of one experiment")
+    p = sub.add_parser(
+        "ls",
+        help="list experiments, or the runs of one experiment",
+        description="Without EXPERIMENT: the experiments with their run counts. With one: its "
+        "runs, newest first (id, name, status, start, duration, model size, the latest metrics "
+        "and the params). On a terminal the table fits its width (extra columns move to a "
+        "second table) and long listings go through a pager; piped output is never cut.",
+        epilog=examples(
+            'ls nyc-taxi --filter "metrics.rmse < 6.5" --sort metrics.rmse --limit 10',
+            "ls nyc-taxi --sort \"duration DESC\" --columns name,duration,metrics.rmse --csv",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("experiment", nargs="?", help="experiment name or id")
     p.add_argument("--filter", "-f", default="", help="filter string, e.g. \"metrics.rmse < 6.5\"")
     p.add_argument("--sort", "-s", action="append", default=None,
-                   help="order by, e.g. \"metrics.rmse\" or \"metrics.rmse DESC\" (repeatable)")
+                   help="order by any column shown (name, status, start, duration, model_size, "
+                   "metrics.KEY, params.KEY ...), with DESC for descending, e.g. \"metrics.rmse\" "
+                   "or \"duration DESC\" (repeatable)")
     p.add_argument("--limit", "-n", type=int, default=None, help="show at most N runs")
     p.add_argument("--columns", "-c", default=None,
                    help="comma-separated columns, e.g. \"metrics.rmse,params.max_depth,duration\"")
-    p.add_argument("--all", action="store_true", help="include deleted runs / experiments")
+    p.add_argument("--all", action="store_true",
+                   help="include deleted runs (marked 'deleted') / experiments")
     p.add_argument("--csv", action="store_true", help="CSV output")
-    p.add_argument("--width", type=int, default=None, help="table width (0: no trimming)")
+    p.add_argument("--width", type=int, default=None,
+                   help="table width (default: the terminal's; 0: one table, nothing cut)")
     add_common(p)
     p.set_defaults(func=cmd_ls)
 
-    p = sub.add_parser("show", help="show one run in full")
+    p = sub.add_parser(
+        "show",
+        help="show one run in full",
+        description="One run in full: its experiment, status, times, params, metrics (latest, "
+        "min, max, count), tags, inputs, artifacts, source and environment.",
+        epilog=examples("show 3f2a9c1d", "show 3f2a9c1d --json | jq .metrics"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run_id", help="run id (a unique prefix is enough)")
     add_common(p)
     p.set_defaults(func=cmd_show)
@@ -99,7 +122,7 @@ def _ls_experiments(client: Client, args: argparse.Namespace) -> int:
         for e in exps
     ]
     headers = ["id", "name", "runs", "created"] + (["state"] if args.all else [])
-    print(format_table(headers, rows, args.width, [False, False, True, False, False]))
+    print_table(headers, rows, args, [False, False, True, False, False], keep=2)
     return 0
 
 
@@ -225,46 +248,209 @@ def default_columns(runs: list[Run], client: Client) -> list[str]:
     ]
 
 
+#: ``ls`` column names that ``--sort`` maps onto the search's run attributes.
+_SORT_ATTRIBUTES = {
+    "id": "run_id", "run_id": "run_id", "name": "run_name", "run_name": "run_name",
+    "status": "status", "start": "start_time", "start_time": "start_time", "end": "end_time",
+    "end_time": "end_time", "user": "user_id", "user_id": "user_id",
+}
+#: ``ls`` columns that are no run attribute: sorted here, after the search.
+_SORT_LOCAL = ("duration", "size", "artifact_size", "model_size")
+
+
+def _parse_sort(
+    entries: list[str] | None, run_keys: Any = lambda: set()
+) -> tuple[list[str], list[tuple[str, bool]] | None]:
+    """(order_by for the search, or local sort keys (column, descending) when one needs it)."""
+    order_by: list[str] = []
+    local: list[tuple[str, bool]] = []
+    needs_local = False
+    for entry in entries or []:
+        parts = entry.strip().split()
+        column = parts[0] if parts else entry
+        direction = parts[1].upper() if len(parts) == 2 else "ASC"
+        if len(parts) > 2 or direction not in ("ASC", "DESC"):
+            raise InvalidArgument(
+                f"Invalid --sort {entry!r}: use COLUMN or 'COLUMN DESC', e.g. 'metrics.rmse' "
+                "or 'duration DESC'"
+            )
+        if "." not in column and column not in _SORT_LOCAL and column not in _SORT_ATTRIBUTES:
+            raise InvalidArgument(_not_sortable(column, run_keys()))
+        if column in _SORT_LOCAL:
+            needs_local = True
+        elif column in _SORT_ATTRIBUTES:
+            column = "attributes." + _SORT_ATTRIBUTES[column]
+        local.append((column, direction == "DESC"))
+        order_by.append(f"{column} {direction}")
+    if needs_local:
+        return [], local
+    return order_by, None
+
+
+def _not_sortable(column: str, run_keys: set[str]) -> str:
+    import difflib
+
+    names = sorted({*_SORT_ATTRIBUTES, *_SORT_LOCAL})
+    bare = {k.split(".", 1)[1]: k for k in sorted(run_keys, reverse=True)}
+    near = difflib.get_close_matches(column, names, n=2, cutoff=0.6) or [
+        bare[k] for k in difflib.get_close_matches(column, list(bare), n=2, cutoff=0.6)
+    ]
+    hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+    return (
+        f"Invalid --sort {column!r}: not a column; {hint}sort by {', '.join(names)}, "
+        "or metrics.KEY, params.KEY, tags.KEY (a metric key needs the metrics. prefix)"
+    )
+
+
+def _sort_locally(runs: list[Run], keys: list[tuple[str, bool]]) -> list[Run]:
+    """Sort by ls columns (stable, last key first); missing values last either way."""
+    for column, descending in reversed(keys):
+        name = column.split(".", 1)[1] if column.startswith("attributes.") else column
+        getter = column_getter({v: k for k, v in _SORT_ATTRIBUTES.items()}.get(name, name)
+                               if column.startswith("attributes.") else column)
+        present = [(getter(r)[0], r) for r in runs]
+        have = [(v, r) for v, r in present if v is not None]
+        missing = [r for v, r in present if v is None]
+        have.sort(key=lambda vr: vr[0], reverse=descending)
+        runs = [r for _, r in have] + missing
+    return runs
+
+
+def _referenced_keys(args: argparse.Namespace, columns: list[str] | None) -> list[tuple[str, str]]:
+    """(option, "metrics.KEY" / "params.KEY" / "tags.KEY") named by --filter, --sort, --columns."""
+    from litetrack.query.nodes import And, Compare, InList, IsNull, Not, Or
+    from litetrack.query.parse import parse_filter, parse_order_by
+
+    prefix = {"metric": "metrics.", "param": "params.", "tag": "tags."}
+    found: list[tuple[str, str]] = []
+
+    def walk(expr: Any) -> None:
+        if isinstance(expr, (And, Or)):
+            for item in expr.items:
+                walk(item)
+        elif isinstance(expr, Not):
+            walk(expr.item)
+        elif isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind in prefix:
+            found.append(("--filter", prefix[expr.field.kind] + expr.field.key))
+
+    walk(parse_filter(args.filter))
+    sorts = [s for s in (args.sort or [])
+             if s.strip().split()[0].startswith(("metrics.", "params.", "tags."))]
+    for key in parse_order_by(sorts):
+        if key.field.kind in prefix:
+            found.append(("--sort", prefix[key.field.kind] + key.field.key))
+    for c in columns or []:
+        if c.startswith(("metrics.", "params.", "tags.")):
+            found.append(("--columns", c))
+    return found
+
+
+def _run_keys(runs: list[Run]) -> set[str]:
+    keys: set[str] = set()
+    for r in runs:
+        keys.update("metrics." + k for k in r.data.metrics)
+        keys.update("params." + k for k in r.data.params)
+        keys.update("tags." + k for k in r.data.tags)
+    return keys
+
+
+def check_keys(client: Client, exp: Experiment, args: argparse.Namespace,
+               columns: list[str] | None, runs: list[Run]) -> None:
+    """Raise when --filter/--sort/--columns name a key no run of the experiment has (a typo)."""
+    import difflib
+
+    wanted = _referenced_keys(args, columns)
+    if not wanted:
+        return
+    keys = _run_keys(runs)
+    unknown = [(opt, k) for opt, k in wanted if k not in keys]
+    if not unknown:
+        return
+    # Not in the runs shown: look at every run of the experiment before calling it a typo.
+    everything = list(client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=10**9))
+    if not everything:
+        return
+    keys |= _run_keys(everything)
+    unknown = [(opt, k) for opt, k in unknown if k not in keys]
+    if not unknown:
+        return
+    problems = []
+    for opt, key in dict.fromkeys(unknown):
+        kind = key.split(".", 1)[0]
+        near = difflib.get_close_matches(key, sorted(keys), n=2, cutoff=0.7)
+        same_kind = sorted(k.split(".", 1)[1] for k in keys if k.startswith(kind + "."))
+        hint = (f"did you mean {' or '.join(repr(n) for n in near)}?" if near
+                else f"{kind}: {', '.join(same_kind[:12]) or 'none'}")
+        problems.append(f"{opt} {key!r}: no run in experiment {exp.name!r} has it; {hint}")
+    raise InvalidArgument("; ".join(problems))
+
+
+def _unique_prefixes(run_ids: list[str], least: int = 8) -> int:
+    """The shortest prefix length (at least ``least``) that tells these run ids apart."""
+    n = least
+    while n < 32 and len({r[:n] for r in run_ids}) < len(set(run_ids)):
+        n += 2
+    return n
+
+
 def _ls_runs(client: Client, args: argparse.Namespace) -> int:
     exp = resolve_experiment(client, args.experiment)
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
+    order_by, local_sort = _parse_sort(args.sort, lambda: _run_keys(list(
+        client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=10**9))))
     runs = list(
         client.search_runs(
+<<<<<<< HEAD
             [exp.experiment_id], args.filter, view, max_results=args.limit or None,  # None: every run
             order_by=args.sort,
+=======
+            [exp.experiment_id], args.filter, view,
+            max_results=(args.limit if local_sort is None else None) or 10**9,
+            order_by=order_by or None,
+>>>>>>> main
         )
     )
-    columns = (
-        [c.strip() for c in args.columns.split(",") if c.strip()]
-        if args.columns
-        else default_columns(runs, client)
-    )
-    if args.columns:
+    requested = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    check_keys(client, exp, args, requested, runs)
+    if local_sort is not None:
+        runs = _sort_locally(runs, local_sort)[: args.limit or None]
+    columns = requested if requested else default_columns(runs, client)
+    if requested:
         columns = ["run_id", *[c for c in columns if c not in ("run_id", "id")]]
+        if "name" not in columns and "run_name" not in columns:
+            columns.insert(1, "name")  # the id and the name identify a row for a person
     getters = [column_getter(c) for c in columns]
     table = [[g(r) for g in getters] for r in runs]
     if args.json:
         print_json([
-            {("run_id" if c in ("id",) else c): (r.info.run_id if c in ("run_id", "id") else cell[0])
-             for c, cell in zip(columns, row)}
+            {**{("run_id" if c in ("id",) else c): (r.info.run_id if c in ("run_id", "id") else cell[0])
+                for c, cell in zip(columns, row)},
+             **({"lifecycle_stage": r.info.lifecycle_stage} if args.all else {})}
             for r, row in zip(runs, table)
         ])
         return 0
     if args.csv:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(columns)
+        w.writerow(columns + (["lifecycle_stage"] if args.all else []))
         for r, row in zip(runs, table):
             w.writerow([r.info.run_id if c in ("run_id", "id") else ("" if v is None else v)
-                        for c, (v, _) in zip(columns, row)])
+                        for c, (v, _) in zip(columns, row)]
+                       + ([r.info.lifecycle_stage] if args.all else []))
         sys.stdout.write(out.getvalue())
         return 0
     if not runs:
         print(f"No runs in experiment {exp.name!r}" + (f" matching {args.filter!r}" if args.filter else ""))
         return 0
+    width = _unique_prefixes([r.info.run_id for r in runs])
+    texts = [[text for _, text in row] for row in table]
+    for r, row in zip(runs, texts):
+        row[0] = r.info.run_id[:width]
+        if r.info.lifecycle_stage == "deleted":
+            row[0] += " (deleted)"  # only listed with --all
     headers = ["id" if c == "run_id" else c for c in columns]
     numeric = [c.startswith("metrics.") or c in ("duration", "size", "model_size") for c in columns]
-    print(format_table(headers, [[text for _, text in row] for row in table], args.width, numeric))
+    print_table(headers, texts, args, numeric, keep=2)
     return 0
 
 
@@ -307,10 +493,26 @@ def run_details(client: Client, run_id: str) -> dict[str, Any]:
         },
         "tags": dict(sorted(run.data.tags.items())),
         "inputs": doc.get("inputs") or [],
+        "experiment_name": _experiment_name(client, info.experiment_id),
+        "artifacts": _artifacts(client, run_id),
     }
     for extra in SHOW_SECTIONS:
         details.update(extra(client, run_id, doc))
     return details
+
+
+def _experiment_name(client: Client, experiment_id: str) -> str | None:
+    try:
+        return client.get_experiment(experiment_id).name
+    except ExperimentNotFound:
+        return None  # removed by gc while the run stayed
+
+
+def _artifacts(client: Client, run_id: str) -> list[dict[str, Any]]:
+    from litetrack.store.artifacts import manifest
+
+    return [{"path": p, "size": e.get("size"), "digest": e.get("digest")}
+            for p, e in sorted(manifest(client.store, run_id).items())]
 
 
 #: Extra sections for ``show`` (artifacts, source, environment ...): each takes
@@ -330,7 +532,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     lines = [
         f"Run {d['run_id']}  ({d['run_name']})",
-        f"  experiment  {d['experiment_id']}",
+        f"  experiment  {d['experiment_name']} (id {d['experiment_id']})",
         f"  status      {d['status']}" + ("  [deleted]" if d["lifecycle_stage"] == "deleted" else ""),
         f"  user        {d['user_id']}   host {d['host']}   pid {d['pid']}",
         f"  started     {format_time(d['start_time'])}",
@@ -363,11 +565,24 @@ def cmd_show(args: argparse.Namespace) -> int:
             ds = i.get("dataset", {})
             ctx = (i.get("tags") or {}).get("mlflow.data.context", "")
             lines.append(f"  {ds.get('name')}  digest {ds.get('digest')}  {ctx}")
+    if d["artifacts"]:
+        from litetrack.cli.table import format_size
+
+        arts = d["artifacts"]
+        lines.append(f"Artifacts ({len(arts)} files, {format_size(sum(a['size'] or 0 for a in arts))}; "
+                     f"`artifacts ls {d['run_id'][:8]}`, `artifacts get {d['run_id'][:8]} PATH`)")
+        width = max(len(a["path"]) for a in arts[:_SHOW_ARTIFACTS])
+        lines += [f"  {a['path'].ljust(width)}  {format_size(a['size']):>9}" for a in arts[:_SHOW_ARTIFACTS]]
+        if len(arts) > _SHOW_ARTIFACTS:
+            lines.append(f"  ... and {len(arts) - _SHOW_ARTIFACTS} more")
     for render in SHOW_RENDERERS:
         lines += render(d)
-    print("\n".join(lines))
+    page("\n".join(lines), getattr(args, "no_pager", False))
     return 0
 
+
+#: Artifact files listed by ``show`` (``artifacts ls`` lists them all).
+_SHOW_ARTIFACTS = 20
 
 #: Text renderers for the extra sections: each takes the details dict and
 #: returns lines.

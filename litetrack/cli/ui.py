@@ -5,12 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 
+from litetrack.cli.common import described
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``ui`` and ``report``."""
     from litetrack.cli import add_common
 
-    p = sub.add_parser("ui", help="browse, chart, compare and promote in a local web page")
+    p = sub.add_parser(
+        "ui",
+        help="browse, chart, compare and promote in a local web page",
+        **described(
+            "Serve the store as a local web page (experiments, runs with filters and charts, "
+            "run pages, compare, the model registry with stage and alias actions) and open "
+            "the browser. Binds to 127.0.0.1; any other --host needs the token it prints. "
+            "Needs the 'ui' extra.",
+            "ui",
+            "ui --store ./store --read-only --port 8080 --no-browser",
+        ),
+    )
     p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
     p.add_argument(
         "--host",
@@ -24,7 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_common(p, json_flag=False)
     p.set_defaults(func=cmd_ui)
 
-    p = sub.add_parser("report", help="write one self-contained HTML report of an experiment")
+    p = sub.add_parser(
+        "report",
+        help="write one self-contained HTML report of an experiment",
+        **described(
+            "Write one HTML file (runs table, charts, compare view; data and scripts inlined) "
+            "that opens in a browser without litetrack or a server.",
+            "report nyc-taxi -o report.html",
+            'report nyc-taxi --filter "metrics.rmse < 6.5" --sort metrics.rmse -o best.html',
+        ),
+    )
     p.add_argument("experiment", help="experiment name or id")
     p.add_argument("--filter", "-f", default="", help='filter string, e.g. "metrics.rmse < 6.5"')
     p.add_argument("--sort", "-s", action="append", default=None, help="order by (repeatable)")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,8 @@ class MlflowImporter:
         self.dry_run = dry_run
         self.summary = ImportSummary()
         self._exp_map: dict[str, str] = {}  # MLflow experiment id -> litetrack id
+        #: Called as (stage, done, total) while runs are imported (a CLI progress bar).
+        self.progress: Callable[[str, int, int], None] | None = None
 
     # -- experiments ------------------------------------------------------------
     def _experiment(self, exp: MlflowExperiment) -> str | None:
@@ -271,7 +273,10 @@ class MlflowImporter:
                     models_by_run.setdefault(m.source_run_id, []).append(m)
                 else:
                     self.summary.problems.append(f"{m.path}: logged model {m.model_id} has no source run; skipped")
-            for run in self.reader.runs(exp):
+            runs = list(self.reader.runs(exp))
+            for i, run in enumerate(runs, 1):
+                if self.progress is not None:
+                    self.progress(f"runs of {exp.name}", i, len(runs))
                 try:
                     self._run(run, exp_id, models_by_run.get(run.run_id, []))
                 except Exception as e:  # noqa: BLE001 - reported, the rest goes on
@@ -295,7 +300,13 @@ class MlflowImporter:
 
 
 def import_mlflow(
-    source: str | os.PathLike[str], store: Store, experiments: Iterable[str] | None = None, dry_run: bool = False
+    source: str | os.PathLike[str], store: Store, experiments: Iterable[str] | None = None, dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportSummary:
-    """Import an MLflow file store into ``store``; see the module docstring."""
-    return MlflowImporter(source, store, list(experiments) if experiments else None, dry_run).run()
+    """Import an MLflow file store into ``store``; see the module docstring.
+
+    ``progress(stage, done, total)`` is called as each experiment's runs are imported.
+    """
+    importer = MlflowImporter(source, store, list(experiments) if experiments else None, dry_run)
+    importer.progress = progress
+    return importer.run()

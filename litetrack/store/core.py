@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litetrack.store.experiments import ExperimentStore
-from litetrack.store.location import check_store_path, current_store_path
+from litetrack.store.location import check_store_path, current_store_path, is_store
 from litetrack.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -39,6 +39,13 @@ class Store:
             check_store_path(self.root, create=True)
             self._ready = True
 
+    def writable(self) -> bool:
+        """Whether this process may write in the store folder (and its index, if any)."""
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            return False
+        index = self.root / "index.sqlite"
+        return not index.exists() or os.access(index, os.W_OK)
+
     def exists(self) -> bool:
         """Whether the store folder exists (readers of a missing store get empty results)."""
         return self.root.is_dir()
@@ -62,6 +69,12 @@ class Store:
         if self._index is None:
             from litetrack.store.index import open_index
 
+            if not self.writable() or not is_store(self.root):
+                # Reads need read permission only and never create a store:
+                # without write permission the index can be neither refreshed
+                # nor locked, and a folder that is not a store yet gets none;
+                # searches scan the documents instead (the index is a cache).
+                return None
             self._index = open_index(self) or False
         return self._index or None  # type: ignore[return-value]
 

@@ -185,6 +185,7 @@ def gc(
     dry_run: bool = False,
     *,
     no_writers: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> GcReport:
     """Permanently remove what was deleted more than ``older_than_seconds`` ago.
 
@@ -198,6 +199,7 @@ def gc(
     A ``grace_seconds`` below :data:`MIN_GRACE_SECONDS` is raised to it
     with a warning unless ``no_writers`` (the caller knows that no process
     writes to the store during the pass).
+    ``progress(stage, done, total)`` is called as runs are read.
     Raises :class:`InvalidArgument` for a negative or non-finite duration.
     """
     older = _check_seconds("older_than_seconds", older_than_seconds)
@@ -236,7 +238,10 @@ def gc(
 
     # Blob ages are measured from here (see the module docstring).
     listed_at_ns = time.time_ns()
-    for run_id in list(store.runs.iter_ids()):
+    run_ids = list(store.runs.iter_ids())
+    for i, run_id in enumerate(run_ids, 1):
+        if progress is not None:
+            progress("runs", i, len(run_ids))
         try:
             doc = store.runs.read(run_id)
         except RunNotFound:

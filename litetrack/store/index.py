@@ -27,7 +27,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack import settings
@@ -211,19 +211,22 @@ class SearchIndex:
             return 0
 
     # -- refresh / rebuild ------------------------------------------------------------
-    def rebuild(self, discard: bool = False) -> int:
+    def rebuild(
+        self, discard: bool = False, progress: Callable[[str, int, int], None] | None = None
+    ) -> int:
         """Rebuild from the documents; returns the number of runs indexed.
 
         The rebuild happens inside one write transaction (readers keep seeing
         the old rows until it commits). ``discard`` first deletes the files,
-        for an index SQLite cannot open at all.
+        for an index SQLite cannot open at all. ``progress(stage, done,
+        total)`` is called as runs are read.
         """
         with FileLock(f"{self.path}.lock"):
             if discard:
                 self._discard()
-            return self._rebuild()
+            return self._rebuild(progress)
 
-    def _rebuild(self) -> int:
+    def _rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> int:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -238,7 +241,10 @@ class SearchIndex:
             mtime = self._runs_dir_mtime()
             count = 0
             batch: list[dict[str, Any]] = []
-            for rid in self.store.runs.iter_ids():
+            run_ids = list(self.store.runs.iter_ids())
+            for i, rid in enumerate(run_ids, 1):
+                if progress is not None:
+                    progress("runs", i, len(run_ids))
                 docs, _ = self._read_docs([rid])
                 batch.extend(docs)
                 if len(batch) >= 2000:

@@ -104,6 +104,18 @@ def check_store_path(path: Path, *, create: bool) -> None:
             raise StoreError(f"Store folder {str(path)!r} is not writable", path=str(path))
 
 
+#: Entries of which any one makes a folder a litetrack store. Every write
+#: creates one of them (a run ``runs/``, an experiment ``experiments/``, a
+#: logged blob ``objects/``, a registered model ``registry/``), and no read
+#: creates any, so a folder some read was pointed at stays what it was.
+STORE_MARKERS = ("experiments", "runs", "objects", "registry")
+
+
+def is_store(path: Path) -> bool:
+    """Whether ``path`` is a litetrack store folder (holds one of :data:`STORE_MARKERS`)."""
+    return any(os.path.isdir(os.path.join(path, name)) for name in STORE_MARKERS)
+
+
 _explicit: tuple[str, Path] | None = None
 
 

@@ -290,8 +290,16 @@ class RunStore:
         self.changed(run_id)
         writer = RunWriter(self, run_id, doc)
         writer.doc_cache = (stat_key(st), doc)
-        self._writers[run_id] = writer
+        self._remember(run_id, writer)
         return writer
+
+    def _remember(self, run_id: str, writer: RunWriter) -> None:
+        # Bound the open descriptors of a long-lived client that touches
+        # many runs; the oldest writer is closed (it can reopen its log).
+        if len(self._writers) >= 256:
+            oldest = next(iter(self._writers))
+            self._writers.pop(oldest).close()
+        self._writers[run_id] = writer
 
     def writer(self, run_id: str) -> RunWriter:
         """The (cached) writer of an existing run, for logging to it by id."""
@@ -299,12 +307,7 @@ class RunStore:
         if w is None:
             doc = self.read(run_id)
             w = RunWriter(self, run_id, doc)
-            if len(self._writers) >= 256:
-                # Bound the open descriptors of a long-lived client that
-                # touches many runs; the oldest writer is closed.
-                oldest = next(iter(self._writers))
-                self._writers.pop(oldest).close()
-            self._writers[run_id] = w
+            self._remember(run_id, w)
         return w
 
     def release(self, run_id: str) -> None:
@@ -376,6 +379,9 @@ class RunStore:
         w = self._writers.get(run_id)
         if w is not None and w.try_append_status(status, end_time):
             self.changed(run_id)
+            if status in RunStatus.TERMINAL:
+                # Ending a run, by any path, closes the log it opened.
+                self.release(run_id)
             return None
 
         def change(doc: dict[str, Any]) -> None:
@@ -387,7 +393,10 @@ class RunStore:
             else:
                 doc["end_time"] = None
 
-        return self.update_doc(run_id, change)
+        doc = self.update_doc(run_id, change)
+        if status in RunStatus.TERMINAL:
+            self.release(run_id)
+        return doc
 
     def resume(self, run_id: str) -> RunWriter:
         """Make this process the owner of an existing run and set it RUNNING."""

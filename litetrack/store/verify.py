@@ -46,6 +46,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -339,11 +340,13 @@ def verify(
     *,
     hash_blobs: bool = True,
     temp_age_seconds: float = TEMP_AGE_SECONDS,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> VerifyReport:
     """Check the whole store; with ``fix`` repair what is safe (see the module table).
 
     ``hash_blobs=False`` checks referenced blobs' presence and size only
-    (fast on stores of many gigabytes). Returns a :class:`VerifyReport`;
+    (fast on stores of many gigabytes). ``progress(stage, done, total)`` is
+    called as runs and blobs are checked. Returns a :class:`VerifyReport`;
     never raises for what it finds.
     """
     t0 = time.perf_counter()
@@ -352,8 +355,10 @@ def verify(
     experiment_ids = _check_experiments(store, rep)
     refs: dict[str, tuple[int | None, str]] = {}
     run_ids = list(store.runs.iter_ids())
-    for run_id in run_ids:
+    for i, run_id in enumerate(run_ids, 1):
         _check_run(store, run_id, rep, experiment_ids, refs, fix, now, temp_age_seconds)
+        if progress is not None:
+            progress("runs", i, len(run_ids))
     try:
         for digest in registry_digests(store):
             refs.setdefault(digest, (None, "model registry"))
@@ -364,7 +369,7 @@ def verify(
             rep.add("corrupt_document", "error", path, problem)
     except Exception as e:  # noqa: BLE001 - reported, the rest of the check goes on
         rep.add("corrupt_document", "error", "registry", f"cannot check the registry: {e}")
-    _check_blobs(store, rep, refs, hash_blobs)
+    _check_blobs(store, rep, refs, hash_blobs, progress)
     for entry in temp_entries(store, run_ids):
         if not stale_temp(entry, now, temp_age_seconds):
             continue
@@ -379,13 +384,16 @@ def verify(
 
 
 def _check_blobs(
-    store: Store, rep: VerifyReport, refs: dict[str, tuple[int | None, str]], hash_blobs: bool
+    store: Store, rep: VerifyReport, refs: dict[str, tuple[int | None, str]], hash_blobs: bool,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     objects = store.objects
     present = set(objects.iter_digests())
     rep.blobs = len(present)
     rep.referenced = len(refs)
-    for digest, (size, what) in sorted(refs.items(), key=lambda kv: str(kv[0])):
+    for i, (digest, (size, what)) in enumerate(sorted(refs.items(), key=lambda kv: str(kv[0])), 1):
+        if progress is not None:
+            progress("blobs", i, len(refs))
         if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
             rep.add(
                 "bad_reference", "error", str(digest), f"{what} names a malformed digest {digest!r}"
