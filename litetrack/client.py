@@ -171,11 +171,7 @@ class Client(RegistryClientMixin):
         self._store.ensure_writable()
         experiment_id = validate_experiment_id(experiment_id)
         exp = (
-<<<<<<< HEAD
-            self._store.experiments.ensure_default()
-=======
             self._store.experiments.ensure_default()  # recorded by the first run in it
->>>>>>> main
             if experiment_id == "0"
             else self._store.experiments.read(experiment_id)
         )

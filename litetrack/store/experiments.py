@@ -72,41 +72,27 @@ class ExperimentStore:
             return dict(doc)
         except FileNotFoundError:
             if experiment_id == DEFAULT_EXPERIMENT_ID:
-<<<<<<< HEAD
                 # Readers see the Default experiment without writing it (reads
                 # never write): it is created by the first write that needs it.
                 # Its times are unknown (None) until then, so repeated reads agree.
                 doc = self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
                 doc["creation_time"] = doc["last_update_time"] = None
                 return doc
-=======
-                # Reads never write: the Default experiment exists implicitly
-                # until a write (a run in it, a rename) records it.
-                return self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
->>>>>>> main
             raise ExperimentNotFound(
                 f"No experiment with id {experiment_id!r} in store {str(self.root)!r}"
             ) from None
 
     def list_docs(self) -> list[dict[str, Any]]:
-<<<<<<< HEAD
         """Every experiment document, sorted by id.
 
         The Default experiment is listed even before it is written (as MLflow
         lists it in a fresh store); listing writes nothing.
         """
-=======
-        """Every experiment document (the implicit Default one included), sorted by id."""
->>>>>>> main
         docs = []
         try:
             entries = list(os.scandir(self.dir))
         except FileNotFoundError:
-<<<<<<< HEAD
             entries = []
-=======
-            entries = []  # nothing written yet: only the implicit Default experiment
->>>>>>> main
         for entry in entries:
             name = entry.name
             if name.endswith(".json") and not name.startswith("."):
@@ -201,15 +187,11 @@ class ExperimentStore:
             return experiment_id
 
     def update(self, experiment_id: str, **changes: Any) -> dict[str, Any]:
-<<<<<<< HEAD
         """Apply ``changes`` to the document under the lock; return the new document.
 
         The name and tags of a deleted experiment cannot change (MLflow refuses
         tags and renames there with ``INVALID_PARAMETER_VALUE``).
         """
-=======
-        """Apply ``changes`` to the document under the lock; return the new document."""
->>>>>>> main
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default()
         with self.lock:
