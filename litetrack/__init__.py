@@ -44,6 +44,7 @@ from litetrack.fluent import (
     set_tracking_uri,
     start_run,
 )
+from litetrack.store.location import get_registry_uri, set_registry_uri
 
 __version__ = "0.1.0"
 
@@ -105,6 +106,7 @@ __all__ = [
     "get_run",
     "get_artifact_uri",
     "get_tracking_uri",
+    "get_registry_uri",
     "last_active_run",
     "log_artifact",
     "log_artifacts",
@@ -130,6 +132,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "set_registry_uri",
     "start_run",
 ]
 

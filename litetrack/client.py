@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack import settings
 from litetrack.data import input_entry, log_inputs
 from litetrack.entities import (
     DatasetInput,
@@ -268,8 +269,18 @@ class Client(RegistryClientMixin):
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> None:
-        """Finish a run: status FINISHED by default, end time now by default."""
+        """Finish a run: status FINISHED by default, end time now by default.
+
+        With ``LITETRACK_PUSH_ON_END=NAME`` set (cluster workers), the run is
+        then pushed to remote ``NAME``; a failed push only logs a warning.
+        """
         self._store.runs.set_status(validate_run_id(run_id), status or RunStatus.FINISHED, end_time)
+        remote = settings.push_on_end()
+        if remote:
+            # Imported here: the push machinery is only loaded by those who use it.
+            from litetrack.store.remote.sync import push_on_end
+
+            push_on_end(self._store, run_id, remote)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status and/or name."""

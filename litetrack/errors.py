@@ -36,6 +36,8 @@ __all__ = [
     "ChecksumMismatch",
     "FilterSyntaxError",
     "UnsupportedURI",
+    "RemoteError",
+    "RemoteNotFound",
 ]
 
 
@@ -176,3 +178,17 @@ class FilterSyntaxError(InvalidArgument):
 
 class UnsupportedURI(InvalidArgument):
     """A tracking or model URI litetrack cannot serve (http, sqlite, databricks ...)."""
+
+
+class RemoteError(LitetrackError, OSError):
+    """A remote (object storage or shared folder) cannot be used or answered with an error.
+
+    ``remote`` names the remote (its configured name, or its URL); the
+    message never carries credentials.
+    """
+
+    error_code = "REMOTE_ERROR"
+
+
+class RemoteNotFound(NotFound):
+    """A named object, remote or remote configuration does not exist."""

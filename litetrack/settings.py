@@ -35,6 +35,8 @@ __all__ = [
     "mlflow_experiment_name",
     "mlflow_tracking_uri",
     "pager",
+    "push_on_end",
+    "registry_uri",
     "spark_load_log",
     "store_uri",
     "take_handed_run_id",
@@ -55,6 +57,8 @@ MLFLOW_EXPERIMENT_NAME = "MLFLOW_EXPERIMENT_NAME"
 MLFLOW_EXPERIMENT_ID = "MLFLOW_EXPERIMENT_ID"
 JPY_SESSION_NAME = "JPY_SESSION_NAME"
 UI_TOKEN = "LITETRACK_UI_TOKEN"
+PUSH_ON_END = "LITETRACK_PUSH_ON_END"
+REGISTRY_URI = "LITETRACK_REGISTRY_URI"
 RUN_ID = "LITETRACK_RUN_ID"
 SHELL = "SHELL"
 PAGER = "LITETRACK_PAGER"
@@ -156,6 +160,20 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "a fresh random token",
         "Access token of `python -m litetrack ui` on a non-loopback host (16 characters or more).",
+    ),
+    Variable(
+        PUSH_ON_END,
+        "text",
+        "unset",
+        "Name of a remote (`litetrack remote add`) every run is pushed to when it ends "
+        "(cluster workers); a failed push only logs a warning.",
+    ),
+    Variable(
+        REGISTRY_URI,
+        "text",
+        "unset (the store's own registry)",
+        "A shared model registry on a remote (s3://, gs://, az:// or file:// URI) used by "
+        "every registry call when set_registry_uri() was not called.",
     ),
     Variable(
         PAGER,
@@ -273,6 +291,16 @@ def truncate_long_values() -> bool:
 def ui_token() -> str | None:
     """``LITETRACK_UI_TOKEN``: the web UI's access token on a non-loopback host, if chosen."""
     return text(UI_TOKEN)
+
+
+def push_on_end() -> str | None:
+    """``LITETRACK_PUSH_ON_END``: the remote every run is pushed to when it ends, if set."""
+    return text(PUSH_ON_END)
+
+
+def registry_uri() -> str | None:
+    """``LITETRACK_REGISTRY_URI``: the URI of a shared registry on a remote, if set."""
+    return text(REGISTRY_URI)
 
 
 def take_handed_run_id() -> str | None:

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "litetrack.cli.models",
     "litetrack.cli.envcmd",
     "litetrack.cli.importer",
+    "litetrack.cli.remote",
     "litetrack.cli.ui",
     "litetrack.cli.projects",
     "litetrack.cli.artifacts",

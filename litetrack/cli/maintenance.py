@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "remove temp files left by killed writers")
     p.add_argument("--quick", action="store_true",
                    help="check blobs' presence and size only, without re-hashing them")
+    p.add_argument("--remote", metavar="NAME",
+                   help="check this remote instead of the store (read-only: nothing is repaired)")
     add_common(p)
     p.set_defaults(func=cmd_verify)
 
@@ -89,6 +91,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from litetrack.cli.table import format_size
     from litetrack.store.maintenance import verify
 
+    if args.remote:
+        return _verify_remote(args)
     client = open_client(args)
     if client is None:
         return 1
@@ -114,6 +118,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     print("OK" + (f": {fixed} problem(s) fixed" if fixed else ": no problems"))
     return 0
+
+
+def _verify_remote(args: argparse.Namespace) -> int:
+    from litetrack.cli.table import format_size
+    from litetrack.store.location import current_store_path, path_from_uri
+    from litetrack.store.remote.config import get_remote
+    from litetrack.store.remote.verify import verify_remote
+
+    root = path_from_uri(args.store) if getattr(args, "store", None) else current_store_path()
+    rep = verify_remote(get_remote(root, args.remote), hash_blobs=not args.quick)
+    if args.json:
+        print_json(rep.to_dict())
+        return 0 if rep.ok else 1
+    print(f"Checked remote {rep.remote!r}: {rep.experiments} experiments, {rep.runs} runs, "
+          f"{rep.blobs} blobs ({format_size(rep.blob_bytes)}) in {rep.seconds:.2f} s")
+    for e in rep.errors:
+        print(f"  ERROR  {e}")
+    print("OK: no problems" if rep.ok else f"{len(rep.errors)} problem(s)")
+    return 0 if rep.ok else 1
 
 
 def cmd_gc(args: argparse.Namespace) -> int:

@@ -147,3 +147,46 @@ def current_store_path() -> Path:
     if _explicit is not None:
         return _explicit[1]
     return default_store_path()
+
+
+# A registry on object storage or a shared folder, shared by a team (see
+# :mod:`litetrack.store.remote.registry`); settings.REGISTRY_URI names it by environment.
+_REGISTRY_SCHEMES = ("s3", "s3a", "gs", "az", "abfs", "abfss", "file")
+_registry_uri: str | None = None
+
+
+def _check_registry_uri(uri: str) -> str:
+    scheme = urlparse(uri).scheme.lower()
+    if scheme not in _REGISTRY_SCHEMES:
+        raise UnsupportedURI(
+            f"Unsupported registry URI {uri!r}: expected s3://bucket/prefix, gs://bucket/prefix, "
+            "az://container/prefix or file:///shared/folder (unset it to use the store's own "
+            "registry)",
+            uri=uri,
+        )
+    return uri
+
+
+def set_registry_uri(uri: str | None) -> None:
+    """Use the registry at ``uri`` (``s3://bucket/team``, ``gs://``, ``az://``, ``file:///``).
+
+    Every registry call (register, stage moves, aliases, search, ``models:/``
+    loading) then acts on that shared registry with conditional writes.
+    ``None`` goes back to ``LITETRACK_REGISTRY_URI``, else the store's own
+    registry. Raises :class:`UnsupportedURI` for other schemes.
+    """
+    global _registry_uri
+    _registry_uri = None if uri is None else _check_registry_uri(os.fspath(uri))
+
+
+def remote_registry_uri() -> str | None:
+    """The shared registry's URI when one is set (explicitly or by environment), else None."""
+    if _registry_uri is not None:
+        return _registry_uri
+    env = settings.registry_uri()
+    return _check_registry_uri(env) if env else None
+
+
+def get_registry_uri() -> str:
+    """The registry URI in use: the shared registry's, else the tracking URI (as in MLflow)."""
+    return remote_registry_uri() or get_tracking_uri()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litetrack.entities import ModelVersion, RegisteredModel
 from litetrack.errors import InvalidArgument, RegisteredModelNotFound
@@ -35,10 +35,7 @@ from litetrack.store.registry.limits import (
     VERSIONS_DEFAULT_RESULTS,
     VERSIONS_MAX_RESULTS,
 )
-from litetrack.store.registry.reader import version_entity
-
-if TYPE_CHECKING:
-    from litetrack.store.registry.store import RegistryStore
+from litetrack.store.registry.reader import RegistryReader, version_entity
 
 __all__ = [
     "parse_model_filter",
@@ -206,7 +203,7 @@ DEFAULT_VERSION_ORDER = (
 
 
 def search_models(
-    reg: RegistryStore,
+    reg: RegistryReader,
     filter_string: str | None,
     max_results: int | None,
     order_by: list[str] | None,
@@ -251,7 +248,7 @@ def _name_equals(expr: Any) -> str | None:
 
 
 def search_versions(
-    reg: RegistryStore,
+    reg: RegistryReader,
     filter_string: str | None,
     max_results: int | None,
     order_by: list[str] | None,

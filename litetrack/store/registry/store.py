@@ -64,6 +64,7 @@ from litetrack.entities import (
 )
 from litetrack.errors import AlreadyExists, CorruptDocument, InvalidArgument
 from litetrack.paging import PagedList
+from litetrack.store.location import remote_registry_uri
 from litetrack.store.registry import docs, history, pinning, search
 from litetrack.store.registry.checks import (
     model_key,
@@ -675,7 +676,16 @@ _registries_lock = threading.Lock()
 
 
 def registry_for(store: Store) -> RegistryStore:
-    """The :class:`RegistryStore` of ``store`` (one per store and process)."""
+    """The :class:`RegistryStore` of ``store`` (one per store and process).
+
+    With a registry URI set (``set_registry_uri``, ``LITETRACK_REGISTRY_URI``)
+    it is the shared registry on that remote instead.
+    """
+    uri = remote_registry_uri()
+    if uri is not None:
+        from litetrack.store.remote.registry import remote_registry_for  # the remote extra, lazily
+
+        return remote_registry_for(store, uri)  # type: ignore[return-value]
     k = (os.getpid(), store.root)
     reg = _registries.get(k)
     if reg is None or reg.store is not store:
