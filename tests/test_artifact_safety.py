@@ -14,37 +14,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import bounded
 
 import litetrack
 from litetrack.client import Client
 from litetrack.errors import ChecksumMismatch, InvalidArgument, InvalidArtifactPath
-
-
-class Hung(Exception):
-    pass
-
-
-@contextmanager
-def bounded(seconds: int = 20) -> Iterator[None]:
-    """Fail (instead of hanging the suite) if the block is still running after ``seconds``."""
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise Hung(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def temp_files(store_path: Path) -> list[Path]:
@@ -56,7 +34,7 @@ def temp_files(store_path: Path) -> list[Path]:
 
 
 def test_log_artifact_refuses_dev_zero(store_path: Path) -> None:
-    with litetrack.start_run(), bounded():
+    with litetrack.start_run(), bounded(20):
         with pytest.raises(InvalidArgument, match=r"'/dev/zero'.*character device.*regular files"):
             litetrack.log_artifact("/dev/zero")
     assert temp_files(store_path) == []
@@ -65,7 +43,7 @@ def test_log_artifact_refuses_dev_zero(store_path: Path) -> None:
 def test_log_artifact_refuses_a_fifo(store_path: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    with litetrack.start_run() as run, bounded():
+    with litetrack.start_run() as run, bounded(20):
         with pytest.raises(InvalidArgument, match=r"pipe.*FIFO.*regular files"):
             litetrack.log_artifact(str(fifo))
     assert litetrack.artifacts.list_artifacts(run_id=run.info.run_id) == []
@@ -74,7 +52,7 @@ def test_log_artifact_refuses_a_fifo(store_path: Path, tmp_path: Path) -> None:
 def test_client_log_artifact_refuses_a_device(store_path: Path) -> None:
     client = Client()
     run = client.create_run("0")
-    with bounded(), pytest.raises(InvalidArgument, match="character device"):
+    with bounded(20), pytest.raises(InvalidArgument, match="character device"):
         client.log_artifact(run.info.run_id, "/dev/zero")
 
 
@@ -91,7 +69,7 @@ def test_log_artifacts_skips_special_entries_with_a_report(
     outside.mkdir()
     (outside / "c.txt").write_text("c")
     os.symlink(outside, folder / "linked")
-    with caplog.at_level(logging.WARNING), litetrack.start_run() as run, bounded():
+    with caplog.at_level(logging.WARNING), litetrack.start_run() as run, bounded(20):
         litetrack.log_artifacts(str(folder), artifact_path="d")
     paths = sorted(
         f.path

@@ -12,12 +12,10 @@ the summary, and every artifact path obeys the rules of ``log_artifact``.
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import bounded
 
 import litetrack
 from litetrack import Client
@@ -27,20 +25,6 @@ from litetrack.store.paths import validate_artifact_path
 SECRET = "TOP SECRET, outside the imported folder"
 R1 = "a" * 32
 R2 = "b" * 32
-
-
-@contextmanager
-def bounded(seconds: int = 60) -> Iterator[None]:
-    def on_alarm(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s (blocked on a FIFO?)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _write(path: Path, text: str) -> None:
@@ -144,7 +128,7 @@ def test_hostile_folder_reads_nothing_outside(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mlruns = build_hostile_store(tmp_path)
-    with bounded():
+    with bounded(60):
         main(["--store", str(store_path), "import-mlflow", str(mlruns)])
     out = capsys.readouterr()
     report = out.out + out.err
@@ -207,7 +191,7 @@ def test_hostile_folder_dry_run_counts_only_what_would_be_read(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mlruns = build_hostile_store(tmp_path)
-    with bounded():
+    with bounded(60):
         main(["--store", str(store_path), "import-mlflow", str(mlruns), "--dry-run"])
     report = capsys.readouterr().out
     assert "artifact files: 2 (" in report, report

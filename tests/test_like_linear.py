@@ -10,13 +10,11 @@ alphabet) and finish on adversarial patterns. Work is bounded with an alarm
 from __future__ import annotations
 
 import re
-import signal
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import bounded
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -39,26 +37,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-
-class Hung(Exception):
-    pass
-
-
-@contextmanager
-def bounded(seconds: int = 10) -> Iterator[None]:
-    """Fail (instead of hanging the suite) when the block runs for ``seconds``."""
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise Hung(f"did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def reference(value: str, pattern: str, case_insensitive: bool) -> bool:
@@ -99,7 +77,7 @@ def test_adversarial_patterns_finish(
     pattern: str, like_expected: bool, ilike_expected: bool
 ) -> None:
     value = "a" * 100_000
-    with bounded():
+    with bounded(10):
         assert like(value, pattern) is like_expected
         assert ilike(value, pattern) is ilike_expected
 
@@ -130,7 +108,7 @@ def test_adversarial_pattern_in_sql_and_python(op: str) -> None:
     configure_connection(conn)
     load_records(conn, [record])
     sql, params = compile_sql(expr, [])
-    with bounded():
+    with bounded(10):
         assert not matches(expr, record)
         assert list(conn.execute(sql, params)) == []
 
@@ -145,7 +123,7 @@ def test_search_runs_with_many_percent_signs(
         from litetrack.store.core import Store
 
         monkeypatch.setattr(Store, "search_index", lambda self: None)
-    with bounded():
+    with bounded(10):
         found = litetrack.search_runs(
             filter_string="params.p ILIKE '" + "%" * 12 + "x'", output_format="list"
         )

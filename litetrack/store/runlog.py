@@ -39,7 +39,7 @@ logger = logging.getLogger("litetrack.store.runs")
 RUN_NAME_TAG = "mlflow.runName"
 
 
-def _apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
+def apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step: int) -> None:
     s = metrics.get(key)
     ok = value == value  # NaN never becomes a min or max
     if s is None:
@@ -104,7 +104,7 @@ def _apply_record(doc: dict[str, Any], rec: dict[str, Any]) -> None:
     break whatever reads it next (the index, the CLI, the next rewrite).
     """
     if "key" in rec:
-        _apply_metric(doc["metrics"], *metric_point(rec))
+        apply_metric(doc["metrics"], *metric_point(rec))
     elif "param" in rec:
         doc["params"][_text(rec["param"])] = _text(rec["value"])
     elif "status" in rec:
@@ -153,6 +153,17 @@ def record_problem(rec: dict[str, Any]) -> str | None:
     return None
 
 
+def apply_records(doc: dict[str, Any], data: bytes) -> bool:
+    """Fold whole log lines ``data`` (as just written) into ``doc``; False if they do not fold cleanly."""
+    try:
+        records = json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        for rec in records:
+            _apply_record(doc, rec)
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
+        return False
+    return True
+
+
 def input_key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
     """What makes two dataset inputs of a run the same: name, digest and context."""
     ds = entry.get("dataset") or {}
@@ -178,12 +189,27 @@ def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[s
     warning naming the file.
     """
     try:
-        with open(log_path, "rb") as f:
-            if offset:
-                f.seek(offset)
-            data = f.read()
+        # os-level reads: a buffered file object costs more than the read
+        # itself for the small logs of a sweep (the index reads thousands).
+        fd = os.open(log_path, os.O_RDONLY)
     except FileNotFoundError:
         return [], offset
+    try:
+        size = os.fstat(fd).st_size
+        if size <= offset:
+            return [], offset
+        chunks = []
+        while True:
+            want = max(size - offset, 65536)
+            chunk = os.pread(fd, want, offset)
+            chunks.append(chunk)
+            offset += len(chunk)
+            if len(chunk) < want:
+                break  # end of file (a regular file reads short only there)
+        data = b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        offset -= len(data)
+    finally:
+        os.close(fd)
     end = data.rfind(b"\n") + 1
     if end < len(data):
         logger.warning(
@@ -220,17 +246,15 @@ def read_log_records(log_path: str | Path, offset: int = 0) -> tuple[list[dict[s
 def fold_log(doc: dict[str, Any], log_path: str | Path, size: int | None = None) -> dict[str, Any]:
     """Apply the records past ``doc['log_offset']`` to ``doc`` (in place) and return it."""
     offset = doc.get("log_offset", 0)
-    if size is None:
-        try:
-            size = os.stat(log_path).st_size
-        except FileNotFoundError:
-            return doc
-    if size <= offset:
+    if size is not None and size <= offset:
+        return doc
+    # No stat first: read_log_records finds the size with the open descriptor.
+    records, end = read_log_records(log_path, offset)
+    if end == offset:
         return doc
     doc.setdefault("params", {})
     doc.setdefault("tags", {})
     doc.setdefault("metrics", {})
-    records, end = read_log_records(log_path, offset)
     for rec in records:
         try:
             _apply_record(doc, rec)
@@ -269,6 +293,56 @@ _VIEW_KEYS = (
 )
 
 
+# One encoder for every row: json.dumps with arguments builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _number(value: Any) -> str:
+    # SQLite's JSON reads no NaN or Infinity: NaN becomes null (SQLite stores
+    # NaN as NULL anyway) and an infinity 1e999, which reads back as one.
+    if type(value) is float and value - value != 0:
+        if value != value:
+            return "null"
+        return "1e999" if value > 0 else "-1e999"
+    return _dumps(value)
+
+
+def index_row_json(doc: dict[str, Any]) -> str:
+    """The search index's columns of an ended run (the rest of its ``runs`` row is the view)."""
+    return _dumps([
+        doc["run_id"], doc["experiment_id"], doc.get("run_name"), doc["status"], doc.get("start_time"),
+        doc.get("end_time"), doc.get("artifact_uri"), doc.get("user_id"), doc.get("lifecycle_stage", "active"),
+    ])
+
+
+def index_view_json(doc: dict[str, Any]) -> str:
+    """The ``doc`` column: the run's :func:`run_view`, as JSON SQLite can read.
+
+    Metrics are ``{key: [last, min, max, first, count]}`` (``doc_to_run``
+    reads the first item), so that the key/value tables can be filled from it.
+    """
+    view = run_view(doc)
+    metrics = doc.get("metrics") or {}
+    view["metrics"] = {
+        k: [
+            s["value"], s.get("min"), s.get("max"),
+            s["value"] if s.get("first") is None else s["first"], s.get("count", 1),
+        ]
+        for k, s in metrics.items()
+    }
+    text: str = _dumps(view)
+    if "NaN" in text or "Infinity" in text:
+        # A non-finite metric (or a string spelling one): spell the numbers
+        # the way SQLite's JSON reads them, and encode again.
+        rows = view.pop("metrics")
+        metrics_text = ",".join(
+            f"{_dumps(k)}:[{','.join(_number(v) for v in row)}]" for k, row in rows.items()
+        )
+        text = f'{_dumps(view)[:-1]},"metrics":{{{metrics_text}}}}}'
+        view["metrics"] = rows
+    return text
+
+
 def doc_to_run(doc: dict[str, Any]) -> Run:
     """Build the public :class:`Run` from a folded run document or its :func:`run_view`."""
     info = RunInfo(
@@ -283,8 +357,7 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
         run_name=doc.get("run_name"),
     )
     metrics = {
-        k: float(v if type(v) is float else (v["value"] if type(v) is dict else v))
-        for k, v in (doc.get("metrics") or {}).items()
+        k: v if type(v) is float else _metric_value(v) for k, v in (doc.get("metrics") or {}).items()
     }
     data = RunData(metrics=metrics, params=dict(doc.get("params") or {}), tags=dict(doc.get("tags") or {}))
     raw_inputs = doc.get("inputs")
@@ -295,6 +368,16 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
     sizes = doc.get("sizes")
     run.sizes = (sizes[0], sizes[1]) if sizes else artifact_sizes(doc.get("artifacts") or {})
     return run
+
+
+def _metric_value(v: Any) -> float:
+    # A document's summary dict, a view's latest value, or the search index's
+    # [last, min, max, first, count] row (where NaN is null).
+    if type(v) is dict:
+        v = v["value"]
+    elif type(v) is list:
+        v = v[0]
+    return float("nan") if v is None else float(v)
 
 
 def artifact_sizes(artifacts: dict[str, Any]) -> tuple[int, int]:

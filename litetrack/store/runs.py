@@ -49,6 +49,7 @@ from litetrack.errors import (
 from litetrack.store.docs import read_doc
 from litetrack.store.fs import (
     append_whole,
+    dumps,
     lock_fd,
     needs_newline,
     open_append,
@@ -57,12 +58,14 @@ from litetrack.store.fs import (
 )
 from litetrack.store.procs import hostname, own_start_time
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
+from litetrack.store.runlog import apply_metric, apply_records, metric_point
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
 from litetrack.store.runlog import doc_to_run as doc_to_run
 from litetrack.store.runlog import effective_status as effective_status
 from litetrack.store.runlog import fold_log as fold_log
+from litetrack.store.runlog import index_row_json as index_row_json
+from litetrack.store.runlog import index_view_json as index_view_json
 from litetrack.store.runlog import input_key as input_key
-from litetrack.store.runlog import metric_point
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
 from litetrack.validation import (
@@ -290,6 +293,8 @@ class RunStore:
         self.changed(run_id)
         writer = RunWriter(self, run_id, doc)
         writer.doc_cache = (stat_key(st), doc)
+        # The log does not exist yet: everything in it will be ours.
+        writer.shadow, writer.known_size = _copy_doc(doc), 0
         self._remember(run_id, writer)
         return writer
 
@@ -431,6 +436,24 @@ class RunStore:
         self.changed(run_id)
 
 
+def _copy_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a run document as a reader gets it back from disk.
+
+    Its own dicts (a fold changes them), with keys in the sorted order the
+    document is written in: the index row built from it must be the same
+    text a reader builds.
+    """
+    out = dict(doc)
+    out["params"] = dict(sorted((doc.get("params") or {}).items()))
+    out["tags"] = dict(sorted((doc.get("tags") or {}).items()))
+    out["metrics"] = {k: dict(v) for k, v in sorted((doc.get("metrics") or {}).items())}
+    inputs = doc.get("inputs") or []
+    out["inputs"] = json.loads(dumps(inputs)) if inputs else []
+    if "artifacts" in doc:
+        out["artifacts"] = dict(sorted(doc["artifacts"].items()))
+    return out
+
+
 def _needs_journal(doc: dict[str, Any]) -> bool:
     """Whether appends to this run must be announced in the changes journal.
 
@@ -449,12 +472,16 @@ class RunWriter:
     """Appends to one run's log. One per run per process, cached by the store.
 
     ``terminal`` is True when every append must also be journaled (see
-    :func:`_needs_journal`).
+    :func:`_needs_journal`). ``shadow`` is the folded document as of byte
+    ``known_size`` of the log while every byte of the log is known to this
+    writer (None once that is not sure): ending the run then writes the
+    run's search-index row into its status record, so the index ingests it
+    from the log's last line instead of reading and folding the run.
     """
 
     __slots__ = (
         "store", "run_id", "log_path", "params", "tags", "terminal", "deleted", "doc_cache",
-        "_fd", "_prefix", "_fresh_line",
+        "_fd", "_prefix", "_fresh_line", "shadow", "known_size",
     )
 
     def __init__(self, store: RunStore, run_id: str, doc: dict[str, Any]) -> None:
@@ -471,6 +498,8 @@ class RunWriter:
         self._prefix: dict[str, bytes] = {}
         #: (stat key, document) of the last version this process wrote.
         self.doc_cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
+        self.shadow: dict[str, Any] | None = None
+        self.known_size = -1
 
     def sync_state(self, doc: dict[str, Any]) -> None:
         """Refresh the cached status flags after the document was rewritten."""
@@ -478,6 +507,8 @@ class RunWriter:
         self.deleted = doc.get("lifecycle_stage") == LifecycleStage.DELETED
         self.params = dict(doc.get("params") or {})
         self.tags = dict(doc.get("tags") or {})
+        # The rewritten document folds the whole log up to its log_offset.
+        self.shadow, self.known_size = _copy_doc(doc), doc.get("log_offset", 0)
 
     def _open(self) -> int:
         fd = open_append(self.log_path)
@@ -492,20 +523,27 @@ class RunWriter:
                 run_id=self.run_id,
             )
 
-    def _write(self, data: bytes) -> None:
-        """Append whole records, or raise :class:`StoreError` with nothing of them kept."""
+    def _write(self, data: bytes, parsed: bool = False) -> None:
+        """Append whole records, or raise :class:`StoreError` with nothing of them kept.
+
+        ``parsed``: the caller applies the records to ``shadow`` itself.
+        """
         fd = self._fd if self._fd is not None else self._open()
         try:
             if self._fresh_line:
+                size = os.fstat(fd).st_size
+                if size != self.known_size:
+                    self.shadow = None  # bytes this writer did not write
                 # A writer killed mid-write (or a short write that could not
                 # be cut off) may have left a torn last line: start on a
                 # fresh line so our record is not glued onto it.
-                if needs_newline(self.log_path):
+                if size and needs_newline(self.log_path):
                     data = b"\n" + data
                 self._fresh_line = False
             append_whole(fd, data)
         except OSError as e:
             self._fresh_line = True
+            self.shadow = None
             raise StoreError(
                 f"Could not append to the log of run {self.run_id!r} ({self.log_path}): "
                 f"{errno.errorcode.get(e.errno or 0, 'error')} {e.strerror or e}; nothing of this "
@@ -514,6 +552,10 @@ class RunWriter:
                 path=self.log_path,
                 errno_name=errno.errorcode.get(e.errno or 0),
             ) from e
+        if self.shadow is not None:
+            self.known_size += len(data)
+            if not parsed and not apply_records(self.shadow, data):
+                self.shadow = None
         if self.terminal:
             self.store.changed(self.run_id)
 
@@ -541,7 +583,9 @@ class RunWriter:
             value = validate_metric_value(key, value)
         ts = int(time.time() * 1000) if timestamp is None else validate_timestamp(timestamp)
         step = 0 if step is None else (step if type(step) is int else validate_step(step))
-        self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode())
+        self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode(), True)
+        if self.shadow is not None:
+            apply_metric(self.shadow["metrics"], key, value, ts, step)
 
     def _metric_lines(self, metrics: Iterable[Any]) -> list[bytes]:
         lines = []
@@ -652,12 +696,28 @@ class RunWriter:
         if self.terminal or self.deleted or self._fd is None or self.doc_cache is None:
             return False
         offset = self.doc_cache[1].get("log_offset", 0)
-        if os.fstat(self._fd).st_size - offset > FOLD_ON_END_BYTES:
+        size = os.fstat(self._fd).st_size
+        if size - offset > FOLD_ON_END_BYTES:
             return False  # a long history: fold it into the document once
         if status in RunStatus.TERMINAL:
             end = end_time if end_time is not None else int(time.time() * 1000)
+            record = f'{{"status":"{status}","end_time":{end}'
+            shadow = self.shadow
+            if shadow is not None and size == self.known_size and not self._fresh_line:
+                # Every byte of the log is ours: the index row of the ended
+                # run is known here. The reader trusts it only while this
+                # record is the log's last line, starts at byte "at" (no other
+                # writer slipped in) and the document is still version "doc".
+                shadow["status"], shadow["end_time"] = status, end
+                key = self.doc_cache[0]
+                record += (
+                    f',"at":{size},"doc":[{key[0]},{key[1]},{key[2]}],"row":{index_row_json(shadow)},'
+                    f'"view":{index_view_json(shadow)}'
+                )
+            else:
+                self.shadow = None
             # self.terminal is False here: set_status journals the change itself.
-            self._write(f'{{"status":"{status}","end_time":{end}}}\n'.encode())
+            self._write((record + "}\n").encode(), parsed=True)
             self.terminal = True
         else:
             # An explicit end time is kept whatever the status, as in MLflow.

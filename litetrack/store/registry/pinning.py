@@ -23,7 +23,6 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from litetrack.entities import ModelVersion
 from litetrack.errors import (
     ArtifactNotFound,
     InvalidArgument,
@@ -34,7 +33,6 @@ from litetrack.errors import (
 from litetrack.store import artifacts
 from litetrack.store.location import file_uri_path
 from litetrack.store.paths import validate_artifact_path
-from litetrack.store.registry.checks import validate_model_name, validate_tags
 from litetrack.store.registry.uris import parse_model_uri
 from litetrack.validation import validate_run_id
 
@@ -143,43 +141,6 @@ def pin_source(store: Store, source: str, run_id: str | None = None) -> tuple[Fi
         _keep(store, files, source)
         return files, run_id or vdoc.get("run_id")
     return _from_local(store, source), run_id
-
-
-def register_source(
-    store: Store,
-    source: str | os.PathLike[str],
-    name: str,
-    *,
-    run_id: str | None = None,
-    tags: dict[str, Any] | None = None,
-    description: str | None = None,
-    run_link: str | None = None,
-    create_model: bool = True,
-) -> ModelVersion:
-    """Pin the files of ``source`` and register them as the next version of ``name``.
-
-    Name and tags are checked before anything is copied into the object
-    store; without ``create_model`` a missing model raises
-    ``RegisteredModelNotFound``, also before any copy. Raises what
-    :func:`pin_source` and :meth:`RegistryStore.create_version` raise.
-    """
-    reg = store.registry
-    validate_model_name(name)
-    validate_tags(tags)
-    if not create_model:
-        reg.read_model(name)
-    source = os.fspath(source) if isinstance(source, os.PathLike) else source
-    files, run_id = pin_source(store, source, run_id)
-    return reg.create_version(
-        name,
-        str(source),
-        files,
-        run_id=run_id,
-        tags=tags,
-        description=description,
-        run_link=run_link,
-        create_model=create_model,
-    )
 
 
 def resolve_files(store: Store, uri: str) -> Files:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from litetrack.entities import ModelVersion, RegisteredModel
+from litetrack.entities import STAGE_NONE, ModelVersion, RegisteredModel
 from litetrack.errors import InvalidArgument, RegisteredModelNotFound
 from litetrack.paging import PagedList, page
 from litetrack.query.evaluate import evaluate
@@ -268,20 +268,25 @@ def search_versions(
         models = list(reg.iter_models())
     records = []
     for key, m in models:
-        for v in reg.iter_versions(key):
-            entity = version_entity(m, v)
+        # Cached while the model's versions folder is unchanged; entities are
+        # built for the returned page only.
+        for v in reg.version_docs(key):
+            stage = stage_of(m, v["version"])
+            updated = v["last_updated_timestamp"]
+            if stage != STAGE_NONE:
+                updated = max(updated, m["stages"][stage][str(v["version"])])
             records.append(
                 {
                     "name": m["name"],
                     "version_number": v["version"],
                     "run_id": v.get("run_id"),
                     "source_path": v["source"],
-                    "current_stage": stage_of(m, v["version"]),
+                    "current_stage": stage,
                     "user_id": v.get("user_id"),
                     "creation_timestamp": v["creation_timestamp"],
-                    "last_updated_timestamp": entity.last_updated_timestamp,
+                    "last_updated_timestamp": updated,
                     "tags": v["tags"],
-                    "_entity": entity,
+                    "_docs": (m, v),
                 }
             )
     found = filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)
@@ -291,4 +296,8 @@ def search_versions(
         page_token,
         VERSIONS_MAX_RESULTS,
     )
-    return PagedList([r["_entity"] for r in items], items.token)
+    # The entity gets its own tags dict: the cached document must not change.
+    return PagedList(
+        [version_entity(m, {**v, "tags": dict(v["tags"])}) for m, v in (r["_docs"] for r in items)],
+        items.token,
+    )

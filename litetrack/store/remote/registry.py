@@ -25,7 +25,10 @@ There are no locks: the storage's conditional writes serialise writers.
 * **version tags and descriptions**: compare-and-swap on the version document.
 
 Reading reuses :class:`~litetrack.store.registry.reader.RegistryReader` with its
-few I/O primitives pointed at the remote. ``models:/`` resolution downloads
+few I/O primitives pointed at the remote; every change is
+:class:`~litetrack.store.registry.writer.RegistryWriter`'s, the same code as
+the local registry's, with create-if-absent and compare-and-swap as its
+document primitives. ``models:/`` resolution downloads
 the version's blobs the local store lacks into its object store (hashed on
 the way in, so a blob that does not match its digest never lands), and later
 loads find them there.
@@ -35,66 +38,37 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import secrets
-import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from litetrack.entities import (
-    ACTIVE_STAGES,
-    STAGE_ARCHIVED,
-    STAGE_NONE,
-    ModelVersion,
-    RegisteredModel,
-    canonical_stage,
-)
+from litetrack.entities import RegisteredModel
 from litetrack.errors import (
     AlreadyExists,
-    ChecksumMismatch,
     CorruptDocument,
-    InvalidArgument,
     InvalidState,
     RegisteredModelNotFound,
     RemoteError,
     RemoteNotFound,
 )
-from litetrack.paging import PagedList
 from litetrack.store.fs import dumps, ensure_dir
-from litetrack.store.registry import docs, history, pinning, search
-from litetrack.store.registry.checks import (
-    model_key,
-    now_ms,
-    validate_alias,
-    validate_comment,
-    validate_description,
-    validate_model_name,
-    validate_tags,
-    validate_version,
-)
-from litetrack.store.registry.docs import aliases_of, stage_of
-from litetrack.store.registry.reader import RegistryReader, version_entity
+from litetrack.store.registry import docs
+from litetrack.store.registry.checks import model_key, now_ms, validate_model_name
+from litetrack.store.registry.reader import RegistryReader
 from litetrack.store.registry.uris import ModelRef
+from litetrack.store.registry.writer import CAS_ATTEMPTS, RegistryWriter
 from litetrack.store.remote import Remote, open_remote
-from litetrack.validation import validate_key, validate_tag_value
+from litetrack.store.remote.blobs import blob_key, download_blob
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-#: Compare-and-swap attempts before a change gives up (each re-reads the document).
-CAS_ATTEMPTS = 64
 PREFIX = "registry"
 
 
-def blob_key(digest: str) -> str:
-    """Where a blob lives on the remote (the same place push puts it)."""
-    return f"objects/sha256/{digest[:2]}/{digest[2:]}"
-
-
-class RemoteRegistry(RegistryReader):
+class RemoteRegistry(RegistryWriter):
     """The registry of a remote, used from a local store (its object store holds the blob cache)."""
 
     def __init__(self, store: Store, remote: Remote) -> None:
@@ -213,6 +187,10 @@ class RemoteRegistry(RegistryReader):
             if vdoc is not None and (include_deleted or not vdoc.get("deleted")):
                 yield vdoc
 
+    def version_docs(self, key: str) -> list[dict[str, Any]]:
+        """The live version documents of one model, read afresh (no folder mtime to cache on)."""
+        return list(self.iter_versions(key))
+
     def _log(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
@@ -248,61 +226,6 @@ class RemoteRegistry(RegistryReader):
         """
         return RegistryReader(self.store).check_documents()
 
-    # -- the facade the API layer calls (as RegistryStore's) ----------------------------
-    def register(
-        self,
-        source: str | os.PathLike[str],
-        name: str,
-        *,
-        run_id: str | None = None,
-        tags: dict[str, Any] | None = None,
-        description: str | None = None,
-        run_link: str | None = None,
-        create_model: bool = True,
-    ) -> ModelVersion:
-        """Pin ``source``'s files locally and register them as the next version on the remote."""
-        return pinning.register_source(
-            self.store,
-            source,
-            name,
-            run_id=run_id,
-            tags=tags,
-            description=description,
-            run_link=run_link,
-            create_model=create_model,
-        )
-
-    def resolve_files(self, uri: str) -> dict[str, dict[str, Any]]:
-        """The files a ``models:/`` or ``runs:/`` URI names (fetched into the local store)."""
-        return pinning.resolve_files(self.store, uri)
-
-    def search_models(
-        self,
-        filter_string: str | None,
-        max_results: int | None,
-        order_by: list[str] | None,
-        page_token: str | None,
-    ) -> PagedList[RegisteredModel]:
-        """Registered models on the remote matching a filter, ordered, one page."""
-        return search.search_models(self, filter_string, max_results, order_by, page_token)
-
-    def search_versions(
-        self,
-        filter_string: str | None,
-        max_results: int | None,
-        order_by: list[str] | None,
-        page_token: str | None,
-    ) -> PagedList[ModelVersion]:
-        """Model versions on the remote matching a filter, ordered, one page."""
-        return search.search_versions(self, filter_string, max_results, order_by, page_token)
-
-    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version ``alias`` points at (its documents only: no file is downloaded)."""
-        if not isinstance(alias, str) or not alias:
-            raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
-        _, mdoc, vdoc = RegistryReader.resolve(self, ModelRef(name, "alias", alias))
-        return version_entity(mdoc, vdoc)
-
     def resolve(self, ref: ModelRef) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """Resolve a ``models:/`` reference; the version's files are then in the local store."""
         key, mdoc, vdoc = super().resolve(ref)
@@ -319,17 +242,14 @@ class RemoteRegistry(RegistryReader):
         self.store.ensure_writable()
         tmp_dir = ensure_dir(objects.root / "tmp")
         for digest in sorted(missing):
-            with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix=f".tmp-{os.getpid()}-reg-") as f:
-                self.remote.download(blob_key(digest), f)  # type: ignore[arg-type]
-                f.flush()
-                ref = objects.put_file(f.name)
-            if ref.digest != digest:
-                raise ChecksumMismatch(
-                    f"registry {self.remote.url!r}: blob {digest} hashes to {ref.digest}",
-                    path=blob_key(digest),
-                    expected=digest,
-                    actual=ref.digest,
-                )
+            download_blob(
+                self.remote,
+                objects,
+                digest,
+                tmp_dir,
+                where=f"registry {self.remote.url!r}",
+                tag="reg",
+            )
 
     def _upload_files(self, files: dict[str, dict[str, Any]]) -> None:
         """Send the blobs the remote lacks (before any document pins them)."""
@@ -338,144 +258,50 @@ class RemoteRegistry(RegistryReader):
             if self.remote.head(blob_key(digest)) is None:
                 self.remote.put_file(blob_key(digest), self.store.objects.path_for(digest))
 
-    # -- conditional writes ----------------------------------------------------------------
-    def _cas_model(
-        self, name: str, change: Callable[[str, dict[str, Any], int], list[dict[str, Any]] | None]
-    ) -> tuple[str, dict[str, Any]]:
-        """Read ``model.json``, apply ``change``, replace it if nobody else did meanwhile; retry."""
-        for attempt in range(CAS_ATTEMPTS):
-            key, mdoc, etag = self._model_with_etag(name)
-            mdoc["latest"] = self._heal_latest(key, mdoc)
-            ts = now_ms()
-            events = change(key, mdoc, ts)
-            if events is None:
-                return key, mdoc  # nothing to change
-            mdoc["last_updated_timestamp"] = ts
-            if self.remote.put_if_match(self.model_path(key), dumps(mdoc), etag) is not None:
-                self._log(events)
-                return key, mdoc
-            _backoff(attempt)
-        raise _too_busy(self.remote, name)
+    # -- the document primitives of RegistryWriter: conditional writes, no lock ----------
+    def _model_for_update(self, name: str) -> tuple[str, dict[str, Any], str]:
+        return self._model_with_etag(name)
 
-    def _cas_version(
-        self,
-        name: str,
-        version: Any,
-        change: Callable[[dict[str, Any], dict[str, Any], int], list[dict[str, Any]]],
-    ) -> ModelVersion:
-        v = validate_version(version)
-        for attempt in range(CAS_ATTEMPTS):
-            key, mdoc = self.read_model(name)
-            rkey = self.version_path(key, v)
-            got = self._load(rkey)
-            if got is None:
-                raise self._version_not_found(mdoc, v)
-            vdoc = docs.check_version_doc(got[0], rkey)
-            if vdoc.get("deleted"):
-                raise self._version_not_found(mdoc, v, " (it was deleted)")
-            ts = now_ms()
-            events = change(mdoc, vdoc, ts)
-            if not events:
-                return version_entity(mdoc, vdoc)
-            vdoc["last_updated_timestamp"] = ts
-            if self.remote.put_if_match(rkey, dumps(vdoc), got[1]) is not None:
-                self._log(events)
-                return version_entity(mdoc, vdoc)
-            _backoff(attempt)
-        raise _too_busy(self.remote, name)
+    def _version_for_update(
+        self, key: str, mdoc: dict[str, Any], version: int
+    ) -> tuple[dict[str, Any], str]:
+        rkey = self.version_path(key, version)
+        got = self._load(rkey)
+        if got is None:
+            raise self._version_not_found(mdoc, version)
+        vdoc = docs.check_version_doc(got[0], rkey)
+        if vdoc.get("deleted"):
+            raise self._version_not_found(mdoc, version, " (it was deleted)")
+        return vdoc, got[1]
 
-    # -- models ------------------------------------------------------------------------------
-    def _new_model_doc(
-        self, name: str, tags: dict[str, str], description: str | None
-    ) -> dict[str, Any]:
-        ts = now_ms()
-        return {
-            "schema_version": docs.MODEL_SCHEMA_VERSION,
-            "id": secrets.token_hex(16),
-            "name": name,
-            "creation_timestamp": ts,
-            "last_updated_timestamp": ts,
-            "description": description,
-            "tags": tags,
-            "aliases": {},
-            "stages": {},
-            "latest": 0,
-        }
+    def _replace_doc(self, path: str, doc: dict[str, Any], token: Any) -> bool:
+        # If-Match: only if nobody replaced it since we read it.
+        return self.remote.put_if_match(path, dumps(doc), token) is not None
 
-    def _create(self, name: str, tags: dict[str, str], description: str | None) -> bool:
-        mdoc = self._new_model_doc(name, tags, description)
-        key = model_key(name)
-        created = self.remote.put_if_absent(self.model_path(key), dumps(mdoc)) is not None
-        if created:
-            self._log(
-                [
-                    history.event(
-                        name, mdoc["id"], "create_model", new=name, when=mdoc["creation_timestamp"]
-                    )
-                ]
-            )
-        return created
+    def _create_doc(self, path: str, doc: dict[str, Any]) -> bool:
+        # If-None-Match: *: never replaces.
+        return self.remote.put_if_absent(path, dumps(doc)) is not None
 
-    def create_model(
-        self, name: str, tags: dict[str, Any] | None = None, description: str | None = None
-    ) -> RegisteredModel:
-        """Create a registered model with create-if-absent; :class:`AlreadyExists` if taken."""
-        name = validate_model_name(name)
-        tags = validate_tags(tags)
-        description = validate_description(description)
-        if not self._create(name, tags, description):
-            raise AlreadyExists(
-                f"Registered model {name!r} already exists in the registry {self.remote.url!r}",
-                name=name,
-            )
-        return self.get_model(name)
+    def _put_doc(self, path: str, doc: dict[str, Any]) -> None:
+        self.remote.put(path, dumps(doc))
 
-    def update_model(self, name: str, description: str | None) -> RegisteredModel:
-        """Set a registered model's description."""
-        description = validate_description(description)
+    def _create_model_doc(self, key: str, mdoc: dict[str, Any]) -> bool:
+        return self._create_doc(self.model_path(key), mdoc)
 
-        def change(key: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            old, mdoc["description"] = mdoc.get("description"), description
-            return [
-                history.event(name, mdoc["id"], "update_model", old=old, new=description, when=ts)
-            ]
+    def _already_exists(self, name: str) -> AlreadyExists:
+        return AlreadyExists(
+            f"Registered model {name!r} already exists in the registry {self.remote.url!r}",
+            name=name,
+        )
 
-        key, mdoc = self._cas_model(name, change)
-        return self.model_entity(key, mdoc)
+    def _too_busy(self, name: str) -> RemoteError:
+        return RemoteError(
+            f"registry {self.remote.url!r}: model {name!r} kept changing during "
+            f"{CAS_ATTEMPTS} attempts; try again",
+            remote=self.remote.name,
+        )
 
-    def set_model_tag(self, name: str, key: str, value: Any) -> None:
-        """Set a tag on a registered model."""
-        key = validate_key(key, "tag key")
-        value = validate_tag_value(key, value)
-
-        def change(_: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            old = mdoc["tags"].get(key)
-            mdoc["tags"][key] = value
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "set_model_tag",
-                    old={key: old} if old is not None else None,
-                    new={key: value},
-                    when=ts,
-                )
-            ]
-
-        self._cas_model(name, change)
-
-    def delete_model_tag(self, name: str, key: str) -> None:
-        """Remove a tag from a registered model (no error if absent)."""
-        key = validate_key(key, "tag key")
-
-        def change(_: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]] | None:
-            if key not in mdoc["tags"]:
-                return None
-            old = mdoc["tags"].pop(key)
-            return [history.event(name, mdoc["id"], "delete_model_tag", old={key: old}, when=ts)]
-
-        self._cas_model(name, change)
-
+    # -- rename and delete ----------------------------------------------------------------
     def rename_model(self, name: str, new_name: str) -> RegisteredModel:
         """Not offered on a shared registry: other machines resolve the old name."""
         raise InvalidState(
@@ -489,305 +315,6 @@ class RemoteRegistry(RegistryReader):
         for m in list(self.remote.list(f"{PREFIX}/{key}/versions/")):
             self.remote.delete(m.key)
         self.remote.delete(self.model_path(key))
-
-    # -- versions --------------------------------------------------------------------------
-    def create_version(
-        self,
-        name: str,
-        source: str,
-        files: dict[str, dict[str, Any]],
-        *,
-        run_id: str | None = None,
-        tags: dict[str, str] | None = None,
-        description: str | None = None,
-        run_link: str | None = None,
-        create_model: bool = False,
-    ) -> ModelVersion:
-        """Register pinned ``files`` as the next version of ``name`` (see the module docstring)."""
-        name = validate_model_name(name)
-        tags = validate_tags(tags)
-        description = validate_description(description)
-        from litetrack.store.runs import current_user
-
-        user = current_user()
-        size = sum(int(e["size"]) for e in files.values())
-        key = model_key(name)
-        if create_model and self._try_read_model(key, name) is None:
-            self._create(name, {}, None)  # lost a race to create it: fine, it exists
-        key, mdoc = self.read_model(name)
-        self._upload_files(files)  # blobs before the document that pins them
-        version = self._heal_latest(key, mdoc) + 1
-        ts = now_ms()
-        vdoc = {
-            "schema_version": docs.VERSION_SCHEMA_VERSION,
-            "version": version,
-            "creation_timestamp": ts,
-            "last_updated_timestamp": ts,
-            "user_id": user,
-            "description": description,
-            "source": source,
-            "run_id": run_id,
-            "run_link": run_link,
-            "status": "READY",
-            "tags": tags,
-            "files": files,
-            "size": size,
-        }
-        # The commit: create-if-absent never replaces, so a number is never given twice.
-        while self.remote.put_if_absent(self.version_path(key, version), dumps(vdoc)) is None:
-            version += 1
-            vdoc["version"] = version
-        self._log(
-            [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "create_version",
-                    version=version,
-                    new={"source": source, "run_id": run_id, "size": size},
-                    when=ts,
-                    user=user,
-                )
-            ]
-        )
-
-        # Raise `latest` (readers step past it anyway; this keeps their walk short).
-        for attempt in range(CAS_ATTEMPTS):
-            key, m, etag = self._model_with_etag(name)
-            if m["latest"] >= version:
-                break
-            m["latest"] = version
-            m["last_updated_timestamp"] = ts
-            if self.remote.put_if_match(self.model_path(key), dumps(m), etag) is not None:
-                break
-            _backoff(attempt)
-        key, mdoc = self.read_model(name)
-        return version_entity(mdoc, vdoc)
-
-    def update_version(self, name: str, version: Any, description: str | None) -> ModelVersion:
-        """Set a version's description."""
-        description = validate_description(description)
-
-        def change(mdoc: dict[str, Any], vdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            old, vdoc["description"] = vdoc.get("description"), description
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "update_version",
-                    version=vdoc["version"],
-                    old=old,
-                    new=description,
-                    when=ts,
-                )
-            ]
-
-        return self._cas_version(name, version, change)
-
-    def set_version_tag(self, name: str, version: Any, key: Any, value: Any) -> None:
-        """Set a tag on a model version."""
-        key = validate_key(key, "tag key")
-        value = validate_tag_value(key, value)
-
-        def change(mdoc: dict[str, Any], vdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            old = vdoc["tags"].get(key)
-            vdoc["tags"][key] = value
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "set_version_tag",
-                    version=vdoc["version"],
-                    old={key: old} if old is not None else None,
-                    new={key: value},
-                    when=ts,
-                )
-            ]
-
-        self._cas_version(name, version, change)
-
-    def delete_version_tag(self, name: str, version: Any, key: Any) -> None:
-        """Remove a tag from a model version (no error if absent)."""
-        key = validate_key(key, "tag key")
-
-        def change(mdoc: dict[str, Any], vdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            if key not in vdoc["tags"]:
-                return []
-            old = vdoc["tags"].pop(key)
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "delete_version_tag",
-                    version=vdoc["version"],
-                    old={key: old},
-                    when=ts,
-                )
-            ]
-
-        self._cas_version(name, version, change)
-
-    def delete_version(self, name: str, version: Any) -> None:
-        """Delete a version: out of its stage and aliases first (CAS), then a tombstone."""
-        v = validate_version(version)
-
-        def change(key: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            vdoc = self.read_version(key, mdoc, v)
-            stage = stage_of(mdoc, v)
-            if stage != STAGE_NONE:
-                del mdoc["stages"][stage][str(v)]
-                mdoc["stages"] = {s: m for s, m in mdoc["stages"].items() if m}
-            aliases = aliases_of(mdoc, v)
-            for a in aliases:
-                del mdoc["aliases"][a]
-            tomb.update(
-                schema_version=docs.VERSION_SCHEMA_VERSION,
-                version=v,
-                deleted=True,
-                deleted_timestamp=ts,
-                creation_timestamp=vdoc["creation_timestamp"],
-                source=vdoc["source"],
-                run_id=vdoc.get("run_id"),
-            )
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "delete_version",
-                    version=v,
-                    old={"stage": stage, "aliases": aliases, "source": vdoc["source"]},
-                    when=ts,
-                )
-            ]
-
-        tomb: dict[str, Any] = {}
-        key, _ = self._cas_model(name, change)
-        self.remote.put(self.version_path(key, v), dumps(tomb))
-
-    def transition(
-        self,
-        name: str,
-        version: Any,
-        stage: Any,
-        archive_existing: bool = False,
-        comment: str | None = None,
-    ) -> ModelVersion:
-        """Move a version to ``stage`` (one compare-and-swap of ``model.json``, retried)."""
-        v = validate_version(version)
-        stage = canonical_stage(stage)
-        comment = validate_comment(comment)
-        if not isinstance(archive_existing, bool):
-            raise InvalidArgument(
-                f"archive_existing_versions must be True or False, not {archive_existing!r}"
-            )
-        if archive_existing and stage not in ACTIVE_STAGES:
-            raise InvalidArgument(
-                "archive_existing_versions=True only applies to stages "
-                f"{' and '.join(ACTIVE_STAGES)}, not {stage!r}"
-            )
-        found: dict[str, Any] = {}
-
-        def change(key: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            found["vdoc"] = self.read_version(key, mdoc, v)
-            old = stage_of(mdoc, v)
-            events = [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "transition_stage",
-                    version=v,
-                    old=old,
-                    new=stage,
-                    comment=comment,
-                    when=ts,
-                )
-            ]
-            if old != STAGE_NONE:
-                del mdoc["stages"][old][str(v)]
-            if archive_existing:
-                for other in sorted(mdoc["stages"].get(stage, {}), key=int):
-                    del mdoc["stages"][stage][other]
-                    mdoc["stages"].setdefault(STAGE_ARCHIVED, {})[other] = ts
-                    events.append(
-                        history.event(
-                            name,
-                            mdoc["id"],
-                            "transition_stage",
-                            version=int(other),
-                            old=stage,
-                            new=STAGE_ARCHIVED,
-                            comment=f"archived by the move of version {v} to {stage}",
-                            when=ts,
-                        )
-                    )
-            if stage != STAGE_NONE:
-                mdoc["stages"].setdefault(stage, {})[str(v)] = ts
-            mdoc["stages"] = {s: m for s, m in mdoc["stages"].items() if m}
-            return events
-
-        _, mdoc = self._cas_model(name, change)
-        return version_entity(mdoc, found["vdoc"])
-
-    def set_alias(self, name: str, alias: str, version: Any, comment: str | None = None) -> None:
-        """Point ``alias`` at ``version`` (compare-and-swap of ``model.json``)."""
-        alias = validate_alias(alias)
-        v = validate_version(version)
-        comment = validate_comment(comment)
-
-        def change(key: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]]:
-            self.read_version(key, mdoc, v)
-            old = mdoc["aliases"].get(alias)
-            mdoc["aliases"][alias] = v
-            return [
-                history.event(
-                    name,
-                    mdoc["id"],
-                    "set_alias",
-                    version=v,
-                    old=old,
-                    new=v,
-                    comment=comment or None,
-                    when=ts,
-                )
-                | {"alias": alias}
-            ]
-
-        self._cas_model(name, change)
-
-    def delete_alias(self, name: str, alias: str, comment: str | None = None) -> bool:
-        """Remove ``alias``; False if it was not set."""
-        if not isinstance(alias, str) or not alias:
-            raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string")
-        comment = validate_comment(comment)
-        removed: list[bool] = []
-
-        def change(key: str, mdoc: dict[str, Any], ts: int) -> list[dict[str, Any]] | None:
-            if alias not in mdoc["aliases"]:
-                return None
-            old = mdoc["aliases"].pop(alias)
-            removed.append(True)
-            return [
-                history.event(
-                    name, mdoc["id"], "delete_alias", version=old, old=old, comment=comment, when=ts
-                )
-                | {"alias": alias}
-            ]
-
-        self._cas_model(name, change)
-        return bool(removed)
-
-
-def _backoff(attempt: int) -> None:
-    # Jittered, growing pauses spread writers that collided on one document.
-    time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
-
-
-def _too_busy(remote: Remote, name: str) -> RemoteError:
-    return RemoteError(
-        f"registry {remote.url!r}: model {name!r} kept changing during {CAS_ATTEMPTS} attempts; "
-        "try again",
-        remote=remote.name,
-    )
 
 
 # -- the registry URI ----------------------------------------------------------------------

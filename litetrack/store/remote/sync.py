@@ -47,7 +47,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -77,6 +76,7 @@ from litetrack.store.fs import (
 from litetrack.store.procs import hostname, process_alive
 from litetrack.store.refs import DIGEST_RE, run_blob_digests
 from litetrack.store.remote import Remote, open_remote
+from litetrack.store.remote.blobs import blob_key, download_blob
 from litetrack.store.remote.config import (
     STATE_DIR,
     read_state,
@@ -107,11 +107,6 @@ LIST_MIN = 32
 
 
 # -- keys ------------------------------------------------------------------------
-def blob_key(digest: str) -> str:
-    """Key of a blob: git-style fan-out, like the local ``objects/`` folder."""
-    return f"objects/sha256/{digest[:2]}/{digest[2:]}"
-
-
 def experiment_key(name: str) -> str:
     """Key of an experiment on remotes: derived from its name, the same on every machine."""
     return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
@@ -740,17 +735,7 @@ def _pull_blobs(sess: _Session, blobs: list[tuple[str, int]]) -> None:
     tmp_dir = ensure_dir(objects.root / "tmp")
 
     def fetch(digest: str) -> None:
-        with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix=f".tmp-{os.getpid()}-pull-") as f:
-            remote.download(blob_key(digest), f)  # type: ignore[arg-type]
-            f.flush()
-            ref = objects.put_file(f.name)
-        if ref.digest != digest:
-            raise ChecksumMismatch(
-                f"remote {remote.name!r}: blob {digest} hashes to {ref.digest}",
-                path=blob_key(digest),
-                expected=digest,
-                actual=ref.digest,
-            )
+        download_blob(remote, objects, digest, tmp_dir, where=f"remote {remote.name!r}", tag="pull")
 
     with ThreadPoolExecutor(WORKERS) as pool:
         for digest, fut in [(d, pool.submit(fetch, d)) for d in todo]:

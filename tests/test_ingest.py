@@ -1,0 +1,213 @@
+"""Cheap index ingest (issue 15): writer summaries, key/value rows filled on demand."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from litetrack import Client
+from litetrack.entities import Metric, Param, RunTag, ViewType
+from litetrack.store.core import Store
+from litetrack.store.search import query_runs
+
+
+def _ids(runs) -> list[str]:
+    return [r.info.run_id for r in runs]
+
+
+def _rows_agree(store: Store, run_id: str) -> tuple[object, object]:
+    index = store.search_index()
+    assert index is not None
+    return index._summary_row(run_id), index._doc_row(store.runs.read(run_id))
+
+
+values = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.sampled_from([0.0, 1.0, -2.5]))
+specs = st.fixed_dictionaries(
+    {
+        "metrics": st.lists(st.tuples(st.sampled_from(["a", "b"]), values, st.integers(0, 3)), max_size=6),
+        "params": st.dictionaries(st.sampled_from(["p", "q"]), st.sampled_from(["1", "x", "NaN", 'é"\\'])),
+        "start_tags": st.dictionaries(st.sampled_from(["z", "a"]), st.just("s")),
+        "tags": st.dictionaries(st.sampled_from(["t", "u", "mlflow.runName", "a"]), st.sampled_from(["v", "Infinity", "w"])),
+        "delete_tag": st.booleans(),
+        "artifact": st.booleans(),
+        "status": st.sampled_from(["FINISHED", "FAILED", "KILLED"]),
+    }
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=specs)
+def test_writer_summary_equals_the_folded_run(tmp_path_factory: pytest.TempPathFactory, spec) -> None:
+    """The row a writer leaves at the end is exactly the row read from the files."""
+    root = tmp_path_factory.mktemp("summary")
+    c = Client(str(root))
+    eid = c.create_experiment("e")
+    rid = c.create_run(eid, tags=spec["start_tags"]).info.run_id
+    for key, value, step in spec["metrics"]:
+        c.log_metric(rid, key, value, step=step)
+    c.log_batch(rid, params=[Param(k, v) for k, v in spec["params"].items()],
+                tags=[RunTag(k, v) for k, v in spec["tags"].items()])
+    if spec["delete_tag"] and "t" in spec["tags"]:
+        c.delete_tag(rid, "t")
+    if spec["artifact"]:
+        c.store.runs.writer(rid).log_artifact_records([("model/MLmodel", "0" * 64, 12)])
+    c.set_terminated(rid, spec["status"])
+    summary, folded = _rows_agree(c.store, rid)
+    logged = spec["metrics"] or spec["params"] or spec["tags"] or spec["artifact"]
+    if logged:  # a run with an empty log is ended by rewriting its document
+        assert summary == folded
+    else:
+        assert summary is None
+
+
+def test_summary_is_ignored_once_the_run_changed(store_path: Path) -> None:
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+    ids = []
+    for i in range(3):
+        rid = c.create_run(eid).info.run_id
+        c.log_metric(rid, "m", float(i))
+        c.set_terminated(rid)
+        ids.append(rid)
+        assert _rows_agree(c.store, rid)[0] is not None
+    # 1. the document is rewritten afterwards (deleted)
+    c.delete_run(ids[0])
+    # 2. a point is appended after the end
+    c.log_metric(ids[1], "m", 10.0)
+    # 3. another writer's record sits before the summary (it started at another byte)
+    log = store_path / "runs" / ids[2] / "log.jsonl"
+    log.write_bytes(b'{"key":"m","value":99.0,"timestamp":1,"step":9}\n' + log.read_bytes())
+    os.utime(store_path / "runs")  # nothing journaled case 3: make the index look again
+    c.store.search_index().rebuild()
+    for rid in ids:
+        summary, folded = _rows_agree(c.store, rid)
+        assert summary is None
+    runs = {r.info.run_id: r for r in c.search_runs([eid], run_view_type=ViewType.ALL)}
+    assert runs[ids[0]].info.lifecycle_stage == "deleted"
+    assert runs[ids[1]].data.metrics["m"] == 10.0
+    assert runs[ids[2]].data.metrics["m"] == 99.0
+    assert _ids(c.search_runs([eid], "metrics.m > 5", ViewType.ALL, order_by=["metrics.m"])) == [ids[1], ids[2]]
+
+
+def test_filled_keys_follow_later_changes(store_path: Path) -> None:
+    """Keys filled for a first query stay right when runs are added, changed and deleted."""
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+
+    def add(i: int) -> str:
+        rid = c.create_run(eid, start_time=i).info.run_id
+        c.log_batch(rid, metrics=[Metric("m", float(i % 4), 0, 0)], params=[Param("p", str(i % 3))],
+                    tags=[RunTag("t", "x" if i % 2 else "y")])
+        c.set_terminated(rid)
+        return rid
+
+    ids = [add(i) for i in range(8)]
+    queries = [("metrics.m >= 1 and params.p = '1'", ["metrics.m DESC"]), ("tags.t = 'x'", ["params.p"]),
+               ("metrics.m.max < 3 or tags.t != 'y'", [])]
+    scan = Store(store_path)
+    scan._index = False
+
+    def check() -> None:
+        for flt, order in queries:
+            for view in (ViewType.ACTIVE_ONLY, ViewType.ALL):
+                assert _ids(c.search_runs([eid], flt, view, order_by=order)) == _ids(
+                    query_runs(scan, [eid], flt, view, 1000, order)
+                ), flt
+
+    check()
+    ids += [add(i) for i in range(8, 12)]
+    c.log_metric(ids[0], "m", 3.0, step=5)
+    c.set_tag(ids[1], "t", "x")
+    c.delete_tag(ids[3], "t")
+    c.delete_run(ids[2])
+    check()
+    # A key first used after all that is filled for every run.
+    queries.append(("metrics.m.count > 1", []))
+    check()
+
+
+def test_list_output_imports_no_pandas(store_path: Path) -> None:
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+    rid = c.create_run(eid).info.run_id
+    c.log_metric(rid, "m", 1.0)
+    c.set_terminated(rid)
+    code = (
+        "import sys, litetrack; litetrack.set_tracking_uri(sys.argv[1]); "
+        "out = litetrack.search_runs(experiment_names=['e'], filter_string='metrics.m > 0', output_format='list'); "
+        "print(len(out), 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(store_path)], check=True, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}).stdout
+    assert out.split() == ["1", "False"]
+
+
+def test_summary_record_is_an_ordinary_status_record_for_older_readers(store_path: Path) -> None:
+    """Older readers fold the record as a status change and ignore the rest."""
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+    rid = c.create_run(eid).info.run_id
+    c.log_param(rid, "p", "1")
+    c.set_terminated(rid, "FAILED")
+    last = json.loads((store_path / "runs" / rid / "log.jsonl").read_bytes().splitlines()[-1])
+    assert last["status"] == "FAILED" and isinstance(last["end_time"], int)
+    run = c.get_run(rid)
+    assert run.info.status == "FAILED" and run.data.params == {"p": "1"}
+
+
+def test_version_search_cache_sees_every_change(store_path: Path) -> None:
+    """search_model_versions keeps a settled versions folder per process, and sees writes."""
+    import litetrack
+    from litetrack.registry import register_model
+
+    litetrack.set_tracking_uri(str(store_path))
+    with litetrack.start_run() as run:
+        litetrack.log_text("artifact_path: model\nflavors: {}\n", "model/MLmodel")
+    for _ in range(3):
+        register_model(f"runs:/{run.info.run_id}/model", "m")
+    c = Client(str(store_path))
+    reg = c.store.registry
+    versions_dir = next((store_path / "registry").glob("*/versions"))
+    old = versions_dir.stat().st_mtime_ns - 10**10
+    os.utime(versions_dir, ns=(old, old))  # settled: the listing may be kept
+    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+    assert reg._versions_cache  # kept
+    found = c.search_model_versions("name = 'm'")
+    found[0].tags["mutated"] = "by the caller"  # must not reach the cache
+    assert c.search_model_versions("name = 'm'")[0].tags == {}
+    c.set_model_version_tag("m", 2, "k", "v")
+    c.transition_model_version_stage("m", 1, "Production")
+    register_model(f"runs:/{run.info.run_id}/model", "m")
+    got = {v.version: v for v in c.search_model_versions("name = 'm'")}
+    assert sorted(got) == [1, 2, 3, 4]
+    assert got[2].tags == {"k": "v"} and got[3].tags == {}
+    assert got[1].current_stage == "Production"
+    assert [v.version for v in c.search_model_versions("tags.k = 'v'")] == [2]
+    c.delete_model_version("m", 4)
+    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+
+
+def test_damaged_summary_is_read_the_slow_way(store_path: Path) -> None:
+    """A log edited in place (same size) cannot slip an unreadable row into the index."""
+    c = Client(str(store_path))
+    eid = c.create_experiment("e")
+    rid = c.create_run(eid).info.run_id
+    c.log_metric(rid, "m", 1.0)
+    c.set_terminated(rid)
+    log = store_path / "runs" / rid / "log.jsonl"
+    data = log.read_bytes()
+    assert b'"metrics":{' in data.splitlines()[-1]
+    log.write_bytes(data.replace(b'"metrics":{', b'"metrics":[', 1))
+    os.utime(store_path / "runs")
+    c.store.search_index().rebuild()
+    scan = Store(store_path)
+    scan._index = False
+    assert _ids(c.search_runs([eid], "metrics.m = 1")) == _ids(query_runs(scan, [eid], "metrics.m = 1", ViewType.ACTIVE_ONLY, 10, None)) == [rid]
+    assert c.get_run(rid).data.metrics == {"m": 1.0}
