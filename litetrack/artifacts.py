@@ -15,7 +15,7 @@ from typing import Any
 from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import active_run_writer
-from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
+from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry import resolve_model_uri
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.artifacts import FileInfo, parse_runs_uri
@@ -33,6 +33,8 @@ __all__ = [
     "log_text",
     "log_dict",
     "log_figure",
+    "log_image",
+    "log_table",
     "get_artifact_uri",
 ]
 
@@ -126,6 +128,24 @@ def log_figure(figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] |
     """Log a matplotlib (or plotly) figure as an image artifact."""
     data = figure_bytes(figure, artifact_file, save_kwargs)
     _store_artifacts.log_bytes(current_store(), _run_id(run_id), data, artifact_file)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a table (dict of columns or DataFrame) as JSON; rows are appended to an existing one."""
+    store_table(current_store(), _run_id(run_id), data, artifact_file)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Log a numpy array or PIL image: at ``artifact_file``, or as step ``step`` of ``key``."""
+    store_image(current_store(), _run_id(run_id), image, artifact_file, key, step, timestamp)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

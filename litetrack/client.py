@@ -21,7 +21,7 @@ from litetrack.entities import (
 )
 from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
 from litetrack.paging import PagedList
-from litetrack.payloads import dict_to_text, figure_bytes, text_bytes
+from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry.client import RegistryClientMixin
 from litetrack.store.artifacts import (
     download,
@@ -81,7 +81,7 @@ class Client(RegistryClientMixin):
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
-        if not self._store.exists():
+        if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
                 f"No experiment with id {experiment_id!r}: store {str(self._store.root)!r} "
                 "does not exist yet"
@@ -90,8 +90,6 @@ class Client(RegistryClientMixin):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment called ``name`` (active or deleted), or None."""
-        if not self._store.exists():
-            return None
         doc = self._store.experiments.find_by_name(name)
         return doc_to_experiment(doc) if doc else None
 
@@ -117,12 +115,28 @@ class Client(RegistryClientMixin):
         self._store.experiments.update(validate_experiment_id(experiment_id), name=new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Soft-delete an experiment (restorable until ``gc``)."""
-        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.DELETED)
+        """Soft-delete an experiment and its runs (restorable until ``gc``).
+
+        As in MLflow, the experiment's runs then read ``lifecycle_stage="deleted"``.
+        """
+        experiment_id = validate_experiment_id(experiment_id)
+        self._store.experiments.set_lifecycle(experiment_id, LifecycleStage.DELETED)
+        self._set_runs_lifecycle(experiment_id, LifecycleStage.ACTIVE, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        """Restore a soft-deleted experiment."""
-        self._store.experiments.set_lifecycle(validate_experiment_id(experiment_id), LifecycleStage.ACTIVE)
+        """Restore a soft-deleted experiment and its runs (as MLflow does)."""
+        experiment_id = validate_experiment_id(experiment_id)
+        self._store.experiments.set_lifecycle(experiment_id, LifecycleStage.ACTIVE)
+        self._set_runs_lifecycle(experiment_id, LifecycleStage.DELETED, LifecycleStage.ACTIVE)
+
+    def _set_runs_lifecycle(self, experiment_id: str, old: str, new: str) -> None:
+        run_ids = [
+            d["run_id"]
+            for d in self._store.runs.iter_docs()
+            if d["experiment_id"] == experiment_id and d.get("lifecycle_stage", "active") == old
+        ]
+        for run_id in run_ids:
+            self._store.runs.set_lifecycle(run_id, new)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         """Set a tag on an experiment."""
@@ -173,8 +187,16 @@ class Client(RegistryClientMixin):
             clean_tags[k] = validate_tag_value(k, v)
         if description is not None:
             clean_tags[NOTE_TAG] = validate_tag_value(NOTE_TAG, description)
+        if run_name == "":
+            run_name = None  # MLflow generates a name for "" as for None
         if run_name is not None:
             run_name = validate_name(run_name, "run name")
+            tagged = clean_tags.get("mlflow.runName")
+            if tagged is not None and tagged != run_name:
+                raise InvalidArgument(
+                    "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                    f"different values (run_name={run_name!r}, mlflow.runName={tagged!r})"
+                )
         if parent_run_id is not None:
             validate_run_id(parent_run_id)
         writer = self._store.runs.create(
@@ -264,7 +286,7 @@ class Client(RegistryClientMixin):
         """Change a run's status and/or name."""
         if status is not None:
             self._store.runs.set_status(validate_run_id(run_id), status)
-        if name is not None:
+        if name:  # MLflow leaves the name alone for None and ""
             self.set_tag(run_id, "mlflow.runName", name)
 
     def delete_run(self, run_id: str) -> None:
@@ -296,6 +318,23 @@ class Client(RegistryClientMixin):
         """Log a matplotlib or plotly figure as an image artifact."""
         log_bytes(self._store, validate_run_id(run_id), figure_bytes(figure, artifact_file, save_kwargs), artifact_file)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a table (dict of columns or DataFrame) as JSON; rows append to an existing one."""
+        store_table(self._store, validate_run_id(run_id), data, artifact_file)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log a numpy array or PIL image: at ``artifact_file``, or as step ``step`` of ``key``."""
+        store_image(self._store, validate_run_id(run_id), image, artifact_file, key, step, timestamp)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[Any]:
         """Entries directly under ``path`` (``.path``, ``.is_dir``, ``.file_size``)."""
         return list_artifacts(self._store, validate_run_id(run_id), path)
@@ -323,7 +362,7 @@ class Client(RegistryClientMixin):
         experiment_ids: str | list[str],
         filter_string: str = "",
         run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = 1000,
+        max_results: int | None = 1000,
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:

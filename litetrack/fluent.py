@@ -18,7 +18,8 @@ from typing import Any, Literal
 from litetrack import settings
 from litetrack.capture import on_run_start
 from litetrack.client import Client
-from litetrack.data import input_entry, log_inputs
+from litetrack.data import input_entry
+from litetrack.data import log_inputs as record_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
@@ -226,7 +227,8 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     if exp.lifecycle_stage != LifecycleStage.ACTIVE:
         raise InvalidState(
             f"Cannot set a deleted experiment {exp.name!r} (id {exp.experiment_id!r}) as the "
-            "active experiment; restore it first with Client().restore_experiment(...)"
+            "active experiment; restore it first with Client().restore_experiment(...)",
+            error_code="INVALID_PARAMETER_VALUE",  # MLflow's code for this case
         )
     _active_experiment = (client.store.root, exp.experiment_id)
     return exp
@@ -430,6 +432,21 @@ def active_run_writer(run_id: str | None = None) -> RunWriter:
     return _client().store.runs.writer(run_id)
 
 
+class RunOperations:
+    """What MLflow's asynchronous logging returns (``synchronous=False``).
+
+    litetrack's writes are durable when the call returns, so :meth:`wait`
+    has nothing to wait for; it exists so that MLflow code calling it works.
+    """
+
+    def wait(self) -> None:
+        """Return at once: the operation is already complete."""
+
+
+def _operations(synchronous: bool | None) -> RunOperations | None:
+    return RunOperations() if synchronous is False else None
+
+
 def log_metric(
     key: str,
     value: float,
@@ -438,13 +455,15 @@ def log_metric(
     synchronous: bool | None = None,
     run_id: str | None = None,
     **_: Any,
-) -> None:
+) -> RunOperations | None:
     """Append one metric point to the active run (starting one if needed).
 
     Durable against a process kill when it returns. Raises
-    :class:`InvalidMetricValue` for values that are not real numbers.
+    :class:`InvalidMetricValue` for values that are not real numbers. With
+    ``synchronous=False`` returns a :class:`RunOperations` (as MLflow does).
     """
     active_run_writer(run_id).log_metric(key, value, timestamp, step)
+    return _operations(synchronous)
 
 
 def log_metrics(
@@ -454,33 +473,40 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     **_: Any,
-) -> None:
+) -> RunOperations | None:
     """Log several metrics at the same step with one write (all validated first)."""
     import time
 
     ts = timestamp if timestamp is not None else int(time.time() * 1000)
     active_run_writer(run_id).log_batch([Metric(k, v, ts, step or 0) for k, v in metrics.items()])
+    return _operations(synchronous)
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    """Log a param on the active run; returns the value."""
+    """Log a param on the active run; returns the value (a :class:`RunOperations`
+    with ``synchronous=False``)."""
     active_run_writer().log_params({validate_key(key, "param key"): value})
-    return value
+    return value if synchronous is not False else RunOperations()
 
 
-def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+def log_params(
+    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> RunOperations | None:
     """Log several params with one write."""
     active_run_writer(run_id).log_params(params)
+    return _operations(synchronous)
 
 
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     """Set a tag on the active run."""
     active_run_writer().set_tags({validate_key(key, "tag key"): value})
+    return _operations(synchronous)
 
 
-def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     """Set several tags with one write."""
     active_run_writer().set_tags(tags)
+    return _operations(synchronous)
 
 
 def delete_tag(key: str) -> None:
@@ -518,4 +544,52 @@ def log_input(
     for something that is not a dataset.
     """
     entry = input_entry(dataset, context, tags)  # validated before a run is started
-    log_inputs(_client().store, active_run_writer().run_id, [entry])
+    record_inputs(_client().store, active_run_writer().run_id, [entry])
+
+
+def log_inputs(
+    datasets: list[Any] | None = None,
+    contexts: list[str | None] | None = None,
+    tags_list: list[dict[str, Any] | None] | None = None,
+    models: Any = None,
+) -> None:
+    """Record several datasets the active run used, with one write (MLflow's ``log_inputs``).
+
+    ``contexts`` and ``tags_list``, when given, pair with ``datasets`` by
+    position. Raises :class:`InvalidArgument` when the lists differ in length.
+    """
+    datasets = list(datasets or [])
+    for name, values in (("contexts", contexts), ("tags_list", tags_list)):
+        if values is not None and len(values) != len(datasets):
+            raise InvalidArgument(
+                f"log_inputs: {name} has {len(values)} items for {len(datasets)} datasets; "
+                "pass one per dataset (or None)"
+            )
+    contexts = contexts or [None] * len(datasets)
+    tags_list = tags_list or [None] * len(datasets)
+    entries = [input_entry(d, c, t) for d, c, t in zip(datasets, contexts, tags_list, strict=True)]
+    if entries:
+        record_inputs(_client().store, active_run_writer().run_id, entries)
+
+
+# -- experiment tags (the experiment new runs go to) ---------------------------------
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag on the current experiment (the one :func:`set_experiment` chose, else Default)."""
+    client = _client()
+    client.set_experiment_tag(current_experiment_id(client), key, value)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Set several tags on the current experiment."""
+    client = _client()
+    experiment_id = current_experiment_id(client)
+    for key, value in tags.items():
+        client.set_experiment_tag(experiment_id, key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag from the current experiment."""
+    client = _client()
+    client.delete_experiment_tag(current_experiment_id(client), key)

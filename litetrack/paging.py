@@ -1,7 +1,7 @@
 """Paging for every search (runs, experiments, registered models, versions).
 
-One rule for ``max_results`` (a positive integer, at most the search's limit
-when it has one), one page-token codec (URL-safe base64 of ``{"offset": n}``)
+One rule for ``max_results`` (MLflow's: a positive integer up to the search's
+limit, 0 also for run searches, where it gives an empty page), one page-token codec (URL-safe base64 of ``{"offset": n}``)
 and one result type, :class:`PagedList`, whose ``token`` is passed back as
 ``page_token`` for the next page.
 """
@@ -14,9 +14,22 @@ from typing import TypeVar
 
 from litetrack.errors import InvalidArgument
 
-__all__ = ["PagedList", "check_max_results", "decode_token", "encode_token", "page"]
+__all__ = [
+    "EXPERIMENTS_MAX_RESULTS",
+    "RUNS_MAX_RESULTS",
+    "PagedList",
+    "check_max_results",
+    "decode_token",
+    "encode_token",
+    "page",
+]
 
 T = TypeVar("T")
+
+#: MLflow's ``SEARCH_MAX_RESULTS_THRESHOLD``: the most runs one page may ask for.
+RUNS_MAX_RESULTS = 50_000
+#: The most experiments one page may ask for (MLflow's same threshold).
+EXPERIMENTS_MAX_RESULTS = 50_000
 
 
 class PagedList(list[T]):
@@ -55,18 +68,29 @@ def decode_token(token: str | None) -> int:
         ) from None
 
 
-def check_max_results(max_results: object, limit: int | None = None) -> int | None:
-    """``max_results`` checked: None (no limit), or an integer from 1 to ``limit``."""
+def check_max_results(
+    max_results: object, limit: int | None = None, *, allow_zero: bool = False
+) -> int | None:
+    """``max_results`` checked: None (no limit), or an integer from 1 to ``limit``.
+
+    MLflow's rule, which differs per search: run searches take 0 (an empty
+    page, ``allow_zero``), experiment and registry searches refuse it; above
+    ``limit`` is "Invalid value for max_results" (``INVALID_PARAMETER_VALUE``).
+    """
     if max_results is None:
         return None
+    low = 0 if allow_zero else 1
     if (
         isinstance(max_results, bool)
         or not isinstance(max_results, int)
-        or max_results < 1
+        or max_results < low
         or (limit is not None and max_results > limit)
     ):
-        allowed = "a positive integer" if limit is None else f"an integer from 1 to {limit}"
-        raise InvalidArgument(f"Invalid max_results {max_results!r}: expected {allowed}")
+        high = "" if limit is None else f" and at most {limit}"
+        raise InvalidArgument(
+            f"Invalid value for max_results: {max_results!r}; it must be an integer "
+            f">= {low}{high}"
+        )
     return max_results
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from litetrack import yamlfmt
 from litetrack.errors import InvalidArgument
+from litetrack.store import artifacts as _store_artifacts
+from litetrack.store.paths import validate_artifact_path
 
-__all__ = ["dict_to_text", "figure_bytes", "text_bytes"]
+__all__ = ["dict_to_text", "figure_bytes", "image_bytes", "image_key_path", "store_image", "store_table", "table_text", "text_bytes"]
 
 
 def text_bytes(text: Any) -> bytes:
@@ -51,3 +53,116 @@ def figure_bytes(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | 
             )
         with open(out, "rb") as f:
             return f.read()
+
+
+def table_text(data: Any, existing: str | None = None) -> str:
+    """``log_table``'s JSON: a dict of columns or a DataFrame, in pandas' ``split`` layout.
+
+    ``existing`` is the JSON already at that path: the new rows are appended
+    to it, as MLflow does.
+    """
+    import pandas as pd  # log_table needs pandas, as in MLflow
+
+    if isinstance(data, dict):
+        frame = pd.DataFrame(data)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise InvalidArgument(
+            f"log_table needs a dict of columns or a pandas DataFrame, got {type(data).__name__}"
+        )
+    if existing is not None:
+        import io
+
+        old = pd.read_json(io.StringIO(existing), orient="split")
+        frame = pd.concat([old, frame], ignore_index=True)
+    return str(frame.to_json(orient="split", index=False, date_format="iso"))
+
+
+def image_bytes(image: Any, artifact_file: str) -> bytes:
+    """Encode a numpy array or a PIL image for ``log_image`` (format from the extension)."""
+    import io
+
+    try:
+        from PIL import Image
+    except ImportError:
+        raise InvalidArgument("log_image needs Pillow: pip install pillow") from None
+    if not isinstance(image, Image.Image):
+        import numpy as np
+
+        array = np.asarray(image)
+        if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+            raise InvalidArgument(
+                f"log_image needs an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
+                f"got shape {array.shape}"
+            )
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[:, :, 0]
+        if array.dtype.kind == "f":
+            # MLflow's rule: floats are in [0, 1] and scaled to bytes.
+            if array.size and (array.min() < 0 or array.max() > 1):
+                raise InvalidArgument("log_image: float pixel values must lie in [0, 1]")
+            array = (array * 255).round().astype("uint8")
+        elif array.dtype.kind in "iub":
+            if array.size and (array.min() < 0 or array.max() > 255):
+                raise InvalidArgument("log_image: integer pixel values must lie in [0, 255]")
+            array = array.astype("uint8")
+        else:
+            raise InvalidArgument(f"log_image: unsupported pixel type {array.dtype}")
+        image = Image.fromarray(array)
+    ext = os.path.splitext(artifact_file)[1].lower().lstrip(".") or "png"
+    fmt = {"jpg": "JPEG"}.get(ext, ext.upper())
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def image_key_path(key: str, step: int, timestamp: int) -> str:
+    """Where ``log_image(image, key=..., step=...)`` stores an image, named as MLflow names it."""
+    import uuid
+
+    safe = key.replace("/", "#")
+    return f"images/{safe}%step%{step}%timestamp%{timestamp}%{uuid.uuid4()}.png"
+
+
+def store_table(store: Any, run_id: str, data: Any, artifact_file: str) -> None:
+    """``log_table`` for one store and run (the client and the fluent API share it)."""
+    if not artifact_file.endswith(".json"):
+        raise InvalidArgument(f"log_table writes JSON: artifact_file must end in .json, not {artifact_file!r}")
+    path = validate_artifact_path(artifact_file)
+    existing = None
+    if path in _store_artifacts.manifest(store, run_id):
+        existing = _store_artifacts.read_bytes(store, run_id, path).decode("utf-8")
+    text = table_text(data, existing)
+    _store_artifacts.log_bytes(store, run_id, text_bytes(text), path)
+    run = store.runs.read(run_id)
+    logged = json.loads((run.get("tags") or {}).get("mlflow.loggedArtifacts", "[]"))
+    if {"path": path, "type": "table"} not in logged:
+        logged.append({"path": path, "type": "table"})
+        store.runs.writer(run_id).set_tags({"mlflow.loggedArtifacts": json.dumps(logged)})
+
+
+def store_image(
+    store: Any,
+    run_id: str,
+    image: Any,
+    artifact_file: str | None,
+    key: str | None,
+    step: int | None,
+    timestamp: int | None,
+) -> None:
+    """``log_image`` for one store and run (the client and the fluent API share it)."""
+    if (artifact_file is None) == (key is None):
+        raise InvalidArgument("log_image needs exactly one of artifact_file or key")
+    if key is not None:
+        import time
+
+        from litetrack.validation import validate_key
+
+        artifact_file = image_key_path(
+            validate_key(key, "image key"), step or 0,
+            timestamp if timestamp is not None else int(time.time() * 1000),
+        )
+    assert artifact_file is not None
+    data = image_bytes(image, artifact_file)
+    _store_artifacts.log_bytes(store, run_id, data, artifact_file)

@@ -14,6 +14,7 @@ from litetrack.client import Client
 from litetrack.entities import Run, ViewType
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import current_experiment_id
+from litetrack.paging import RUNS_MAX_RESULTS, check_max_results
 from litetrack.store.search import query_runs
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
         tag_keys.update(dict.fromkeys(run.data.tags))
     n = len(runs)
     metrics = {k: [float("nan")] * n for k in sorted(metric_keys)}
-    params: dict[str, list[Any]] = {k: [None] * n for k in sorted(param_keys)}
-    tags: dict[str, list[Any]] = {k: [None] * n for k in sorted(tag_keys)}
+    # Missing params and tags are NaN, as in MLflow's DataFrame (pandas' "missing").
+    params: dict[str, list[Any]] = {k: [float("nan")] * n for k in sorted(param_keys)}
+    tags: dict[str, list[Any]] = {k: [float("nan")] * n for k in sorted(tag_keys)}
     for i, run in enumerate(runs):
         ri = run.info
         info["run_id"].append(ri.run_id)
@@ -88,6 +90,12 @@ def search_runs(
         raise InvalidArgument(
             f"Invalid output_format {output_format!r}: expected 'pandas' or 'list'"
         )
+    if experiment_ids and experiment_names:
+        raise InvalidArgument(
+            "Only experiment_ids or experiment_names can be used, but not both "
+            f"(got experiment_ids={experiment_ids!r}, experiment_names={experiment_names!r})"
+        )
+    check_max_results(max_results, allow_zero=True)
     client = Client()
     store = client.store
     ids: list[str] = []
@@ -104,7 +112,17 @@ def search_runs(
             ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
         else:
             ids = [current_experiment_id(client)]
-    runs = list(query_runs(store, ids, filter_string, run_view_type, max_results, order_by))
+    # Page through, as MLflow's fluent search_runs does: max_results may exceed
+    # the most one page can hold (RUNS_MAX_RESULTS).
+    runs: list[Run] = []
+    token: str | None = None
+    while len(runs) < max_results:
+        size = min(max_results - len(runs), RUNS_MAX_RESULTS)
+        batch = query_runs(store, ids, filter_string, run_view_type, size, order_by, token)
+        runs.extend(batch)
+        token = batch.token
+        if not token:
+            break
     if output_format == "list":
         return runs
     return runs_to_frame(runs)

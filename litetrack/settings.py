@@ -41,6 +41,7 @@ __all__ = [
     "store_uri",
     "take_handed_run_id",
     "text",
+    "truncate_long_values",
     "ui_token",
     "user_shell",
 ]
@@ -63,6 +64,7 @@ SHELL = "SHELL"
 PAGER = "LITETRACK_PAGER"
 SYSTEM_PAGER = "PAGER"
 MLFLOW_RUN_ID = "MLFLOW_RUN_ID"
+TRUNCATE_LONG_VALUES = "MLFLOW_TRUNCATE_LONG_VALUES"
 
 
 # A NamedTuple, not a dataclass: dataclasses imports inspect (~8 ms) and this
@@ -145,6 +147,13 @@ VARIABLES: tuple[Variable, ...] = (
         "text",
         "unset",
         "MLflow's name for LITETRACK_RUN_ID (set by `mlflow run`), honoured the same way.",
+    ),
+    Variable(
+        TRUNCATE_LONG_VALUES,
+        "flag",
+        "off",
+        "On: param and tag values over 6,000 / 8,000 characters are cut to the limit with a "
+        "warning (MLflow's behaviour, on by default there); off: they are refused.",
     ),
     Variable(
         UI_TOKEN,
@@ -272,6 +281,11 @@ def spark_load_log() -> str | None:
 def jupyter_session_name() -> str | None:
     """``JPY_SESSION_NAME`` (set by Jupyter Server 2+): the running notebook's path."""
     return text(JPY_SESSION_NAME)
+
+
+def truncate_long_values() -> bool:
+    """``MLFLOW_TRUNCATE_LONG_VALUES``: cut over-long param/tag values instead of refusing them."""
+    return flag(TRUNCATE_LONG_VALUES, False)
 
 
 def ui_token() -> str | None:

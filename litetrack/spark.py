@@ -62,6 +62,18 @@ def _frame(batch: tuple[Any, ...], names: list[str] | None) -> Any:
     return frame
 
 
+def _model_feature_names(path: Path) -> list[str] | None:
+    """The feature names the model was trained with (xgboost, scikit-learn), if it kept them."""
+    try:
+        raw = load_model(str(path)).get_raw_model()
+    except Exception:  # noqa: BLE001 - no names to offer: columns stay positional
+        return None
+    found = getattr(raw, "feature_names", None)  # xgboost.Booster
+    if found is None:
+        found = getattr(raw, "feature_names_in_", None)  # fitted scikit-learn estimators
+    return [str(n) for n in found] if found is not None else None
+
+
 def _series(predictions: Any, n: int, array_result: bool) -> Any:
     """The predictions as one pandas Series of length ``n``."""
     import numpy as np
@@ -136,7 +148,8 @@ def spark_udf(
     Any URI the loaders accept works (``runs:/``, ``models:/NAME/Production``,
     ``models:/NAME@alias``, a folder). Call it on columns
     (``df.withColumn("pred", udf("a", "b"))``; named after the model's input
-    signature when it has one, else numbered) or on one struct column
+    signature when it has one, else after the columns passed, or for
+    expressions after the model's feature names, else numbered) or on one struct column
     (``udf(struct("a", "b"))``; the field names become the columns).
     ``result_type`` is a Spark type or DDL string (``"double"``,
     ``"array<double>"`` ...). Only ``env_manager="local"`` is supported: the
@@ -168,21 +181,43 @@ def spark_udf(
     array_result = isinstance(spark_type, ArrayType)
     import pandas as pd
 
-    def predict(iterator):  # type: ignore[no-untyped-def]
-        model = _load(key)
-        for batch in iterator:
-            if not isinstance(batch, tuple):
-                batch = (batch,)
-            frame = _frame(batch, names)
-            out = model.predict(frame, params=params) if params else model.predict(frame)
-            yield _series(out, len(frame), array_result)
+    def make(columns: list[str] | None) -> Any:
+        def predict(iterator):  # type: ignore[no-untyped-def]
+            model = _load(key)
+            for batch in iterator:
+                if not isinstance(batch, tuple):
+                    batch = (batch,)
+                frame = _frame(batch, columns)
+                out = model.predict(frame, params=params) if params else model.predict(frame)
+                yield _series(out, len(frame), array_result)
 
-    # Real objects, not strings: pyspark reads these hints to pick the UDF kind
-    # (an iterator of batches, each a tuple of Series or a struct DataFrame).
-    # It only understands typing.Tuple / typing.Union here, not the PEP 585 /
-    # 604 spellings, hence the noqa.
-    predict.__annotations__ = {
-        "iterator": typing.Iterator[typing.Tuple[typing.Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
-        "return": typing.Iterator[pd.Series],
-    }
-    return pandas_udf(predict, returnType=spark_type)  # type: ignore[call-overload]
+        # Real objects, not strings: pyspark reads these hints to pick the UDF kind
+        # (an iterator of batches, each a tuple of Series or a struct DataFrame).
+        # It only understands typing.Tuple / typing.Union here, not the PEP 585 /
+        # 604 spellings, hence the noqa.
+        predict.__annotations__ = {
+            "iterator": typing.Iterator[typing.Tuple[typing.Union[pd.Series, pd.DataFrame], ...]],  # noqa: UP006, UP007
+            "return": typing.Iterator[pd.Series],
+        }
+        return pandas_udf(predict, returnType=spark_type)  # type: ignore[call-overload]
+
+    default = make(names)
+    feature_names: list[list[str] | None] = []
+
+    def udf(*cols: Any) -> Any:
+        # Without a signature the columns passed name the pandas columns
+        # (MLflow numbers them, and a booster trained on named columns then
+        # refuses the frame); for expressions, the model's own feature names.
+        if names is not None or not cols:
+            return default(*cols)
+        if all(isinstance(c, str) for c in cols):
+            return make(list(cols))(*cols)
+        if not feature_names:
+            feature_names.append(_model_feature_names(resolved.path))
+        known = feature_names[0]
+        return make(known if known and len(known) == len(cols) else None)(*cols)
+
+    udf.returnType = spark_type  # type: ignore[attr-defined]  # as a pandas_udf has
+    udf.func = default.func  # type: ignore[attr-defined]
+    udf.evalType = default.evalType  # type: ignore[attr-defined]
+    return udf

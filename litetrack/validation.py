@@ -6,20 +6,25 @@ checking a key that was already accepted is one dict lookup.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import sys
 from typing import Any
 
+from litetrack import settings
 from litetrack.errors import InvalidArgument, InvalidMetricValue, InvalidName
+
+logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_NAME_LENGTH = 500
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /]+$")
-_ALLOWED = "letters, digits, '_', '-', '.', '/' and space"
+# ':' as in MLflow (keys such as "eval:loss" are common).
+_KEY_RE = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
+_ALLOWED = "letters, digits, '_', '-', '.', '/', ':' and space"
 _valid_keys: set[str] = set()
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -167,6 +172,17 @@ def stringify(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
+def _truncated(kind: str, key: str, text: str, limit: int) -> str | None:
+    # Refusing is the default (nothing is silently cut); truncation only when asked.
+    if not settings.truncate_long_values():
+        return None
+    logger.warning(
+        "%s %r value has %d characters; truncated to %d (%s is set)",
+        kind, key, len(text), limit, settings.TRUNCATE_LONG_VALUES,
+    )
+    return text[:limit]
+
+
 def _stringify(value: Any, what: str) -> str:
     try:
         return stringify(value)
@@ -177,9 +193,16 @@ def _stringify(value: Any, what: str) -> str:
 
 
 def validate_param_value(key: str, value: Any) -> str:
-    """Return the string form of a param value, refusing values over the length limit."""
+    """Return the string form of a param value, refusing values over the length limit.
+
+    With ``MLFLOW_TRUNCATE_LONG_VALUES=true`` an over-long value is cut to
+    the limit (with a warning) instead, as in MLflow.
+    """
     text = _check_text(_stringify(value, f"param {key!r}"), f"value for param {key!r}")
     if len(text) > MAX_PARAM_VALUE_LENGTH:
+        cut = _truncated("Param", key, text, MAX_PARAM_VALUE_LENGTH)
+        if cut is not None:
+            return cut
         raise InvalidArgument(
             f"Param {key!r} value has {len(text)} characters; at most "
             f"{MAX_PARAM_VALUE_LENGTH} are allowed"
@@ -188,9 +211,15 @@ def validate_param_value(key: str, value: Any) -> str:
 
 
 def validate_tag_value(key: str, value: Any) -> str:
-    """Return the string form of a tag value, refusing values over the length limit."""
+    """Return the string form of a tag value, refusing values over the length limit.
+
+    ``MLFLOW_TRUNCATE_LONG_VALUES=true`` truncates instead, as for params.
+    """
     text = _check_text(_stringify(value, f"tag {key!r}"), f"value for tag {key!r}")
     if len(text) > MAX_TAG_VALUE_LENGTH:
+        cut = _truncated("Tag", key, text, MAX_TAG_VALUE_LENGTH)
+        if cut is not None:
+            return cut
         raise InvalidArgument(
             f"Tag {key!r} value has {len(text)} characters; at most "
             f"{MAX_TAG_VALUE_LENGTH} are allowed"

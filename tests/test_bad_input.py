@@ -157,7 +157,7 @@ def test_bad_status_and_view_type(store_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="ACTIVE_ONLY"):
         c.search_runs(["0"], run_view_type=7)
     with pytest.raises(InvalidArgument, match="max_results"):
-        c.search_runs(["0"], max_results=0)
+        c.search_runs(["0"], max_results=-1)
 
 
 def test_errors_pickle_with_attributes() -> None:

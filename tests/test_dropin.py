@@ -65,6 +65,12 @@ def _needs(*modules: str) -> None:
         ("client_api.py", []),
         ("autolog_xgboost.py", ["xgboost"]),
         ("artifacts_and_aliases.py", ["pandas"]),
+        ("dataset_search.py", ["pandas"]),
+        ("autolog_generic.py", ["sklearn"]),
+        ("log_table_and_image.py", ["pandas", "numpy", "PIL"]),
+        ("experiment_tags.py", []),
+        ("async_logging.py", []),
+        ("registry_search.py", ["sklearn"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:

@@ -544,7 +544,7 @@ def test_malformed_filters_point_at_the_failure(text: str, position: int, fragme
     [
         ("foo.x = 1", 0, "unknown prefix 'foo'"),
         ("metricz.x = 1", 0, "unknown prefix 'metricz'"),
-        ("datasets.name = 'x'", 0, "unknown prefix"),  # MLflow datasets are not indexed here
+        ("datasetz.name = 'x'", 0, "unknown prefix"),
         ("rmse < 1", 0, "unknown run attribute 'rmse'"),
         ("attributes.nope = 'x'", 11, "unknown run attribute 'nope'"),
         ("metrics.a < 1 AND run.runtime > 5", 22, "unknown run attribute 'runtime'"),

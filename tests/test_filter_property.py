@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from litetrack.query import (
     AGGREGATES,
+    DATASET_KEYS,
     INDEX_SCHEMA,
     And,
     Compare,
@@ -100,6 +101,9 @@ def run_records(draw: st.DrawFn, run_id: str) -> RunRecord:
         metrics=draw(st.dictionaries(st.sampled_from(METRIC_KEYS), metric_summaries())),
         artifact_size=draw(sizes),
         model_size=draw(sizes),
+        datasets=draw(
+            st.lists(st.tuples(strings, strings, st.one_of(st.none(), strings)), max_size=3)
+        ),
     )
 
 
@@ -120,6 +124,8 @@ string_fields = st.one_of(
     st.builds(Field, st.just("attribute"), st.sampled_from(STRING_ATTRIBUTES)),
 )
 time_fields = st.builds(Field, st.just("attribute"), st.sampled_from(NUMERIC_ATTRIBUTES))
+# dataset.<key>: "some input of the run" semantics; filters only (MLflow cannot order by them).
+dataset_fields = st.builds(Field, st.just("dataset"), st.sampled_from(DATASET_KEYS))
 any_field = st.one_of(metric_fields, string_fields, time_fields)
 
 leaves: st.SearchStrategy[Expr] = st.one_of(
@@ -138,6 +144,14 @@ leaves: st.SearchStrategy[Expr] = st.one_of(
         st.booleans(),
     ),
     st.builds(IsNull, any_field, st.booleans()),
+    st.builds(Compare, dataset_fields, st.sampled_from(["=", "!=", "LIKE", "ILIKE"]), strings),
+    st.builds(
+        InList,
+        dataset_fields,
+        st.lists(strings, min_size=1, max_size=3).map(tuple),
+        st.booleans(),
+    ),
+    st.builds(IsNull, dataset_fields, st.booleans()),
 )
 
 filters: st.SearchStrategy[Expr] = st.recursive(

@@ -177,7 +177,10 @@ def test_version_search_cache_sees_every_change(store_path: Path) -> None:
     versions_dir = next((store_path / "registry").glob("*/versions"))
     old = versions_dir.stat().st_mtime_ns - 10**10
     os.utime(versions_dir, ns=(old, old))  # settled: the listing may be kept
-    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+    # An explicit order: the default is MLflow's (last update first), which
+    # registrations within one millisecond do not settle.
+    by_version = ["version_number DESC"]
+    assert [v.version for v in c.search_model_versions("name = 'm'", order_by=by_version)] == [3, 2, 1]
     assert reg._versions_cache  # kept
     found = c.search_model_versions("name = 'm'")
     found[0].tags["mutated"] = "by the caller"  # must not reach the cache
@@ -191,7 +194,7 @@ def test_version_search_cache_sees_every_change(store_path: Path) -> None:
     assert got[1].current_stage == "Production"
     assert [v.version for v in c.search_model_versions("tags.k = 'v'")] == [2]
     c.delete_model_version("m", 4)
-    assert [v.version for v in c.search_model_versions("name = 'm'")] == [3, 2, 1]
+    assert [v.version for v in c.search_model_versions("name = 'm'", order_by=by_version)] == [3, 2, 1]
 
 
 def test_damaged_summary_is_read_the_slow_way(store_path: Path) -> None:

@@ -57,6 +57,7 @@ LAYERS: dict[str, str] = {
     "litetrack.sklearn": "flavours",
     "litetrack.xgboost": "flavours",
     "litetrack.spark": "flavours",
+    "litetrack.autologging": "flavours",
     "litetrack.cli": "apps",
     "litetrack.importers": "apps",
     "litetrack.ui": "apps",

@@ -370,9 +370,10 @@ def test_runs_uri_resolution_for_loaders(store_path: Path) -> None:
 
 
 def test_download_uri(store_path: Path) -> None:
-    register_model(f"runs:/{_model_run()}/model", "team/taxi")
+    rid = _model_run()
+    register_model(f"runs:/{rid}/model", "team/taxi")
     uri = Client().get_model_version_download_uri("team/taxi", 1)
-    assert uri == "models:/team/taxi/1"
+    assert uri == f"runs:/{rid}/model"  # the source location, as MLflow
     assert resolve_model_uri(uri)[1]
     with pytest.raises(ModelVersionNotFound):
         Client().get_model_version_download_uri("team/taxi", 2)
@@ -496,7 +497,8 @@ def test_search(store_path: Path) -> None:
         "fraud",
     ]
     vs = lambda ms: [(m.name, m.version) for m in ms]  # noqa: E731
-    assert vs(c.search_model_versions(f"run_id = '{r2}'")) == [("fraud", 1), ("taxi-duration", 2)]
+    # MLflow's default order: the most recently updated first (v2 was tagged and moved last).
+    assert vs(c.search_model_versions(f"run_id = '{r2}'")) == [("taxi-duration", 2), ("fraud", 1)]
     assert vs(c.search_model_versions("name = 'taxi-duration'")) == [
         ("taxi-duration", 2),
         ("taxi-duration", 1),
@@ -523,7 +525,7 @@ def test_search(store_path: Path) -> None:
     with pytest.raises(FilterSyntaxError, match="expected a quoted string"):
         c.search_registered_models("name = taxi")
     with pytest.raises(InvalidArgument, match="max_results"):
-        c.search_registered_models(max_results=0)
+        c.search_registered_models(max_results=1001)
     with pytest.raises(InvalidArgument, match="page_token"):
         c.search_model_versions(page_token="garbage")
 

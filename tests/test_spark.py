@@ -160,6 +160,31 @@ def test_env_manager_other_than_local_refused(spark, store_path: Path) -> None:
         litetrack.pyfunc.spark_udf(spark, "runs:/x/model", env_manager="conda")
 
 
+def test_no_signature_columns_are_named_after_the_arguments(spark, store_path: Path) -> None:
+    # MLflow numbers the columns 0..3 and the booster refuses them (feature_names
+    # mismatch); litetrack names them after the columns passed, or for
+    # expressions after the booster's feature names.
+    X = pd.DataFrame(np.random.default_rng(1).normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=X["a"] - X["c"]), num_boost_round=5)
+    with litetrack.start_run():
+        info = litetrack.xgboost.log_model(booster, artifact_path="model")
+    from litetrack.models.model import Model
+    from litetrack.models.uri import resolve_model
+
+    assert Model.load(resolve_model(info.model_uri).path).get_input_schema() is None
+    expected = np.asarray(booster.predict(xgb.DMatrix(X)), dtype="float64")
+    sdf = spark.createDataFrame(X.assign(row=range(len(X))))
+    udf = litetrack.pyfunc.spark_udf(spark, info.model_uri)
+    by_name = sdf.withColumn("pred", udf("a", "b", "c", "d")).select("row", "pred").toPandas().sort_values("row")
+    assert np.allclose(by_name["pred"].to_numpy(), expected)
+
+    from pyspark.sql.functions import col
+
+    exprs = sdf.withColumn("pred", udf(col("a"), col("b"), col("c"), col("d")))
+    got = exprs.select("row", "pred").toPandas().sort_values("row")
+    assert np.allclose(got["pred"].to_numpy(), expected)
+
+
 def test_spark_udf_copies_a_model_once_and_removes_it_at_exit(
     spark, store_path: Path, tmp_path: Path
 ) -> None:

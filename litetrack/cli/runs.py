@@ -367,7 +367,7 @@ def check_keys(client: Client, exp: Experiment, args: argparse.Namespace,
     if not unknown:
         return
     # Not in the runs shown: look at every run of the experiment before calling it a typo.
-    everything = list(client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=10**9))
+    everything = list(client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=None))
     if not everything:
         return
     keys |= _run_keys(everything)
@@ -397,11 +397,11 @@ def _ls_runs(client: Client, args: argparse.Namespace) -> int:
     exp = resolve_experiment(client, args.experiment)
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     order_by, local_sort = _parse_sort(args.sort, lambda: _run_keys(list(
-        client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=10**9))))
+        client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=None))))
     runs = list(
         client.search_runs(
             [exp.experiment_id], args.filter, view,
-            max_results=(args.limit if local_sort is None else None) or 10**9,
+            max_results=(args.limit if local_sort is None else None) or None,  # None: every run
             order_by=order_by or None,
         )
     )

@@ -18,6 +18,7 @@ from litetrack.query.evaluate import (
 )
 from litetrack.query.nodes import (
     AGGREGATES,
+    DATASET_KEYS,
     And,
     Compare,
     ExperimentRecord,
@@ -46,6 +47,7 @@ from litetrack.query.sql import INDEX_SCHEMA, compile_sql, configure_connection,
 
 __all__ = [
     "AGGREGATES",
+    "DATASET_KEYS",
     "EXPERIMENT_ATTRIBUTES",
     "INDEX_SCHEMA",
     "RUN_ATTRIBUTES",

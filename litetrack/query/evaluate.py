@@ -147,6 +147,8 @@ def evaluate(expr: Expr, get: Getter) -> bool | None:
     ``get(field)`` returns the field's value, ``None`` when missing (NaN is
     turned into ``None`` here).
     """
+    if isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind == "dataset":
+        return _evaluate_dataset(expr, get(expr.field))
     if isinstance(expr, Compare):
         value = get(expr.field)
         if _missing(value):
@@ -183,6 +185,17 @@ def evaluate(expr: Expr, get: Getter) -> bool | None:
     raise InvalidArgument(f"Not a filter expression: {expr!r}")
 
 
+def _evaluate_dataset(expr: Compare | InList | IsNull, values: Iterable[str]) -> bool:
+    # MLflow's meaning: the run has *some* dataset input for which the
+    # comparison holds (inputs without a context take no part in a context
+    # comparison). It is never unknown: a run without inputs simply has none.
+    if isinstance(expr, IsNull):
+        return (not any(True for _ in values)) != expr.negated
+    if isinstance(expr, InList):
+        return any((v in expr.values) != expr.negated for v in values)
+    return any(_compare(expr.op, v, expr.value) for v in values)
+
+
 def run_value(record: RunRecord, field: Field) -> Value:
     """The value ``field`` names in ``record``; ``None`` when absent or NaN."""
     kind = field.kind
@@ -195,6 +208,10 @@ def run_value(record: RunRecord, field: Field) -> Value:
         value = record.params.get(field.key)
     elif kind == "tag":
         value = record.tags.get(field.key)
+    elif kind == "dataset":
+        # Every value of that field over the run's inputs (see _evaluate_dataset).
+        position = ("name", "digest", "context").index(field.key)
+        return [d[position] for d in record.datasets if d[position] is not None]
     else:
         value = getattr(record, field.key)
     return None if _missing(value) else value
@@ -227,24 +244,39 @@ def matches_experiment(expr: Expr | None, record: ExperimentRecord) -> bool:
     return evaluate(expr, lambda field: experiment_value(record, field)) is True
 
 
+#: What a sort key returns for a metric that exists but is NaN: MLflow sorts
+#: those after every number and before the runs that lack the metric.
+NAN = object()
+
+
 def _sort_missing_last(items: list[T], key: Callable[[T], Value], ascending: bool) -> list[T]:
-    # A stable sort on one key with missing values last in both directions;
-    # applying it from the last key to the first gives a multi-key order
-    # (Python's sort is stable, reverse=True included).
+    # A stable sort on one key with NaN, then missing values last in both
+    # directions; applying it from the last key to the first gives a
+    # multi-key order (Python's sort is stable, reverse=True included).
     present: list[tuple[Value, T]] = []
+    nan: list[T] = []
     missing: list[T] = []
     for item in items:
         value = key(item)
         if value is None:
             missing.append(item)
+        elif value is NAN:
+            nan.append(item)
         else:
             present.append((value, item))
     present.sort(key=itemgetter(0), reverse=not ascending)
-    return [item for _, item in present] + missing
+    return [item for _, item in present] + nan + missing
+
+
+def _run_sort_value(record: RunRecord, field: Field) -> Value:
+    value = run_value(record, field)
+    if value is None and field.kind == "metric" and field.key in record.metrics:
+        return NAN
+    return value
 
 
 def _run_key(field: Field) -> Callable[[RunRecord], Value]:
-    return lambda record: run_value(record, field)
+    return lambda record: _run_sort_value(record, field)
 
 
 def _experiment_key(field: Field) -> Callable[[ExperimentRecord], Value]:
@@ -254,8 +286,9 @@ def _experiment_key(field: Field) -> Callable[[ExperimentRecord], Value]:
 def sort_records(records: Iterable[RunRecord], keys: Sequence[OrderKey] | None) -> list[RunRecord]:
     """Return ``records`` ordered by ``keys``, then start_time DESC, then run_id ASC.
 
-    Metrics sort as floats, params and tags as strings; missing values and NaN
-    come last whatever the direction, and so do runs without a start_time.
+    Metrics sort as floats, params and tags as strings; NaN and then missing
+    values come last whatever the direction (MLflow's order), and so do runs
+    without a start_time.
     """
     out = sorted(records, key=lambda r: r.run_id)
     out = _sort_missing_last(out, lambda r: r.start_time, ascending=False)

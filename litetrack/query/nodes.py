@@ -17,6 +17,7 @@ from litetrack.errors import InvalidArgument
 
 __all__ = [
     "AGGREGATES",
+    "DATASET_KEYS",
     "Kind",
     "Field",
     "Compare",
@@ -37,12 +38,19 @@ __all__ = [
 #: Metric aggregates over history; ``last`` is what a bare ``metrics.x`` means.
 AGGREGATES: tuple[str, ...] = ("last", "min", "max", "first", "count")
 
-Kind = Literal["metric", "param", "tag", "attribute"]
+Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
+
+#: What ``dataset.<key>`` may name: the dataset inputs a run logged (MLflow's
+#: ``SearchUtils.DATASET_ATTRIBUTES``).
+DATASET_KEYS: tuple[str, ...] = ("name", "digest", "context")
 
 #: Comparison operators a :class:`Compare` node may carry, upper case.
 COMPARE_OPS: frozenset[str] = frozenset({"=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE"})
 
-_PREFIX = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}
+_PREFIX = {
+    "metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes",
+    "dataset": "dataset",
+}
 # One unquoted key segment as the parser reads it (see parse._BARE_SEGMENT).
 _BARE_SEGMENT = re.compile(r"[\w\-/]+")
 
@@ -72,6 +80,10 @@ class Field:
             raise InvalidArgument(f"Only metrics take an aggregate, not {self.kind} {self.key!r}")
         if not self.key:
             raise InvalidArgument("A field key cannot be empty")
+        if self.kind == "dataset" and self.key not in DATASET_KEYS:
+            raise InvalidArgument(
+                f"Invalid dataset key {self.key!r}: expected one of {list(DATASET_KEYS)}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,8 @@ class RunRecord:
     #: columns ``size`` and ``model_size``); None when unknown.
     artifact_size: int | None = None
     model_size: int | None = None
+    #: The dataset inputs: (name, digest, context or None), one per input.
+    datasets: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def duration(self) -> int | None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from litetrack.errors import FilterSyntaxError, InvalidArgument
 from litetrack.query.nodes import (
     AGGREGATES,
+    DATASET_KEYS,
     And,
     Compare,
     Expr,
@@ -111,6 +112,8 @@ _RUN_DIALECT = _Dialect(
         "attributes": "attribute",
         "attr": "attribute",
         "run": "attribute",
+        "dataset": "dataset",
+        "datasets": "dataset",
     },
     attributes=RUN_ATTRIBUTES,
     order_attributes=RUN_ATTRIBUTES,
@@ -392,7 +395,7 @@ class _Parser:
         head, rest = segments[0], segments[1:]
         kind = self.dialect.prefixes.get(head.text)
         if kind is None:
-            canonical = ["metrics.", "params.", "tags.", "attributes."]
+            canonical = ["metrics.", "params.", "tags.", "attributes.", "dataset."]
             if self.dialect.what == "experiment":
                 canonical = ["tags.", "attributes."]
             raise self.error(
@@ -430,6 +433,20 @@ class _Parser:
             return Field("attribute", self.resolve_attribute(merged, attributes))
         if kind == "metric":
             return Field("metric", key, aggregate or "last")
+        if kind == "dataset":
+            if for_order:
+                # MLflow refuses it too ("Invalid order_by entity type 'dataset'"):
+                # a run has any number of datasets, so there is no one value to sort by.
+                raise self.error(
+                    f"runs cannot be ordered by {head.text}.{key}: a run may have "
+                    "several datasets; filter on them instead",
+                    head.start,
+                )
+            if key not in DATASET_KEYS:
+                raise self.error(
+                    f"invalid dataset key {key!r}; valid keys are " + ", ".join(DATASET_KEYS),
+                    rest[0].start,
+                )
         return Field(kind, key)
 
     def prefix_hint(self, prefix: str) -> str:
@@ -466,6 +483,7 @@ class _Parser:
                 "param": "params",
                 "tag": "tags",
                 "attribute": "numeric attributes" if numeric else "string attributes",
+                "dataset": "dataset fields",
             }[field.kind]
             raise self.error(
                 f"operator {op} cannot be used with {field_text!r}: {what} accept "

@@ -77,6 +77,10 @@ CREATE TABLE IF NOT EXISTS metrics(
   run_id TEXT NOT NULL, key TEXT NOT NULL,
   last REAL, min REAL, max REAL, first REAL, count INTEGER,
   PRIMARY KEY(run_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inputs(
+  run_id TEXT NOT NULL, name TEXT NOT NULL, digest TEXT NOT NULL, context TEXT);
+CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);
+CREATE INDEX IF NOT EXISTS inputs_by_name ON inputs(name);
 CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs(experiment_id, start_time);
 CREATE INDEX IF NOT EXISTS params_by_value ON params(key, value);
 CREATE INDEX IF NOT EXISTS tags_by_value ON tags(key, value);
@@ -126,7 +130,7 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
     caller owns the transaction.
     """
     for r in records:
-        for table in ("params", "tags", "metrics"):
+        for table in ("params", "tags", "metrics", "inputs"):
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (r.run_id,))
         conn.execute(
             "INSERT OR REPLACE INTO runs(run_id, experiment_id, run_name, status, start_time,"
@@ -156,6 +160,10 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
             'INSERT INTO metrics(run_id, key, last, min, max, first, "count")'
             " VALUES (?,?,?,?,?,?,?)",
             [(r.run_id, k, m.last, m.min, m.max, m.first, m.count) for k, m in r.metrics.items()],
+        )
+        conn.executemany(
+            "INSERT INTO inputs(run_id, name, digest, context) VALUES (?,?,?,?)",
+            [(r.run_id, *d) for d in r.datasets],
         )
 
 
@@ -232,7 +240,57 @@ class _Compiler:
             self.join_params.append(field.key)
         return f"{alias}.{value_column}"
 
+    def present(self, field: Field, params: list[object]) -> str | None:
+        """SQL true when the run has a row for a metric ``field`` (even a NULL/NaN one).
+
+        None for other kinds, whose rows never hold NULL.
+        """
+        if field.kind != "metric":
+            return None
+        alias = self.joins.get(("metrics", field.key))
+        if alias is not None:
+            return f"{alias}.run_id IS NOT NULL"
+        params.append(field.key)
+        return (
+            "EXISTS (SELECT 1 FROM metrics WHERE metrics.run_id = runs.run_id"
+            " AND metrics.key = ?)"
+        )
+
+    def dataset(self, expr: Compare | InList | IsNull, params: list[object]) -> str:
+        """A dataset predicate: some input of the run satisfies it (MLflow's meaning)."""
+        column = f"inputs.{expr.field.key}"
+        if isinstance(expr, IsNull):
+            exists = (
+                "EXISTS (SELECT 1 FROM inputs WHERE inputs.run_id = runs.run_id "
+                f"AND {column} IS NOT NULL)"
+            )
+            return exists if expr.negated else f"NOT {exists}"
+        if isinstance(expr, InList):
+            if not expr.values:
+                raise InvalidArgument("An IN list cannot be empty")
+            params.extend(expr.values)
+            marks = ", ".join("?" * len(expr.values))
+            condition = f"{column} {'NOT IN' if expr.negated else 'IN'} ({marks})"
+        elif expr.op == "LIKE":
+            params.append(like_to_glob(str(expr.value)))
+            condition = f"{column} GLOB ?"
+        elif expr.op == "ILIKE":
+            params.append(str(expr.value))
+            condition = f"{ILIKE_FUNCTION}({column}, ?)"
+        elif expr.op in ("=", "!="):
+            params.append(str(expr.value))
+            condition = f"{column} {expr.op} ?"
+        else:
+            raise InvalidArgument(f"Operator {expr.op!r} cannot be used with dataset fields")
+        # "IS 1": a NULL context makes the condition NULL, which must not count.
+        return (
+            "EXISTS (SELECT 1 FROM inputs WHERE inputs.run_id = runs.run_id "
+            f"AND ({condition}) IS 1)"
+        )
+
     def expr(self, expr: Expr, params: list[object]) -> str:
+        if isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind == "dataset":
+            return self.dataset(expr, params)
         if isinstance(expr, Compare):
             column = self.column(expr.field, params)
             if expr.op == "LIKE":
@@ -306,11 +364,18 @@ def compile_sql(
         where.append(compiler.expr(expr, where_params))
 
     order_params: list[object] = []
-    order_sql = [
-        f"{compiler.column(key.field, order_params)} "
-        f"{'ASC' if key.ascending else 'DESC'} NULLS LAST"
-        for key in order_keys or ()
-    ]
+    order_sql = []
+    for key in order_keys or ():
+        if key.field.kind == "dataset":
+            raise InvalidArgument(f"Runs cannot be ordered by a dataset field: {key.field!r}")
+        order_sql.append(
+            f"{compiler.column(key.field, order_params)} "
+            f"{'ASC' if key.ascending else 'DESC'} NULLS LAST"
+        )
+        present = compiler.present(key.field, order_params)
+        if present is not None:
+            # NaN (a row holding NULL) sorts before a missing metric (no row), as in MLflow.
+            order_sql.append(f"({present}) DESC")
     order_sql += ["runs.start_time DESC NULLS LAST", "runs.run_id ASC"]
 
     for col in columns:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import ModelVersion, RegisteredModel
 from litetrack.store.core import Store, current_store
+from litetrack.store.registry.limits import MODELS_MAX_RESULTS, VERSIONS_MAX_RESULTS
 from litetrack.store.registry.uris import ModelRef
 from litetrack.store.registry.uris import parse_model_uri as _parse_model_uri
 
@@ -74,8 +75,20 @@ def search_registered_models(
     *,
     store: Store | None = None,
 ) -> list[RegisteredModel]:
-    """Registered models matching ``filter_string`` (``name LIKE '%taxi%'``, ``tags.team = 'ml'``)."""
-    return registry_of(store).search_models(filter_string, max_results, order_by, page_token)
+    """Registered models matching ``filter_string`` (``name LIKE '%taxi%'``, ``tags.team = 'ml'``).
+
+    With ``max_results=None`` every match is returned, page by page (as MLflow's fluent call).
+    """
+    reg = registry_of(store)
+    if max_results is not None:
+        return reg.search_models(filter_string, max_results, order_by, page_token)
+    found: list[RegisteredModel] = []
+    while True:
+        batch = reg.search_models(filter_string, MODELS_MAX_RESULTS, order_by, page_token)
+        found.extend(batch)
+        if not batch.token:
+            return found
+        page_token = batch.token
 
 
 def search_model_versions(
@@ -86,8 +99,20 @@ def search_model_versions(
     *,
     store: Store | None = None,
 ) -> list[ModelVersion]:
-    """Model versions matching ``filter_string`` (``name = 'taxi'``, ``run_id = '...'``, ``tags.k = 'v'``)."""
-    return registry_of(store).search_versions(filter_string, max_results, order_by, page_token)
+    """Model versions matching ``filter_string`` (``name = 'taxi'``, ``run_id = '...'``, ``tags.k = 'v'``).
+
+    With ``max_results=None`` every match is returned, page by page (as MLflow's fluent call).
+    """
+    reg = registry_of(store)
+    if max_results is not None:
+        return reg.search_versions(filter_string, max_results, order_by, page_token)
+    found: list[ModelVersion] = []
+    while True:
+        batch = reg.search_versions(filter_string, VERSIONS_MAX_RESULTS, order_by, page_token)
+        found.extend(batch)
+        if not batch.token:
+            return found
+        page_token = batch.token
 
 
 def parse_model_uri(uri: str) -> ModelRef:

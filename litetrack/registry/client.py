@@ -210,16 +210,26 @@ class RegistryClientMixin:
         self._registry.delete_version_tag(name, self._version_for_tag(name, version, stage), key)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
-        """``models:/NAME/VERSION``: a URI every litetrack loader reads, valid while the version exists.
+        """Where the version's files came from (its ``source``, e.g. ``runs:/ID/model``), as MLflow.
 
-        (MLflow returns the artifact location; here the files are pinned
-        blobs, and the version's own URI is the stable way to reach them.)
+        Every litetrack loader reads that URI. The registry also pins the
+        files: ``models:/NAME/VERSION`` reaches them even after the source
+        run is deleted.
         """
         mv = self._registry.get_version(name, version)
-        return model_uri(mv.name, mv.version)
+        return mv.source or model_uri(mv.name, mv.version)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
-        """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing)."""
+        """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing).
+
+        As in MLflow, the copy's source is the version URI ``models:/NAME/VERSION``
+        even when ``src_model_uri`` names an alias, a stage or "latest".
+        """
+        from litetrack.store.registry.uris import parse_model_uri
+
+        if isinstance(src_model_uri, str) and src_model_uri.startswith("models:/"):
+            _, mdoc, vdoc = self._registry.resolve(parse_model_uri(src_model_uri))
+            src_model_uri = model_uri(mdoc["name"], vdoc["version"])
         return self._registry.register(src_model_uri, dst_name, create_model=True)
 
     # -- aliases -------------------------------------------------------------------------

@@ -72,20 +72,27 @@ class ExperimentStore:
             return dict(doc)
         except FileNotFoundError:
             if experiment_id == DEFAULT_EXPERIMENT_ID:
-                # Reads never write: the Default experiment exists implicitly
-                # until a write (a run in it, a rename) records it.
-                return self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
+                # Readers see the Default experiment without writing it (reads
+                # never write): it is created by the first write that needs it.
+                # Its times are unknown (None) until then, so repeated reads agree.
+                doc = self._new_doc(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
+                doc["creation_time"] = doc["last_update_time"] = None
+                return doc
             raise ExperimentNotFound(
                 f"No experiment with id {experiment_id!r} in store {str(self.root)!r}"
             ) from None
 
     def list_docs(self) -> list[dict[str, Any]]:
-        """Every experiment document (the implicit Default one included), sorted by id."""
+        """Every experiment document, sorted by id.
+
+        The Default experiment is listed even before it is written (as MLflow
+        lists it in a fresh store); listing writes nothing.
+        """
         docs = []
         try:
             entries = list(os.scandir(self.dir))
         except FileNotFoundError:
-            entries = []  # nothing written yet: only the implicit Default experiment
+            entries = []
         for entry in entries:
             name = entry.name
             if name.endswith(".json") and not name.startswith("."):
@@ -128,8 +135,9 @@ class ExperimentStore:
         name: str,
         artifact_location: str | None,
         tags: dict[str, str] | None,
+        creation_time: int | None = None,
     ) -> dict[str, Any]:
-        now = now_ms()
+        now = now_ms() if creation_time is None else creation_time
         return {
             "schema_version": 1,
             "experiment_id": experiment_id,
@@ -165,19 +173,36 @@ class ExperimentStore:
                     + (" or restore it" if state else ""),
                     name=name,
                 )
-            ids = [
-                int(p.stem) for p in self.dir.glob("*.json") if p.stem.isdigit()
-            ]
+            docs = self.list_docs()
+            ids = [int(d["experiment_id"]) for d in docs if d["experiment_id"].isdigit()]
             experiment_id = str(max(ids, default=0) + 1)
-            write_json(self._path(experiment_id), self._new_doc(experiment_id, name, artifact_location, tags))
+            # Creation times strictly increase with the ids, so ordering by
+            # creation time is stable even for experiments made in one millisecond
+            # (the Default one is often written just before the first experiment).
+            latest = max((d.get("creation_time") or 0 for d in docs), default=0)
+            doc = self._new_doc(
+                experiment_id, name, artifact_location, tags, max(now_ms(), latest + 1)
+            )
+            write_json(self._path(experiment_id), doc)
             return experiment_id
 
     def update(self, experiment_id: str, **changes: Any) -> dict[str, Any]:
-        """Apply ``changes`` to the document under the lock; return the new document."""
+        """Apply ``changes`` to the document under the lock; return the new document.
+
+        The name and tags of a deleted experiment cannot change (MLflow refuses
+        tags and renames there with ``INVALID_PARAMETER_VALUE``).
+        """
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default()
         with self.lock:
             doc = self.read(experiment_id)
+            user_facing = {"name", "tags", "delete_tags"}.intersection(changes)
+            if doc["lifecycle_stage"] != LifecycleStage.ACTIVE and user_facing:
+                raise InvalidState(
+                    f"The experiment {experiment_id!r} ({doc['name']!r}) must be in the 'active' "
+                    f"state to be changed; it is {doc['lifecycle_stage']} (restore it first)",
+                    error_code="INVALID_PARAMETER_VALUE",
+                )
             if "name" in changes and changes["name"] != doc["name"]:
                 name = validate_name(changes["name"])
                 other = self.find_by_name(name)

@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: Bump when the schema or the meaning of a column changes: older indexes are rebuilt.
-FORMAT_VERSION = 4  # 4: the artifact_size / model_size columns
+FORMAT_VERSION = 5  # 4: the artifact_size / model_size columns; 5: the inputs table (dataset filters)
 
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -82,7 +82,20 @@ _FILL = {
     "metrics": "INSERT OR REPLACE INTO metrics(run_id, key, last, min, max, first, count) "
     "SELECT r.run_id, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "
     "j.value ->> 4 FROM runs AS r, json_each(r.doc, '$.metrics') AS j WHERE ",
+    # The dataset inputs (dataset.name/digest/context filters): all of a run's
+    # inputs at once, under the one pseudo-key INPUTS_KEY; entries whose name
+    # or digest is not a string are left out, a context that is not one reads
+    # as none (as store.search.dataset_facts does for the scan).
+    "inputs": "INSERT INTO inputs(run_id, name, digest, context) SELECT r.run_id, "
+    "j.value ->> '$.dataset.name', j.value ->> '$.dataset.digest', "
+    "CASE WHEN json_type(j.value, '$.tags.\"mlflow.data.context\"') = 'text' "
+    "THEN j.value ->> '$.tags.\"mlflow.data.context\"' END "
+    "FROM runs AS r, json_each(r.doc, '$.inputs') AS j "
+    "WHERE json_type(j.value, '$.dataset.name') = 'text' "
+    "AND json_type(j.value, '$.dataset.digest') = 'text' AND ",
 }
+#: The key under which the inputs table is recorded in ``filled_keys``.
+INPUTS_KEY = "*"
 # The last line of a log read to find a writer's summary (a run's row is ~1 KB).
 _SUMMARY_WINDOW = 16384
 _TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
@@ -105,6 +118,9 @@ def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]
         elif isinstance(node, (Compare, InList, IsNull)):
             fields.append(node.field)
     for f in fields:
+        if f.kind == "dataset":
+            out.add(("inputs", INPUTS_KEY))
+            continue
         table = _TABLE_OF_KIND.get(f.kind)
         if table is not None:
             out.add((table, f.key))
@@ -297,7 +313,9 @@ class SearchIndex:
     ) -> None:
         """Insert the ``table`` rows of ``keys`` (None: every filled key) for ``run_ids`` (None: all runs)."""
         where, params = [], []
-        if keys is None:
+        if table == "inputs":
+            where.append("1")  # one pseudo-key: every input of the runs
+        elif keys is None:
             where.append("j.key IN (SELECT key FROM filled_keys WHERE tbl = ?)")
             params.append(table)
         else:
@@ -408,7 +426,7 @@ class SearchIndex:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("runs", "params", "tags", "metrics", "meta", "filled_keys"):
+            for table in ("runs", "params", "tags", "metrics", "inputs", "meta", "filled_keys"):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
             for stmt in (INDEX_SCHEMA + _META).split(";"):
                 if stmt.strip():

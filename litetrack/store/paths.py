@@ -14,13 +14,14 @@ they have one obvious meaning:
 * ``"./model"``, ``"a/./b"``  -> ``"model"``, ``"a/b"``  (``.`` segments dropped)
 * ``"a//b"``                   -> ``"a/b"``               (empty segments dropped)
 * ``"model/"``                 -> ``"model"``             (trailing slash dropped)
+* ``"dir/../file.txt"``        -> ``"file.txt"``          (``..`` folded, as MLflow does)
 
 Everything that could escape the root, or that means different things on
 different systems, is refused with :class:`~litetrack.errors.InvalidArtifactPath`:
 
 * absolute paths (``"/etc/passwd"``, ``"//server/share"``);
-* ``..`` segments anywhere (even ``"a/../b"``, which would stay inside: a
-  manifest that records ``a/../b`` and ``b`` as two artifacts is a trap);
+* a ``..`` that climbs above the root (``"../x"``, ``"a/../../b"``); one that
+  stays inside is folded away, so a manifest never records ``a/../b``;
 * backslashes (a separator on Windows, so ``"..\\x"`` would escape there);
 * a Windows drive prefix: any character then ``:`` at the start (``"C:x"``,
   ``"c:/x"``, ``".:"``: Python's ``ntpath`` takes them all for a drive);
@@ -101,12 +102,17 @@ def validate_artifact_path(path: str | os.PathLike[str], *, allow_empty: bool = 
     if path.startswith("~"):
         raise _refuse(path, "starts with '~', which expanduser and shells turn into a home folder")
 
-    segments = []
+    segments: list[str] = []
     for segment in path.split("/"):
         if segment in ("", "."):
             continue
         if segment == "..":
-            raise _refuse(path, "contains a '..' segment")
+            # "dir/../file.txt" is "file.txt" (MLflow normalises it too); only
+            # a '..' that would climb out of the artifact root is refused.
+            if not segments:
+                raise _refuse(path, "climbs out of the artifact root with '..'")
+            segments.pop()
+            continue
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise _refuse(path, f"has a segment longer than {MAX_SEGMENT_BYTES} bytes")
         segments.append(segment)

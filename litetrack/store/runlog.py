@@ -53,9 +53,11 @@ def apply_metric(metrics: dict[str, Any], key: str, value: float, ts: int, step:
             "count": 1,
         }
         return
-    # MLflow's "latest" value: highest step, then highest timestamp; a later
-    # record wins a tie.
-    if (step, ts) >= (s["step"], s["timestamp"]):
+    # MLflow's "latest" value: highest step, then highest timestamp, then
+    # the highest value when several points share both.
+    if (step, ts) > (s["step"], s["timestamp"]) or (
+        (step, ts) == (s["step"], s["timestamp"]) and value > s["value"]
+    ):
         s["value"], s["timestamp"], s["step"] = value, ts, step
     s["count"] = s.get("count", 1) + 1
     if ok:

@@ -391,8 +391,10 @@ class RunStore:
 
         def change(doc: dict[str, Any]) -> None:
             doc["status"] = status
-            if status in RunStatus.TERMINAL:
-                doc["end_time"] = end_time if end_time is not None else int(time.time() * 1000)
+            if end_time is not None:
+                doc["end_time"] = end_time  # kept whatever the status, as in MLflow
+            elif status in RunStatus.TERMINAL:
+                doc["end_time"] = int(time.time() * 1000)
             else:
                 doc["end_time"] = None
 
@@ -718,7 +720,9 @@ class RunWriter:
             self._write((record + "}\n").encode(), parsed=True)
             self.terminal = True
         else:
-            self._write(f'{{"status":"{status}","end_time":null}}\n'.encode())
+            # An explicit end time is kept whatever the status, as in MLflow.
+            end_json = "null" if end_time is None else str(int(end_time))
+            self._write(f'{{"status":"{status}","end_time":{end_json}}}\n'.encode())
         return True
 
     def delete_tag(self, key: str) -> None:

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import Experiment, Run, ViewType
-from litetrack.paging import PagedList, check_max_results, decode_token, encode_token
+from litetrack.paging import (
+    EXPERIMENTS_MAX_RESULTS,
+    RUNS_MAX_RESULTS,
+    PagedList,
+    check_max_results,
+    decode_token,
+    encode_token,
+)
 from litetrack.query import (
     ExperimentRecord,
     MetricSummary,
@@ -35,9 +42,34 @@ from litetrack.store.runs import artifact_sizes, doc_to_run, effective_status
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "query_experiments", "query_runs", "run_keys", "scan_documents"]
+__all__ = [
+    "dataset_facts",
+    "doc_to_record",
+    "query_experiments",
+    "query_runs",
+    "run_keys",
+    "scan_documents",
+]
 
 logger = logging.getLogger(__name__)
+
+
+def dataset_facts(doc: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(name, digest, context) of each dataset input of a run document."""
+    facts = []
+    for entry in doc.get("inputs") or ():
+        # A damaged document must not break a search: odd entries are skipped,
+        # an odd context reads as none (index and scan alike).
+        dataset = entry.get("dataset") if isinstance(entry, dict) else None
+        if not isinstance(dataset, dict):
+            continue
+        name, digest = dataset.get("name"), dataset.get("digest")
+        if not isinstance(name, str) or not isinstance(digest, str):
+            continue
+        tags = entry.get("tags")
+        context = tags.get("mlflow.data.context") if isinstance(tags, dict) else None
+        facts.append((name, digest, context if isinstance(context, str) else None))
+    return facts
 
 
 def doc_to_record(doc: dict[str, Any]) -> RunRecord:
@@ -69,6 +101,7 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
         metrics=metrics,
         artifact_size=sizes[0],
         model_size=sizes[1],
+        datasets=dataset_facts(doc),
     )
 
 
@@ -104,9 +137,9 @@ def query_runs(
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
-    limit = check_max_results(max_results)
+    limit = check_max_results(max_results, RUNS_MAX_RESULTS, allow_zero=True)
     offset = decode_token(page_token)
-    if not store.exists():
+    if not store.exists() or limit == 0:
         return PagedList([], None)
     index = store.search_index()
     docs: list[dict[str, Any]] | None = None
@@ -164,10 +197,9 @@ def query_experiments(
     expr = parse_experiment_filter(filter_string)
     keys = parse_experiment_order_by(list(order_by) if order_by else None)
     stages = set(ViewType.stages(view_type))
-    limit = check_max_results(max_results)
+    limit = check_max_results(max_results, EXPERIMENTS_MAX_RESULTS)
     offset = decode_token(page_token)
-    if not store.exists():
-        return PagedList([], None)
+    # No early return for a missing store: it still lists the Default experiment.
     docs = {d["experiment_id"]: d for d in store.experiments.list_docs()}
     records = [
         ExperimentRecord(

@@ -74,7 +74,12 @@ _MODEL_DIALECT = _Dialect(
     prefixes=_PREFIXES,
     attributes=MODEL_ATTRIBUTES,
     order_attributes=MODEL_ATTRIBUTES,
-    aliases={"creation_time": "creation_timestamp", "last_update_time": "last_updated_timestamp"},
+    # "timestamp" is MLflow's recommended order key, meaning last_updated_timestamp.
+    aliases={
+        "creation_time": "creation_timestamp",
+        "last_update_time": "last_updated_timestamp",
+        "timestamp": "last_updated_timestamp",
+    },
 )
 _VERSION_DIALECT = _Dialect(
     what="model version",
@@ -87,6 +92,7 @@ _VERSION_DIALECT = _Dialect(
         "stage": "current_stage",
         "creation_time": "creation_timestamp",
         "last_update_time": "last_updated_timestamp",
+        "timestamp": "last_updated_timestamp",
     },
 )
 
@@ -188,7 +194,9 @@ def filter_and_sort(
 
 
 DEFAULT_MODEL_ORDER = (OrderKey(Field("attribute", "name"), True),)
+#: MLflow's default: most recently updated first; name and version break ties.
 DEFAULT_VERSION_ORDER = (
+    OrderKey(Field("attribute", "last_updated_timestamp"), False),
     OrderKey(Field("attribute", "name"), True),
     OrderKey(Field("attribute", "version_number"), False),
 )
@@ -246,7 +254,8 @@ def search_versions(
     order_by: list[str] | None,
     page_token: str | None,
 ) -> PagedList[ModelVersion]:
-    """Model versions matching a filter, ordered (name ASC, version DESC by default), one page."""
+    """Model versions matching a filter, ordered (last update DESC, name ASC, version DESC
+    by default, as MLflow), one page."""
     expr = parse_version_filter(filter_string)
     keys = parse_version_order_by(order_by)
     only = _name_equals(expr) if expr is not None else None

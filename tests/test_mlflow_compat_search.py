@@ -1,0 +1,161 @@
+"""MLflow's own search cases (tests/store/tracking/test_file_store.py and
+test_sqlalchemy_store.py), kept with their inputs and expected results.
+
+Each case runs twice: through the SQLite index and by a scan of the run
+documents (``LITETRACK_INDEX=0``); both must give MLflow's answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from litetrack import Client
+from litetrack.entities import DatasetInput
+from litetrack.errors import MlflowException
+
+CONTEXT = "mlflow.data.context"
+
+
+@pytest.fixture(params=["index", "scan"])
+def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Client:
+    if request.param == "scan":
+        monkeypatch.setenv("LITETRACK_INDEX", "0")
+    return Client()
+
+
+def _dataset(n: int) -> dict[str, str]:
+    return {
+        "name": f"name{n}", "digest": f"digest{n}", "source_type": f"st{n}",
+        "source": f"source{n}", "schema": f"schema{n}", "profile": f"profile{n}",
+    }
+
+
+@pytest.fixture
+def three_runs(client: Client) -> tuple[str, list[str]]:
+    """MLflow's test_search_runs_datasets fixture: three runs and their inputs."""
+    exp = client.create_experiment("datasets")
+    runs = [client.create_run(exp, start_time=i).info.run_id for i in range(3)]
+    test, train, evaluation = ({CONTEXT: c} for c in ("test", "train", "eval"))
+    client.log_inputs(runs[0], [DatasetInput(_dataset(1), train), DatasetInput(_dataset(2), evaluation)])
+    client.log_inputs(runs[1], [DatasetInput(_dataset(1), train), DatasetInput(_dataset(3), evaluation)])
+    client.log_inputs(runs[2], [DatasetInput(_dataset(2), test)])
+    return exp, runs
+
+
+@pytest.mark.parametrize(
+    "filter_string, expected",
+    [
+        ("dataset.name = 'name1'", {0, 1}),
+        ("dataset.digest = 'digest2'", {0, 2}),
+        ("dataset.name = 'name4'", set()),
+        ("dataset.context = 'train'", {0, 1}),
+        ("dataset.context = 'test'", {2}),
+        ("dataset.context = 'test' and dataset.name = 'name2'", {2}),
+        ("dataset.name = 'name2' and dataset.context = 'test'", {2}),
+        ("datasets.name IN ('name1', 'name2')", {0, 1, 2}),
+        ("datasets.digest IN ('digest1', 'digest2')", {0, 1, 2}),
+        ("datasets.name LIKE 'Name%'", set()),
+        ("datasets.name ILIKE 'Name%'", {0, 1, 2}),
+        ("datasets.context ILIKE 'test%'", {2}),
+        ("datasets.context IN ('test', 'train')", {0, 1, 2}),
+        # MLflow's meaning of != and NOT IN: *some* input differs.
+        ("dataset.name != 'name1'", {0, 1, 2}),
+        ("dataset.name NOT IN ('name1', 'name3')", {0, 2}),
+    ],
+)
+def test_search_runs_datasets(
+    client: Client, three_runs: tuple[str, list[str]], filter_string: str, expected: set[int]
+) -> None:
+    exp, runs = three_runs
+    found = {r.info.run_id for r in client.search_runs([exp], filter_string)}
+    assert found == {runs[i] for i in expected}
+
+
+def test_dataset_filters_combine_with_params(client: Client) -> None:
+    # test_sqlalchemy_store.py: param filter + dataset filters
+    exp = client.create_experiment("combined")
+    run1 = client.create_run(exp).info.run_id
+    run2 = client.create_run(exp).info.run_id
+    client.log_param(run1, "learning_rate", "0.01")
+    client.log_param(run1, "batch_size", "32")
+    client.log_param(run2, "batch_size", "32")
+    client.log_param(run2, "learning_rate", "0.02")
+    ds = {"name": "train_data", "digest": "digest1", "source_type": "local", "source": "source1"}
+    for run in (run1, run2):
+        client.log_inputs(run, [DatasetInput(ds, {CONTEXT: "training"})])
+    for f in (
+        "params.learning_rate = '0.01' AND dataset.name = 'train_data'",
+        "params.learning_rate = '0.01' AND dataset.context = 'training'",
+        "params.learning_rate = '0.01' AND params.batch_size = '32' AND dataset.name = 'train_data'",
+        "params.learning_rate = '0.01' AND dataset.name = 'train_data' AND dataset.context = 'training'",
+    ):
+        assert [r.info.run_id for r in client.search_runs([exp], f)] == [run1], f
+
+
+def test_runs_without_inputs_never_match_a_dataset_comparison(client: Client) -> None:
+    exp = client.create_experiment("none")
+    client.create_run(exp)
+    assert client.search_runs([exp], "dataset.name != 'x'") == []
+    assert client.search_runs([exp], "dataset.name NOT IN ('x')") == []
+
+
+@pytest.mark.parametrize(
+    "filter_string, fragment",
+    [
+        ("dataset.foobar = 'x'", "invalid dataset key 'foobar'"),
+        ("dataset.name = 3", "quote the value"),
+        ("dataset.name > 'a'", "operator >"),
+    ],
+)
+def test_bad_dataset_filters_are_invalid_parameter_values(
+    client: Client, filter_string: str, fragment: str
+) -> None:
+    with pytest.raises(MlflowException, match=fragment) as info:
+        client.search_runs(["0"], filter_string)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_order_by_dataset_is_refused_as_in_mlflow(client: Client) -> None:
+    # MLflow: "Invalid order_by entity type 'dataset'"
+    with pytest.raises(MlflowException, match="dataset.name") as info:
+        client.search_runs(["0"], order_by=["dataset.name"])
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_nan_sorts_between_numbers_and_missing(client: Client) -> None:
+    # SearchUtils._get_value_for_sort: NaN after every number, missing last, both directions.
+    exp = client.create_experiment("nan")
+    ids = {}
+    for name, value in (("one", 1.0), ("nan", math.nan), ("two", 2.0), ("missing", None)):
+        run = client.create_run(exp, run_name=name).info.run_id
+        ids[run] = name
+        if value is not None:
+            client.log_metric(run, "x", value)
+    asc = [ids[r.info.run_id] for r in client.search_runs([exp], order_by=["metrics.x ASC"])]
+    desc = [ids[r.info.run_id] for r in client.search_runs([exp], order_by=["metrics.x DESC"])]
+    assert asc == ["one", "two", "nan", "missing"]
+    assert desc == ["two", "one", "nan", "missing"]
+
+
+def test_filters_mlflow_refuses_are_kept_as_a_superset(client: Client) -> None:
+    # MLflow raises on these; litetrack gives them their plain meaning (docs/mlflow-compat.md).
+    from litetrack.entities import ViewType
+
+    exp = client.create_experiment("superset")
+    kept = client.create_run(exp, start_time=2).info.run_id
+    gone = client.create_run(exp, start_time=1).info.run_id
+    client.log_param(kept, "x", "b")
+    client.log_param(gone, "x", "a")
+    client.delete_run(gone)
+    every = ViewType.ALL
+    found = client.search_runs([exp], "attribute.lifecycle_stage = 'deleted'", every)
+    assert [r.info.run_id for r in found] == [gone]
+    found = client.search_runs([exp], f"attribute.experiment_id = '{exp}'", every)
+    assert {r.info.run_id for r in found} == {kept, gone}
+    ordered = client.search_runs([exp], "", every, order_by=["attribute.lifecycle_stage DESC"])
+    assert [r.info.run_id for r in ordered] == [gone, kept]
+    ordered = client.search_runs([exp], "", every, order_by=["params.x "])
+    assert [r.info.run_id for r in ordered] == [gone, kept]
+    assert client.search_runs([exp], "", every, order_by=["attribute.experiment_id"])
