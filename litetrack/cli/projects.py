@@ -120,9 +120,13 @@ def _execute(start: Any) -> int:
         submitted.wait()
         return _report(submitted)
     except KeyboardInterrupt:
-        if submitted is not None:
-            submitted.cancel()
-            print(f"run {submitted.run_id} KILLED", file=sys.stderr)
+        from litetrack.projects.runner import live_submissions
+
+        # The interrupt may land after the command started but before its
+        # SubmittedRun was handed back here: cancel whatever this process started.
+        for each in [submitted] if submitted is not None else live_submissions():
+            each.cancel()
+            print(f"run {each.run_id} KILLED", file=sys.stderr)
         return 130
     finally:
         if previous is not None:

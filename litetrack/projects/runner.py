@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,6 +188,7 @@ class SubmittedRun:
         self.run_id = run_id
         self.command = command
         self._proc = proc
+        _live.add(self)
         self._log_path = log_path
         self._on_done = on_done
         self._cancelled = False
@@ -254,6 +256,7 @@ class SubmittedRun:
             # The command did not end the run itself: its success ends it.
             client.set_terminated(self.run_id, RunStatus.FINISHED)
         client.store.runs.release(self.run_id)
+        _live.discard(self)
         if self._on_done is not None:
             self._on_done()
 
@@ -290,6 +293,17 @@ class SubmittedRun:
 
     def __repr__(self) -> str:
         return f"<SubmittedRun run_id={self.run_id!r} status={self.get_status()}>"
+
+
+#: Commands started by this process and not yet ended. A Ctrl-C can land between
+#: the start of a command and the moment its SubmittedRun reaches the caller; the
+#: CLI then cancels these, so no command outlives the launcher unnoticed.
+_live: weakref.WeakSet[SubmittedRun] = weakref.WeakSet()
+
+
+def live_submissions() -> list[SubmittedRun]:
+    """The commands this process started that have not ended yet."""
+    return list(_live)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -389,7 +403,16 @@ def launch(
         client.set_terminated(run_id, RunStatus.FAILED)
         done()
         raise ExecutionException(f"could not start {command!r} in {folder}: {exc}") from exc
-    return SubmittedRun(client, run_id, proc, command, log_path, done)
+    try:
+        return SubmittedRun(client, run_id, proc, command, log_path, done)
+    except BaseException:
+        # Interrupted before the command had a watcher (Ctrl-C at this very
+        # moment): stop it here, or it would run on with its run left RUNNING.
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+        if client.store.runs.read(run_id).get("status") == RunStatus.RUNNING:
+            client.set_terminated(run_id, RunStatus.KILLED)
+        raise
 
 
 def source_record(
