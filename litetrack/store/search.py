@@ -30,12 +30,12 @@ from litetrack.query import (
     sort_records,
 )
 from litetrack.store.experiments import doc_to_experiment
-from litetrack.store.runs import doc_to_run, effective_status
+from litetrack.store.runs import doc_to_run, effective_status, run_view
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "query_experiments", "query_runs", "scan_documents"]
+__all__ = ["doc_to_record", "query_experiments", "query_run_views", "query_runs", "scan_documents"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +97,52 @@ def query_runs(
     page_token: str | None = None,
 ) -> PagedList[Run]:
     """One page of runs matching the filter, in order; ``.token`` for the next page."""
+    docs, token, _ = _query_docs(
+        store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+    )
+    return PagedList([doc_to_run(d) for d in docs], token)
+
+
+def query_run_views(
+    store: Store,
+    experiment_ids: Sequence[str],
+    filter_string: str | None = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = 1000,
+    order_by: Sequence[str] | None = None,
+    page_token: str | None = None,
+) -> PagedList[dict[str, Any]]:
+    """:func:`query_runs`, as run views (:func:`~litetrack.store.runs.run_view`) instead of runs.
+
+    For readers that show thousands of runs (``ls``): building a :class:`Run`
+    per run costs as much as the query. Every key of ``run_view`` is present;
+    a metric is its latest value, or the index's ``[last, min, max, first,
+    count]`` row (read it with :func:`~litetrack.store.runs.view_metric`); the
+    status is the stored one (report :func:`effective_status`).
+    """
+    docs, token, from_index = _query_docs(
+        store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+    )
+    return PagedList(docs if from_index else [run_view(d) for d in docs], token)
+
+
+def _query_docs(
+    store: Store,
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    run_view_type: int,
+    max_results: int | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> tuple[list[dict[str, Any]], str | None, bool]:
+    """(views from the index or folded documents from a scan, next token, whether from the index)."""
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
     limit = check_max_results(max_results)
     offset = decode_token(page_token)
     if not store.exists():
-        return PagedList([], None)
+        return [], None, True
     index = store.search_index()
     docs: list[dict[str, Any]] | None = None
     if index is not None:
@@ -113,6 +152,7 @@ def query_runs(
             # The index is only a cache: a locked or broken one must not
             # fail the search, just slow it down.
             logger.warning("Search index unavailable (%s); scanning the run documents", e)
+    from_index = docs is not None
     if docs is None:
         by_id = {d["run_id"]: d for d in scan_documents(store, experiment_ids, stages)}
         records = [r for r in map(doc_to_record, by_id.values()) if matches(expr, r)]
@@ -121,7 +161,7 @@ def query_runs(
         docs = [by_id[r.run_id] for r in ordered[offset:end]]
         more = end is not None and end < len(ordered)
     token = encode_token(offset + len(docs)) if more else None
-    return PagedList([doc_to_run(d) for d in docs], token)
+    return docs, token, from_index
 
 
 def query_experiments(
