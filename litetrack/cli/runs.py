@@ -168,10 +168,13 @@ def column_getter(column: str) -> Any:
             if attr == "metrics":
                 def metric(view: View, key: str = key) -> tuple[Any, str]:
                     v = (view["metrics"] or _EMPTY).get(key, _MISSING)
+                    if type(v) is list:  # the index's [last, min, max, first, count]
+                        v = v[0]
+                        if type(v) is float:
+                            return v, f"{v:.6g}" if v == v else "nan"
                     if v is _MISSING:
                         return None, ""
-                    if type(v) is not float:
-                        v = view_metric(v)
+                    v = view_metric(v)
                     return v, format_number(v)
                 return metric
 

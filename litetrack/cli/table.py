@@ -83,11 +83,11 @@ def format_table(
     right = list(right_align or [False] * ncols) + [False] * ncols
     sep = 2
 
+    # The widest cell of each column, measured once (the headers may change below).
+    cells = [max(map(len, col)) for col in zip(*rows)] if rows else [0] * ncols
+
     def natural(hs: Sequence[str]) -> list[int]:
-        ws = [len(h) for h in hs]
-        if rows:
-            ws = [max(w, max(map(len, col))) for w, col in zip(ws, zip(*rows))]
-        return ws
+        return [max(len(h), w) for h, w in zip(hs, cells)]
 
     widths = natural(headers)
     total = sum(widths) + sep * (ncols - 1)
