@@ -434,6 +434,14 @@ def _unique_prefixes(run_ids: list[str], least: int = 8) -> int:
 
 
 def _ls_runs(client: Client, args: argparse.Namespace) -> int:
+    from litetrack.store.search import gc_paused
+
+    # The listing builds a few objects per cell of a 10,000-run table, none in a cycle.
+    with gc_paused():
+        return _ls_runs_table(client, args)
+
+
+def _ls_runs_table(client: Client, args: argparse.Namespace) -> int:
     exp = resolve_experiment(client, args.experiment)
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     order_by, local_sort = _parse_sort(args.sort, lambda: _run_keys(

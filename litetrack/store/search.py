@@ -9,9 +9,11 @@ Paging follows :mod:`litetrack.paging`. The API on top (``Client.search_runs``,
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import Experiment, Run, ViewType
@@ -35,7 +37,7 @@ from litetrack.store.runs import doc_to_run, effective_status, run_view
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "query_experiments", "query_run_views", "query_runs", "scan_documents"]
+__all__ = ["doc_to_record", "gc_paused", "query_experiments", "query_run_views", "query_runs", "scan_documents"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,25 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
     )
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a search builds thousands of objects.
+
+    Parsing 10,000 run views and building their runs or table rows makes
+    only acyclic objects, yet triggers a collection every 700 allocations,
+    each walking everything alive: a quarter of a 10,000-run ``ls``.
+    Reference counting still frees everything; the collector runs again
+    afterwards (unless someone else had turned it off).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def scan_documents(
     store: Store, experiment_ids: Sequence[str], stages: Sequence[str]
 ) -> Iterable[dict[str, Any]]:
@@ -97,10 +118,11 @@ def query_runs(
     page_token: str | None = None,
 ) -> PagedList[Run]:
     """One page of runs matching the filter, in order; ``.token`` for the next page."""
-    docs, token, _ = _query_docs(
-        store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-    )
-    return PagedList([doc_to_run(d) for d in docs], token)
+    with gc_paused():
+        docs, token, _ = _query_docs(
+            store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+        return PagedList([doc_to_run(d) for d in docs], token)
 
 
 def query_run_views(
@@ -120,10 +142,11 @@ def query_run_views(
     count]`` row (read it with :func:`~litetrack.store.runs.view_metric`); the
     status is the stored one (report :func:`effective_status`).
     """
-    docs, token, from_index = _query_docs(
-        store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-    )
-    return PagedList(docs if from_index else [run_view(d) for d in docs], token)
+    with gc_paused():
+        docs, token, from_index = _query_docs(
+            store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+        return PagedList(docs if from_index else [run_view(d) for d in docs], token)
 
 
 def _query_docs(
