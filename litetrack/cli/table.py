@@ -122,7 +122,8 @@ def format_table(
         hs = [_trim(headers[i], ws[j]) if j in cut else headers[i] for j, i in enumerate(cols)]
         rs: Sequence[Sequence[str]]
         if cut:
-            rs = [[_trim(r[i], ws[j]) if j in cut else r[i] for j, i in enumerate(cols)] for r in rows]
+            rs = [[_trim(r[i], ws[j]) if j in cut else r[i] for j, i in enumerate(cols)]
+                  for r in rows]
         else:
             pick = operator.itemgetter(*cols)  # one C call per row (tables can have 10,000 rows)
             rs = [pick(r) for r in rows] if len(cols) > 1 else [[r[cols[0]]] for r in rows]

@@ -37,7 +37,10 @@ from litetrack.store.runs import doc_to_run, effective_status, run_view
 if TYPE_CHECKING:
     from litetrack.store.core import Store
 
-__all__ = ["doc_to_record", "gc_paused", "query_experiments", "query_run_views", "query_runs", "scan_documents"]
+__all__ = [
+    "doc_to_record", "gc_paused", "query_experiments", "query_run_views", "query_runs",
+    "scan_documents",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +161,7 @@ def _query_docs(
     order_by: Sequence[str] | None,
     page_token: str | None,
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
-    """(views from the index or folded documents from a scan, next token, whether from the index)."""
+    """(index views or, from a scan, folded documents; the next token; whether from the index)."""
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
