@@ -161,7 +161,7 @@ def _stage(view: View) -> str:
 
 
 def column_getter(column: str) -> Any:
-    """A function run view -> (raw value, display text) for a named column (built once per listing)."""
+    """A function run view -> (raw value, display text) for a named column (built once a listing)."""
     for prefix, attr in (("metrics.", "metrics"), ("params.", "params"), ("tags.", "tags")):
         if column.startswith(prefix):
             key = column[len(prefix):]
@@ -485,7 +485,7 @@ def _ls_runs_table(client: Client, args: argparse.Namespace) -> int:
         table = [[g(r) for g in getters] for r in runs]
     if args.json:
         print_json([
-            {**{("run_id" if c in ("id",) else c): (r["run_id"] if c in ("run_id", "id") else cell[0])
+            {**{("run_id" if c == "id" else c): (r["run_id"] if c in ("run_id", "id") else cell[0])
                 for c, cell in zip(columns, row)},
              **({"lifecycle_stage": _stage(r)} if args.all else {})}
             for r, row in zip(runs, table)
