@@ -161,7 +161,7 @@ def _stage(view: View) -> str:
 
 
 def column_getter(column: str) -> Any:
-    """A function run view -> (raw value, display text) for a named column (built once a listing)."""
+    """A function view -> (raw value, display text) for a named column (built once a listing)."""
     for prefix, attr in (("metrics.", "metrics"), ("params.", "params"), ("tags.", "tags")):
         if column.startswith(prefix):
             key = column[len(prefix):]
