@@ -14,6 +14,7 @@ from litetrack.cli.table import format_duration, format_number, format_time, pag
 from litetrack.client import Client
 from litetrack.entities import Experiment, Run, ViewType
 from litetrack.errors import ExperimentNotFound, InvalidArgument, RunNotFound
+from litetrack.store.runs import effective_status, view_metric
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -128,97 +129,126 @@ def _ls_experiments(client: Client, args: argparse.Namespace) -> int:
 
 def run_duration_ms(run: Run) -> float | None:
     """End minus start; for a live run, now minus start."""
-    start, end = run.info.start_time, run.info.end_time
+    return _duration_ms(run.info.start_time, run.info.end_time, run.info.status)
+
+
+def _duration_ms(start: int | None, end: int | None, status: str) -> float | None:
     if start is None:
         return None
     if end is None:
-        if run.info.status != "RUNNING":
+        if status != "RUNNING":
             return None
         end = int(time.time() * 1000)
     return float(end - start)
 
 
+# ``ls`` works on run views (``store.search.query_run_views``), not Run
+# entities: building 10,000 Runs cost as much as the query.
+View = dict[str, Any]
+
+
+def _view_duration_ms(view: View) -> float | None:
+    return _duration_ms(view.get("start_time"), view.get("end_time"), effective_status(view))
+
+
+def _view_sizes(view: View) -> tuple[int, int]:
+    sizes = view.get("sizes")
+    return (sizes[0], sizes[1]) if sizes else (0, 0)
+
+
+def _stage(view: View) -> str:
+    return view.get("lifecycle_stage") or "active"
+
+
 def column_getter(column: str) -> Any:
-    """A function run -> (raw value, display text) for a named column (built once per listing)."""
+    """A function view -> (raw value, display text) for a named column (built once a listing)."""
     for prefix, attr in (("metrics.", "metrics"), ("params.", "params"), ("tags.", "tags")):
         if column.startswith(prefix):
             key = column[len(prefix):]
             if attr == "metrics":
-                def metric(run: Run, key: str = key) -> tuple[Any, str]:
-                    v = run.data.metrics.get(key)
+                def metric(view: View, key: str = key) -> tuple[Any, str]:
+                    v = (view["metrics"] or _EMPTY).get(key, _MISSING)
+                    if type(v) is list:  # the index's [last, min, max, first, count]
+                        v = v[0]
+                        if type(v) is float:
+                            return v, f"{v:.6g}" if v == v else "nan"
+                    if v is _MISSING:
+                        return None, ""
+                    v = view_metric(v)
                     return v, format_number(v)
                 return metric
 
-            def text(run: Run, key: str = key, attr: str = attr) -> tuple[Any, str]:
-                v = getattr(run.data, attr).get(key)
+            def text(view: View, key: str = key, attr: str = attr) -> tuple[Any, str]:
+                v = (view[attr] or _EMPTY).get(key)
                 return v, v or ""
             return text
     fast = _FAST_GETTERS.get(column)
     if fast is not None:
         return fast
     column_value(None, column)  # unknown columns raise here, before any row is built
-    return lambda run: column_value(run, column)
+    return lambda view: column_value(view, column)
 
 
-def _start_cell(run: Run) -> tuple[Any, str]:
-    return run.info.start_time, format_time(run.info.start_time)
+_EMPTY: dict[str, Any] = {}
+_MISSING = object()
 
 
-def _duration_cell(run: Run) -> tuple[Any, str]:
-    d = run_duration_ms(run)
+def _start_cell(view: View) -> tuple[Any, str]:
+    start = view.get("start_time")
+    return start, format_time(start)
+
+
+def _duration_cell(view: View) -> tuple[Any, str]:
+    d = _view_duration_ms(view)
     return (None if d is None else d / 1000), format_duration(d)
+
+
+def _status_cell(view: View) -> tuple[Any, str]:
+    status = effective_status(view)
+    return status, status
 
 
 # The default columns, without going through column_value's chain of tests
 # (a 10,000-run listing builds 50,000 of these cells).
 _FAST_GETTERS: dict[str, Any] = {
-    "run_id": lambda run: (run.info.run_id, run.info.run_id[:8]),
-    "name": lambda run: (run.info.run_name, run.info.run_name or ""),
-    "status": lambda run: (run.info.status, run.info.status),
+    "run_id": lambda view: (view["run_id"], view["run_id"][:8]),
+    "name": lambda view: (view.get("run_name"), view.get("run_name") or ""),
+    "status": _status_cell,
     "start": _start_cell,
     "duration": _duration_cell,
 }
 
 
-def column_value(run: Run | None, column: str, client: Client | None = None) -> tuple[Any, str]:
-    """The raw value and display text of a named column for one run."""
-    if run is None:
+def column_value(view: View | None, column: str, client: Client | None = None) -> tuple[Any, str]:
+    """The raw value and display text of a named column for one run view."""
+    if view is None:
         if column in _RUN_COLUMNS or column.startswith(("metrics.", "params.", "tags.")):
             return None, ""
         raise InvalidArgument(
             f"Unknown column {column!r}: use run_id, name, status, start, end, duration, "
             "size, model_size, metrics.KEY, params.KEY or tags.KEY"
         )
-    info, data = run.info, run.data
     if column in ("run_id", "id"):
-        return info.run_id, info.run_id[:8]
+        return view["run_id"], view["run_id"][:8]
     if column in ("name", "run_name"):
-        return info.run_name, info.run_name or ""
+        return view.get("run_name"), view.get("run_name") or ""
     if column == "status":
-        return info.status, info.status
+        return _status_cell(view)
     if column in ("start", "start_time"):
-        return info.start_time, format_time(info.start_time)
+        return _start_cell(view)
     if column in ("end", "end_time"):
-        return info.end_time, format_time(info.end_time)
+        return view.get("end_time"), format_time(view.get("end_time"))
     if column == "duration":
-        d = run_duration_ms(run)
-        return (None if d is None else d / 1000), format_duration(d)
+        return _duration_cell(view)
     if column in ("size", "artifact_size", "model_size"):
         from litetrack.cli.table import format_size
 
-        size = run.sizes[1] if column == "model_size" else run.sizes[0]
+        size = _view_sizes(view)[1 if column == "model_size" else 0]
         return size, format_size(size)
-    if column.startswith("metrics."):
-        m = data.metrics.get(column[8:])
-        return m, format_number(m)
-    if column.startswith("params."):
-        p = data.params.get(column[7:])
-        return p, p or ""
-    if column.startswith("tags."):
-        t = data.tags.get(column[5:])
-        return t, t or ""
+    if column.startswith(("metrics.", "params.", "tags.")):
+        return column_getter(column)(view)  # type: ignore[no-any-return]
     if column in ("user", "user_id"):
-        return info.user_id, info.user_id or ""
+        return view.get("user_id"), view.get("user_id") or ""
     raise InvalidArgument(
         f"Unknown column {column!r}: use run_id, name, status, start, end, duration, "
         "size, model_size, metrics.KEY, params.KEY or tags.KEY"
@@ -231,17 +261,18 @@ _RUN_COLUMNS = frozenset([
 ])
 
 
-def default_columns(runs: list[Run], client: Client) -> list[str]:
+def default_columns(runs: list[View], client: Client) -> list[str]:
     """id, name, status, start, duration, model size (if any), the latest metrics, the params."""
     metric_keys: dict[str, None] = {}
     param_keys: dict[str, None] = {}
     for r in runs:
-        metric_keys.update(dict.fromkeys(r.data.metrics))
-        param_keys.update(dict.fromkeys(r.data.params))
+        metric_keys.update(dict.fromkeys(r["metrics"] or ()))
+        param_keys.update(dict.fromkeys(r["params"] or ()))
     cols = ["run_id", "name", "status", "start", "duration"]
-    if any(r.sizes[1] for r in runs):
+    sizes = [_view_sizes(r) for r in runs]
+    if any(s[1] for s in sizes):
         cols.append("model_size")
-    elif any(r.sizes[0] for r in runs):
+    elif any(s[0] for s in sizes):
         cols.append("size")
     return cols + [f"metrics.{k}" for k in sorted(metric_keys)] + [
         f"params.{k}" for k in sorted(param_keys)
@@ -302,7 +333,7 @@ def _not_sortable(column: str, run_keys: set[str]) -> str:
     )
 
 
-def _sort_locally(runs: list[Run], keys: list[tuple[str, bool]]) -> list[Run]:
+def _sort_locally(runs: list[View], keys: list[tuple[str, bool]]) -> list[View]:
     """Sort by ls columns (stable, last key first); missing values last either way."""
     for column, descending in reversed(keys):
         name = column.split(".", 1)[1] if column.startswith("attributes.") else column
@@ -345,17 +376,26 @@ def _referenced_keys(args: argparse.Namespace, columns: list[str] | None) -> lis
     return found
 
 
-def _run_keys(runs: list[Run]) -> set[str]:
+def _run_keys(runs: list[View]) -> set[str]:
     keys: set[str] = set()
     for r in runs:
-        keys.update("metrics." + k for k in r.data.metrics)
-        keys.update("params." + k for k in r.data.params)
-        keys.update("tags." + k for k in r.data.tags)
+        keys.update("metrics." + k for k in r["metrics"] or ())
+        keys.update("params." + k for k in r["params"] or ())
+        keys.update("tags." + k for k in r["tags"] or ())
     return keys
 
 
+def _views(client: Client, experiment_id: str, filter_string: str, view: int,
+           max_results: int | None, order_by: list[str] | None = None) -> list[View]:
+    # Loads the query language: when the command runs, not when the parser is built.
+    from litetrack.store.search import query_run_views
+
+    return list(query_run_views(client.store, [experiment_id], filter_string, view,
+                                max_results, order_by))
+
+
 def check_keys(client: Client, exp: Experiment, args: argparse.Namespace,
-               columns: list[str] | None, runs: list[Run]) -> None:
+               columns: list[str] | None, runs: list[View]) -> None:
     """Raise when --filter/--sort/--columns name a key no run of the experiment has (a typo)."""
     import difflib
 
@@ -367,7 +407,7 @@ def check_keys(client: Client, exp: Experiment, args: argparse.Namespace,
     if not unknown:
         return
     # Not in the runs shown: look at every run of the experiment before calling it a typo.
-    everything = list(client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=None))
+    everything = _views(client, exp.experiment_id, "", ViewType.ALL, None)
     if not everything:
         return
     keys |= _run_keys(everything)
@@ -393,18 +433,44 @@ def _unique_prefixes(run_ids: list[str], least: int = 8) -> int:
     return n
 
 
+def _column_texts(column: str, getter: Any, runs: list[View]) -> list[str]:
+    """The display texts of one column (what ``getter`` gives as text, without its values)."""
+    for prefix in ("params.", "tags."):
+        if column.startswith(prefix):
+            key, attr = column[len(prefix):], prefix[:-1]
+            return [(r[attr] or _EMPTY).get(key) or "" for r in runs]
+    if column.startswith("metrics."):
+        key = column[len("metrics."):]
+        out = []
+        for r in runs:
+            v = (r["metrics"] or _EMPTY).get(key, _MISSING)
+            if type(v) is list:  # the index's [last, min, max, first, count]
+                v = v[0]
+            if type(v) is float:
+                out.append(f"{v:.6g}" if v == v else "nan")
+            elif v is _MISSING:
+                out.append("")
+            else:
+                out.append(format_number(view_metric(v)))
+        return out
+    return [getter(r)[1] for r in runs]
+
+
 def _ls_runs(client: Client, args: argparse.Namespace) -> int:
+    from litetrack.store.search import gc_paused
+
+    # The listing builds a few objects per cell of a 10,000-run table, none in a cycle.
+    with gc_paused():
+        return _ls_runs_table(client, args)
+
+
+def _ls_runs_table(client: Client, args: argparse.Namespace) -> int:
     exp = resolve_experiment(client, args.experiment)
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
-    order_by, local_sort = _parse_sort(args.sort, lambda: _run_keys(list(
-        client.search_runs([exp.experiment_id], "", ViewType.ALL, max_results=None))))
-    runs = list(
-        client.search_runs(
-            [exp.experiment_id], args.filter, view,
-            max_results=(args.limit if local_sort is None else None) or None,  # None: every run
-            order_by=order_by or None,
-        )
-    )
+    order_by, local_sort = _parse_sort(args.sort, lambda: _run_keys(
+        _views(client, exp.experiment_id, "", ViewType.ALL, None)))
+    runs = _views(client, exp.experiment_id, args.filter, view,
+                  (args.limit if local_sort is None else None) or None, order_by or None)
     requested = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     check_keys(client, exp, args, requested, runs)
     if local_sort is not None:
@@ -415,12 +481,13 @@ def _ls_runs(client: Client, args: argparse.Namespace) -> int:
         if "name" not in columns and "run_name" not in columns:
             columns.insert(1, "name")  # the id and the name identify a row for a person
     getters = [column_getter(c) for c in columns]
-    table = [[g(r) for g in getters] for r in runs]
+    if args.json or args.csv:
+        table = [[g(r) for g in getters] for r in runs]
     if args.json:
         print_json([
-            {**{("run_id" if c in ("id",) else c): (r.info.run_id if c in ("run_id", "id") else cell[0])
+            {**{("run_id" if c == "id" else c): (r["run_id"] if c in ("run_id", "id") else cell[0])
                 for c, cell in zip(columns, row)},
-             **({"lifecycle_stage": r.info.lifecycle_stage} if args.all else {})}
+             **({"lifecycle_stage": _stage(r)} if args.all else {})}
             for r, row in zip(runs, table)
         ])
         return 0
@@ -429,20 +496,21 @@ def _ls_runs(client: Client, args: argparse.Namespace) -> int:
         w = csv.writer(out, lineterminator="\n")
         w.writerow(columns + (["lifecycle_stage"] if args.all else []))
         for r, row in zip(runs, table):
-            w.writerow([r.info.run_id if c in ("run_id", "id") else ("" if v is None else v)
+            w.writerow([r["run_id"] if c in ("run_id", "id") else ("" if v is None else v)
                         for c, (v, _) in zip(columns, row)]
-                       + ([r.info.lifecycle_stage] if args.all else []))
+                       + ([_stage(r)] if args.all else []))
         sys.stdout.write(out.getvalue())
         return 0
     if not runs:
         print(f"No runs in experiment {exp.name!r}" + (f" matching {args.filter!r}" if args.filter else ""))
         return 0
-    width = _unique_prefixes([r.info.run_id for r in runs])
-    texts = [[text for _, text in row] for row in table]
-    for r, row in zip(runs, texts):
-        row[0] = r.info.run_id[:width]
-        if r.info.lifecycle_stage == "deleted":
-            row[0] += " (deleted)"  # only listed with --all
+    width = _unique_prefixes([r["run_id"] for r in runs])
+    # Column by column, text only: a 10,000-run table has 200,000 cells.
+    cells = [_column_texts(c, g, runs) for c, g in zip(columns, getters)]
+    cells[0] = [  # " (deleted)": only listed with --all
+        r["run_id"][:width] + (" (deleted)" if _stage(r) == "deleted" else "") for r in runs
+    ]
+    texts = list(zip(*cells))
     headers = ["id" if c == "run_id" else c for c in columns]
     numeric = [c.startswith("metrics.") or c in ("duration", "size", "model_size") for c in columns]
     print_table(headers, texts, args, numeric, keep=2)

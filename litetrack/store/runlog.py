@@ -357,7 +357,7 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
         run_name=doc.get("run_name"),
     )
     metrics = {
-        k: v if type(v) is float else _metric_value(v) for k, v in (doc.get("metrics") or {}).items()
+        k: v if type(v) is float else view_metric(v) for k, v in (doc.get("metrics") or {}).items()
     }
     data = RunData(metrics=metrics, params=dict(doc.get("params") or {}), tags=dict(doc.get("tags") or {}))
     raw_inputs = doc.get("inputs")
@@ -370,7 +370,8 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
     return run
 
 
-def _metric_value(v: Any) -> float:
+def view_metric(v: Any) -> float:
+    """A metric's latest value from a run document, a run view or the index's row."""
     # A document's summary dict, a view's latest value, or the search index's
     # [last, min, max, first, count] row (where NaN is null).
     if type(v) is dict:

@@ -68,6 +68,7 @@ from litetrack.store.runlog import index_view_json as index_view_json
 from litetrack.store.runlog import input_key as input_key
 from litetrack.store.runlog import read_log_records as read_log_records
 from litetrack.store.runlog import run_view as run_view
+from litetrack.store.runlog import view_metric as view_metric
 from litetrack.validation import (
     validate_key,
     validate_metric_value,
