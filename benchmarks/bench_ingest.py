@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# The bare filesystem floor of a run, measured the same way as bench_tracking.py does.
+from bench_tracking import fs_floor  # noqa: E402  (a sibling script: benchmarks/ is on sys.path)
+
 # Installed packages run from compiled bytecode; this machine sets
 # PYTHONDONTWRITEBYTECODE, which would recompile litetrack in every child.
 BYTECODE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -58,25 +61,6 @@ def sweep(store: str, n: int, experiment: str = "sweep", start: int = 0) -> floa
     dt = (time.perf_counter() - t) / n
     litetrack.set_tracking_uri(None)
     return dt
-
-
-def fs_floor(n: int, parent: str | None) -> float:
-    """Seconds per run of mkdir + atomic document write + log create and 4 appends."""
-    with tempfile.TemporaryDirectory(dir=parent) as d:
-        doc = b"x" * 900
-        t = time.perf_counter()
-        for i in range(n):
-            run = f"{d}/{i}"
-            os.mkdir(run)
-            fd = os.open(f"{run}/.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.write(fd, doc)
-            os.close(fd)
-            os.replace(f"{run}/.tmp", f"{run}/run.json")
-            fd = os.open(f"{run}/log.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            for _ in range(4):
-                os.write(fd, doc[:200])
-            os.close(fd)
-        return (time.perf_counter() - t) / n
 
 
 def first_search(store: str, fmt: str) -> dict[str, object]:

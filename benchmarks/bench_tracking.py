@@ -42,14 +42,14 @@ def bench_import() -> None:
     print(f"heavy modules imported by 'import litetrack': {out}")
 
 
-def fs_floor(n: int) -> float:
+def fs_floor(n: int, parent: str | None = None) -> float:
     """Seconds per run of the bare filesystem work a run needs: mkdir, an atomic
     document write (create + write + rename), creating the log and 4 appends.
 
     Metadata operations on this VM's disk vary tenfold over a session
     (40 us to 600 us for a mkdir + create), so runs/s is printed next to it.
     """
-    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as d:
+    with tempfile.TemporaryDirectory(dir=parent if parent is not None else BENCH_DIR) as d:
         doc = b"x" * 900
         t = time.perf_counter()
         for i in range(n):
