@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from litetrack import Client
 from litetrack.entities import Metric, Param, RunTag, ViewType
 from litetrack.store.core import Store
+from litetrack.store.index import SearchIndex, _Journal
 from litetrack.store.search import query_runs
 
 
@@ -26,6 +27,12 @@ def _rows_agree(store: Store, run_id: str) -> tuple[object, object]:
     index = store.search_index()
     assert index is not None
     return index._summary_row(run_id), index._doc_row(store.runs.read(run_id))
+
+
+def _journal_row(store: Store, run_id: str) -> object:
+    """The row the journal's last line for the run carries (None: a plain line)."""
+    payload = _Journal.read(store.runs.journal_path, 0).summaries.get(run_id)
+    return None if payload is None else SearchIndex._journal_row(run_id, payload)
 
 
 values = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.sampled_from([0.0, 1.0, -2.5]))
@@ -61,10 +68,13 @@ def test_writer_summary_equals_the_folded_run(tmp_path_factory: pytest.TempPathF
     c.set_terminated(rid, spec["status"])
     summary, folded = _rows_agree(c.store, rid)
     logged = spec["metrics"] or spec["params"] or spec["tags"] or spec["artifact"]
+    journal = _journal_row(c.store, rid)
     if logged:  # a run with an empty log is ended by rewriting its document
         assert summary == folded
+        assert journal == folded
     else:
         assert summary is None
+        assert journal is None
 
 
 def test_summary_is_ignored_once_the_run_changed(store_path: Path) -> None:
@@ -214,3 +224,153 @@ def test_damaged_summary_is_read_the_slow_way(store_path: Path) -> None:
     scan._index = False
     assert _ids(c.search_runs([eid], "metrics.m = 1")) == _ids(query_runs(scan, [eid], "metrics.m = 1", ViewType.ACTIVE_ONLY, 10, None)) == [rid]
     assert c.get_run(rid).data.metrics == {"m": 1.0}
+
+
+def _sweep(store_path: Path, n: int) -> list[str]:
+    import litetrack
+
+    litetrack.set_tracking_uri(str(store_path))
+    litetrack.set_experiment("sweep")
+    ids = []
+    for i in range(n):
+        with litetrack.start_run() as run:
+            litetrack.log_params({"p": i % 3, "q": "x"})
+            litetrack.log_metric("m", float(i))
+            litetrack.log_metric("m", float(i) / 2, step=1)
+        ids.append(run.info.run_id)
+    litetrack.set_tracking_uri(None)
+    return ids
+
+
+def _scan_ids(store_path: Path, filter_string: str, order_by: list[str] | None = None) -> list[str]:
+    scan = Store(store_path)
+    scan._index = False
+    eids = [e.experiment_id for e in Client(str(store_path)).search_experiments()]
+    return _ids(query_runs(scan, eids, filter_string, ViewType.ALL, None, order_by))
+
+
+def test_ingest_takes_ended_runs_from_the_journal_alone(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep's runs are indexed from the journal's lines: no run file is opened, rows as read from the files."""
+    ids = _sweep(store_path, 6)
+    store = Store(store_path)
+    index = store.search_index()
+    assert index is not None
+    folded = {rid: index._doc_row(store.runs.read(rid)) for rid in ids}
+
+    def no_files(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a run's files were read")
+
+    monkeypatch.setattr(SearchIndex, "_summary_row", no_files)
+    monkeypatch.setattr(store.runs, "read", no_files)
+    index.refresh()  # no index yet: a rebuild
+    more = _sweep(store_path, 4)
+    index.refresh()  # the journal since the last refresh
+    conn = index._connect()
+    cols = ("run_id, experiment_id, run_name, status, start_time, end_time, artifact_uri, user_id, "
+            "lifecycle_stage, artifact_size, model_size, mstats, doc")
+    rows = {r[0]: r for r in conn.execute(f"SELECT {cols} FROM runs")}
+    assert set(rows) == set(ids + more)
+    for rid in ids:
+        assert rows[rid] == folded[rid]
+    monkeypatch.undo()
+    for rid in more:
+        assert rows[rid] == index._doc_row(store.runs.read(rid))
+    c = Client(str(store_path))
+    eid = c.get_experiment_by_name("sweep").experiment_id
+    for f in ("metrics.m >= 2", "params.p = '1'", ""):
+        assert _ids(c.search_runs([eid], f, ViewType.ALL, order_by=["metrics.m DESC"])) == _scan_ids(
+            store_path, f, ["metrics.m DESC"])
+
+
+@pytest.mark.parametrize("change", ["log", "rename", "delete"])
+def test_a_change_racing_the_end_voids_the_journal_row(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Another process changes the run between its status record and the journal line: a plain line follows."""
+    from litetrack.store.runs import RunStore
+
+    real = RunStore.changed
+    raced: list[str] = []
+
+    def changed(self: RunStore, run_id: str, summary: bytes | None = None) -> None:
+        if summary is not None and not raced:
+            raced.append(run_id)
+            other = Client(str(store_path))  # its own Store: another writer of the run
+            if change == "log":
+                other.log_metric(run_id, "m", 99.0, step=5)
+            elif change == "rename":
+                other.set_tag(run_id, "mlflow.runName", "renamed")
+            else:
+                other.delete_run(run_id)
+            # The other process's journal line lands first, then this one's.
+        real(self, run_id, summary)
+
+    monkeypatch.setattr(RunStore, "changed", changed)
+    ids = _sweep(store_path, 2)
+    monkeypatch.undo()
+    rid = raced[0]
+    assert rid == ids[0]
+    lines = (store_path / "changes.log").read_bytes().splitlines()
+    mine = [line for line in lines if line.startswith(rid.encode())]
+    assert b"\t" in mine[-2] and mine[-1] == rid.encode()  # the summary, voided by a plain line
+    assert _journal_row(Store(store_path), rid) is None
+    c = Client(str(store_path))
+    run = {r.info.run_id: r for r in c.search_runs([c.get_experiment_by_name("sweep").experiment_id],
+                                                    run_view_type=ViewType.ALL)}[rid]
+    if change == "log":
+        assert run.data.metrics["m"] == 99.0
+    elif change == "rename":
+        assert run.info.run_name == "renamed"
+    else:
+        assert run.info.lifecycle_stage == "deleted"
+
+
+@pytest.mark.parametrize("damage", ["flip", "torn", "junk"])
+def test_damaged_journal_lines_change_no_answer(store_path: Path, damage: str) -> None:
+    """A flipped byte, a torn line or foreign lines in the journal: the runs are read from their files."""
+    ids = _sweep(store_path, 5)
+    journal = store_path / "changes.log"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(ids[0].encode()) and b"\t" in line)
+    if damage == "flip":  # same length, a view's value changed: the checksum no longer matches
+        lines[at] = lines[at].replace(b'"q":"x"', b'"q":"y"', 1)
+    elif damage == "torn":  # half a line, glued to the next one (a crash of the machine)
+        lines[at] = lines[at][: len(lines[at]) // 2]
+        lines.insert(at + 1, ids[0].encode() + b"\n")
+    else:
+        lines += [b"\x00" * 40 + b"\n", b"../../etc/passwd\tx\n", b"\xff\xfe\tgarbage\n", b"\t\t\n"]
+    journal.write_bytes(b"".join(lines))
+    c = Client(str(store_path))
+    eid = c.get_experiment_by_name("sweep").experiment_id
+    for f in ("params.q = 'x'", "metrics.m < 3", ""):
+        assert sorted(_ids(c.search_runs([eid], f, ViewType.ALL))) == sorted(_scan_ids(store_path, f))
+    assert len(c.search_runs([eid], "params.q = 'x'")) == 5
+    assert all(r.data.params["q"] == "x" for r in c.search_runs([eid]))
+
+
+def test_sigkill_at_random_moments_of_a_sweep_leaves_index_equal_to_scan(store_path: Path) -> None:
+    """Kill sweeping processes at random moments; every search through the index equals a scan."""
+    import random
+    import signal
+    import time
+
+    code = (
+        "import sys, litetrack\n"
+        "litetrack.set_tracking_uri(sys.argv[1]); litetrack.set_experiment('sweep')\n"
+        "for i in range(100000):\n"
+        "    with litetrack.start_run():\n"
+        "        litetrack.log_params({'p': i % 3})\n"
+        "        litetrack.log_metric('m', float(i % 7))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    rng = random.Random(1234)
+    c = Client(str(store_path))
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(store_path)], env=env)
+        time.sleep(0.6 + rng.random() * 0.6)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        eid = c.get_experiment_by_name("sweep").experiment_id
+        for f in ("metrics.m < 3", "params.p = '1'", "attributes.status = 'FINISHED'", ""):
+            assert sorted(_ids(c.search_runs([eid], f, ViewType.ALL, max_results=50000))) == sorted(
+                _scan_ids(store_path, f)), f

@@ -168,10 +168,8 @@ def column_getter(column: str) -> Any:
             if attr == "metrics":
                 def metric(view: View, key: str = key) -> tuple[Any, str]:
                     v = (view["metrics"] or _EMPTY).get(key, _MISSING)
-                    if type(v) is list:  # the index's [last, min, max, first, count]
-                        v = v[0]
-                        if type(v) is float:
-                            return v, f"{v:.6g}" if v == v else "nan"
+                    if type(v) is float:
+                        return v, f"{v:.6g}" if v == v else "nan"
                     if v is _MISSING:
                         return None, ""
                     v = view_metric(v)
@@ -444,8 +442,6 @@ def _column_texts(column: str, getter: Any, runs: list[View]) -> list[str]:
         out = []
         for r in runs:
             v = (r["metrics"] or _EMPTY).get(key, _MISSING)
-            if type(v) is list:  # the index's [last, min, max, first, count]
-                v = v[0]
             if type(v) is float:
                 out.append(f"{v:.6g}" if v == v else "nan")
             elif v is _MISSING:

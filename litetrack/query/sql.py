@@ -42,11 +42,10 @@ from litetrack.query.parse import RUN_ATTRIBUTES
 
 __all__ = ["INDEX_SCHEMA", "configure_connection", "compile_sql", "like_to_glob", "load_records"]
 
-#: DDL of the search index. Column meanings are fixed. ``artifact_size`` and
-#: ``model_size`` are computed by SQLite from ``doc``'s ``sizes`` when a row is
-#: written (an insert names only the first ten columns); the ``json_valid``
-#: guard keeps a damaged document from failing the insert (it reads NULL, and
-#: the index re-reads such a run, see ``SearchIndex._store_rows``). The (key, value)
+#: DDL of the search index. Column meanings are fixed. ``doc`` is the run's
+#: view as JSON (what results are built from) and ``mstats`` its metrics'
+#: ``[last, min, max, first, count]`` (what the metrics table is filled from,
+#: see ``litetrack.store.index``). The (key, value)
 #: indexes let SQLite start a search from the most selective predicate (a
 #: range of one metric, one param value) instead of probing every run, and
 #: read a metric index in order to skip the sort. Run ``ANALYZE`` after a
@@ -62,11 +61,10 @@ CREATE TABLE IF NOT EXISTS runs(
   artifact_uri TEXT,
   user_id TEXT,
   lifecycle_stage TEXT NOT NULL,
-  doc TEXT,
-  artifact_size INTEGER GENERATED ALWAYS AS (
-    CASE WHEN json_valid(doc) THEN doc ->> '$.sizes[0]' END) STORED,
-  model_size INTEGER GENERATED ALWAYS AS (
-    CASE WHEN json_valid(doc) THEN doc ->> '$.sizes[1]' END) STORED);
+  artifact_size INTEGER,
+  model_size INTEGER,
+  mstats TEXT,
+  doc TEXT);
 CREATE TABLE IF NOT EXISTS params(
   run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
   PRIMARY KEY(run_id, key)) WITHOUT ROWID;
@@ -89,7 +87,7 @@ CREATE INDEX IF NOT EXISTS metrics_by_last ON metrics(key, last);
 
 _RUNS_COLUMNS = frozenset(
     ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time", "artifact_uri",
-     "user_id", "lifecycle_stage", "doc", "artifact_size", "model_size"]
+     "user_id", "lifecycle_stage", "doc", "mstats", "artifact_size", "model_size"]
 )
 
 #: Name of the SQL function :func:`configure_connection` registers for ILIKE.
@@ -121,8 +119,7 @@ def configure_connection(conn: sqlite3.Connection) -> None:
 def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None:
     """Insert or replace ``records`` in the index tables.
 
-    ``doc`` holds only the record's sizes (``{"sizes": [artifact, model]}``), from
-    which SQLite derives the size columns.
+    ``doc`` holds only the record's sizes (``{"sizes": [artifact, model]}``).
 
     A run's previous params, tags and metrics rows are deleted first, so the
     index holds exactly what the record says. NaN metric values become NULL
@@ -134,7 +131,8 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (r.run_id,))
         conn.execute(
             "INSERT OR REPLACE INTO runs(run_id, experiment_id, run_name, status, start_time,"
-            " end_time, artifact_uri, user_id, lifecycle_stage, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " end_time, artifact_uri, user_id, lifecycle_stage, artifact_size, model_size, doc)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 r.run_id,
                 r.experiment_id,
@@ -145,6 +143,8 @@ def load_records(conn: sqlite3.Connection, records: Iterable[RunRecord]) -> None
                 r.artifact_uri,
                 r.user_id,
                 r.lifecycle_stage,
+                r.artifact_size,
+                r.model_size,
                 json.dumps({"sizes": [r.artifact_size, r.model_size]}),
             ),
         )

@@ -4,16 +4,22 @@
 so results need no file reads), in the schema
 :data:`litetrack.query.INDEX_SCHEMA` that the filter compiler targets. The
 param, tag and metric tables hold rows only for the keys queries have used
-(``filled_keys``): they are filled in SQL from the runs' ``doc`` column the
-first time a query reads a key, and kept filled by every later ingest. A run
-thus costs one row to ingest.
+(``filled_keys``): they are filled in SQL from the runs' ``doc`` column (and
+``mstats``, the metric summaries, which results never read) the first time a
+query reads a key, and kept filled by every later ingest. A run thus costs
+one row to ingest.
 
 Ingest is cheap for the common case, a run ended by the process that wrote
-it: its final status record carries the run's index row (see
-:meth:`litetrack.store.runs.RunWriter.try_append_status`), which the index
-takes from the log's last line after checking that the line starts where the
-writer expected and that the document is still the version it wrote;
-anything else is read and folded from the files.
+it: the journal line announcing the end carries the run's index row (see
+:meth:`litetrack.store.runs.RunWriter.try_append_status`). The writer adds
+that line only when the run's log and document are still its own versions,
+and checks again once the line is written (adding a plain line if not), so
+the row holds while it is the run's last journal line: no file of the run is
+opened. The same row is in the run's final status record, which a rebuild
+that finds no such line (or ``reindex``) takes from the log's last line
+after checking that the line starts where the writer expected and that the
+document is still the version it wrote; anything else is read and folded
+from the files.
 
 Keeping it up to date without costing the writers anything:
 
@@ -36,8 +42,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +63,14 @@ from litetrack.query import (
     configure_connection,
 )
 from litetrack.store.fs import FileLock, stat_key
-from litetrack.store.runs import RUN_DOC, RUN_LOG, effective_status, index_view_json
+from litetrack.store.runs import (
+    RUN_DOC,
+    RUN_LOG,
+    artifact_sizes,
+    effective_status,
+    index_stats_json,
+    index_view_json,
+)
 
 if TYPE_CHECKING:
     from litetrack.query import Expr, OrderKey
@@ -65,7 +80,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: Bump when the schema or the meaning of a column changes: older indexes are rebuilt.
-FORMAT_VERSION = 5  # 4: the artifact_size / model_size columns; 5: the inputs table (dataset filters)
+FORMAT_VERSION = 6  # 4: artifact_size / model_size; 5: the inputs table; 6: the mstats column
 
 _META = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -73,7 +88,7 @@ CREATE TABLE IF NOT EXISTS filled_keys(tbl TEXT, key TEXT, PRIMARY KEY(tbl, key)
 """
 
 # Fill a key/value table from the runs' JSON columns; the caller appends the
-# WHERE conditions. Metric values are ``[last, min, max, first, count]``.
+# WHERE conditions. Metric summaries (``mstats``) are ``[last, min, max, first, count]``.
 _FILL = {
     "params": "INSERT OR REPLACE INTO params(run_id, key, value) SELECT r.run_id, j.key, j.value "
     "FROM runs AS r, json_each(r.doc, '$.params') AS j WHERE ",
@@ -81,7 +96,7 @@ _FILL = {
     "FROM runs AS r, json_each(r.doc, '$.tags') AS j WHERE ",
     "metrics": "INSERT OR REPLACE INTO metrics(run_id, key, last, min, max, first, count) "
     "SELECT r.run_id, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "
-    "j.value ->> 4 FROM runs AS r, json_each(r.doc, '$.metrics') AS j WHERE ",
+    "j.value ->> 4 FROM runs AS r, json_each(r.mstats) AS j WHERE ",
     # The dataset inputs (dataset.name/digest/context filters): all of a run's
     # inputs at once, under the one pseudo-key INPUTS_KEY; entries whose name
     # or digest is not a string are left out, a context that is not one reads
@@ -98,10 +113,24 @@ _FILL = {
 INPUTS_KEY = "*"
 # The last line of a log read to find a writer's summary (a run's row is ~1 KB).
 _SUMMARY_WINDOW = 16384
+_INSERT = (
+    "INSERT OR REPLACE INTO runs(run_id, experiment_id, run_name, status, start_time, end_time, "
+    "artifact_uri, user_id, lifecycle_stage, artifact_size, model_size, mstats, doc) "
+)
+# Rows built here, or from a journal line whose checksum matched.
+_INSERT_TRUSTED = _INSERT + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# Rows from a log's status record, whose JSON goes in unparsed: a damaged one
+# (a log edited in place) is not inserted, and _store_rows reads it again.
+_INSERT_CHECKED = (
+    _INSERT + "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+    "WHERE json_valid(?12) AND json_valid(?13)"
+)
 _TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
 # raw_decode of a str: no encoding detection, ~2x cheaper than json.loads(bytes).
 _decode_head = json.JSONDecoder().raw_decode
 _TABLE_OF_KIND = {"param": "params", "tag": "tags", "metric": "metrics"}
+# A run id as validate_run_id accepts it (journal lines name run folders).
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]:
@@ -199,14 +228,19 @@ class SearchIndex:
             conn.executemany(f"DELETE FROM {table} WHERE run_id = ?", rows)
 
     @staticmethod
-    def _insert_rows(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """One ``runs`` row per run, its params, tags and metrics inside ``doc``.
+    def _insert_rows(
+        conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], checked: bool = False
+    ) -> int:
+        """One ``runs`` row per run, its params, tags and metrics inside ``doc``; returns the rows inserted.
 
-        The key/value tables are filled from ``doc`` in SQL, only for the keys
-        queries have used (:meth:`_fill_keys`): a run costs one row here
-        instead of one per param, tag and metric.
+        The key/value tables are filled from ``doc`` and ``mstats`` in SQL,
+        only for the keys queries have used (:meth:`_fill_keys`): a run costs
+        one row here instead of one per param, tag and metric. ``checked``:
+        rows whose JSON is not valid are left out (it costs ~3 us a row).
         """
-        conn.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        before = conn.total_changes
+        conn.executemany(_INSERT_CHECKED if checked else _INSERT_TRUSTED, rows)
+        return conn.total_changes - before
 
     @staticmethod
     def _doc_row(doc: dict[str, Any]) -> tuple[Any, ...]:
@@ -250,6 +284,8 @@ class SearchIndex:
             doc.get("artifact_uri"),
             doc.get("user_id"),
             doc.get("lifecycle_stage", "active"),
+            *artifact_sizes(doc.get("artifacts") or {}),
+            index_stats_json(clean),
             index_view_json(clean),
         )
 
@@ -259,8 +295,12 @@ class SearchIndex:
         True means: that record is the log's last line, it starts at the byte
         the writer expected (nothing else was appended before it) and the
         document is the version the writer last wrote. Two system calls and
-        one small parse instead of reading and folding the whole run.
+        one small parse instead of reading and folding the whole run. Used
+        when the journal's line for the run does not carry the row (a
+        rebuild after the journal was lost, or a changed run).
         """
+        if not _RUN_ID.fullmatch(run_id):
+            return None  # a torn or foreign journal line: it names no run folder
         run_dir = f"{self.store.runs._dir}/{run_id}"
         try:
             fd = os.open(f"{run_dir}/{RUN_LOG}", os.O_RDONLY)
@@ -278,29 +318,41 @@ class SearchIndex:
         if start == 0 and want < size:
             return None  # a last line longer than the window
         line = data[start:]
-        cut = line.find(b',"view":')
-        if not line.startswith(b'{"status":') or cut < 0:
+        parsed = _parse_summary(line, run_id)
+        if parsed is None or parsed[0]["at"] != size - len(line):
+            return None
+        head, row = parsed
+        try:
+            if tuple(head["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}")):
+                return None
+        except (OSError, TypeError):
+            return None
+        return row
+
+    @staticmethod
+    def _journal_row(run_id: str, payload: bytes) -> tuple[Any, ...] | None:
+        """The row carried by the journal line announcing that a run's writer ended it.
+
+        The writer wrote the line only after checking that the run's log and
+        document were still its own versions, and checked again after
+        writing it (a plain line follows if not): any other change to the run
+        is journaled after this line, so it holds while it is the run's last
+        line. No file of the run is opened. The line's CRC-32 catches a torn
+        or damaged line (then the run is read from its files).
+        """
+        crc, _, rest = payload.partition(b"\t")
+        parts = rest.split(b"\t")
+        if len(parts) != 3:
             return None
         try:
-            # Only the small head is parsed; the view is stored as written
-            # (checked with json_valid once the batch is in, see _insert_rows).
-            text = line[:cut].decode() + "}"
-            head, end = _decode_head(text)
-            if end != len(text):
+            if int(crc, 16) != zlib.crc32(rest):
                 return None
-            row = head["row"]
-            if (
-                head["at"] != size - len(line)
-                or len(row) != 9
-                or row[0] != run_id
-                or row[3] not in _TERMINAL
-                or tuple(head["doc"]) != stat_key(os.stat(f"{run_dir}/{RUN_DOC}"))
-            ):
+            text = parts[0].decode()
+            row, end = _decode_head(text)
+            if end != len(text) or not _row_ok(row, run_id):
                 return None
-            if not all(t is None or (type(t) is int and _INT64_MIN <= t <= _INT64_MAX) for t in row[4:6]):
-                return None  # the slow path leaves such a time out, with a warning
-            return (*row, line[cut + 8 : -2].decode())
-        except (OSError, ValueError, KeyError, TypeError):
+            return (*row, parts[1].decode(), parts[2].decode())
+        except (ValueError, TypeError):
             return None
 
     @staticmethod
@@ -330,20 +382,31 @@ class SearchIndex:
         conn.execute(_FILL[table] + " AND ".join(where), params)
 
     def _read_rows(
-        self, run_ids: Iterable[str], slow: bool = False
-    ) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
-        """Rows of the runs that exist, the ids that do not (or are corrupt), the ids read from summaries.
+        self, run_ids: Iterable[str], journal: _Journal | None = None, slow: bool = False
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]:
+        """Rows of the runs that exist, rows to check, and the ids that do not exist (or are corrupt).
 
-        ``slow``: read and fold every run, ignoring the writers' summaries.
+        A run's row comes from the writer's summary on its journal line, else
+        from its log's last line (those rows are to check: their JSON was not
+        parsed), else from reading and folding its files. ``slow``: always
+        the latter.
         """
-        rows, gone, summarized = [], [], []
+        rows: list[tuple[Any, ...]] = []
+        checked: list[tuple[Any, ...]] = []
+        gone: list[str] = []
         runs = self.store.runs
+        summaries = {} if journal is None or slow else journal.summaries
         for rid in run_ids:
-            row = None if slow else self._summary_row(rid)
-            if row is not None:
-                rows.append(row)
-                summarized.append(rid)
-                continue
+            if not slow:
+                payload = summaries.get(rid)
+                row = None if payload is None else self._journal_row(rid, payload)
+                if row is not None:
+                    rows.append(row)
+                    continue
+                row = self._summary_row(rid)
+                if row is not None:
+                    checked.append(row)
+                    continue
             try:
                 rows.append(self._doc_row(runs.read(rid)))
             except RunNotFound:
@@ -353,55 +416,49 @@ class SearchIndex:
                 # them); a direct get_run still raises the clear error.
                 logger.warning("Search index: skipping run %s: %s", rid, e)
                 gone.append(rid)
-        return rows, gone, summarized
+        return rows, checked, gone
 
-    def _store_rows(self, conn: sqlite3.Connection, run_ids: Sequence[str]) -> tuple[int, list[str]]:
+    def _store_rows(
+        self, conn: sqlite3.Connection, run_ids: Sequence[str], journal: _Journal | None = None
+    ) -> tuple[int, list[str]]:
         """Read and insert the rows of ``run_ids``; (rows inserted, ids gone)."""
-        rows, gone, summarized = self._read_rows(run_ids)
+        rows, checked, gone = self._read_rows(run_ids, journal)
         self._insert_rows(conn, rows)
-        # A summary's view went in unparsed: a damaged one (a log edited in
-        # place) is read again the slow way, which skips the bad line.
-        bad = summarized and [
-            r[0] for r in conn.execute(
-                "SELECT run_id FROM runs WHERE run_id IN (SELECT value FROM json_each(?)) "
-                "AND NOT json_valid(doc)",
-                (json.dumps(summarized),),
-            )
-        ]
-        if bad:
-            again, also_gone, _ = self._read_rows(bad, slow=True)
-            self._delete_rows(conn, also_gone, ("runs",))
-            self._insert_rows(conn, again)
-            gone += also_gone
-            return len(rows) - len(also_gone), gone
-        return len(rows), gone
+        if self._insert_rows(conn, checked, checked=True) == len(checked):
+            return len(rows) + len(checked), gone
+        # SQLite refused a damaged one: read those runs again the slow way,
+        # which skips the bad line.
+        valid = conn.execute
+        bad = [r[0] for r in checked if not valid("SELECT json_valid(?) AND json_valid(?)", r[-2:]).fetchone()[0]]
+        again, _, also_gone = self._read_rows(bad, slow=True)
+        self._delete_rows(conn, also_gone, ("runs",))
+        self._insert_rows(conn, again)
+        gone += also_gone
+        return len(rows) + len(checked) - len(also_gone), gone
 
-    def _update(self, conn: sqlite3.Connection, run_ids: set[str]) -> None:
+    def _update(self, conn: sqlite3.Connection, run_ids: set[str], journal: _Journal) -> None:
         if not run_ids:
             return
         ids = sorted(run_ids)
         filled = self._filled_keys(conn)
         self._delete_rows(conn, ids, [t for t, keys in filled.items() if keys])
-        _, gone = self._store_rows(conn, ids)
+        _, gone = self._store_rows(conn, ids, journal)
         self._delete_rows(conn, gone, ("runs",))
         for table, keys in filled.items():
             if keys:
                 self._fill_keys(conn, table, None, ids)
 
     # -- journal ------------------------------------------------------------------
-    def _journal_since(self, offset: int) -> tuple[set[str], int]:
+    def _journal_since(self, offset: int) -> _Journal:
+        """The journal's complete lines from byte ``offset`` (all of it if it shrank)."""
+        return _Journal.read(self.store.runs.journal_path, offset)
+
+    def _journal_grew(self, offset: int) -> bool:
+        """Whether the journal's size is no longer ``offset`` (one ``stat``, nothing read)."""
         try:
-            with open(self.store.runs.journal_path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size < offset:
-                    offset = 0  # journal replaced (e.g. restored from a copy): read it all
-                f.seek(offset)
-                data = f.read(size - offset)
+            return os.stat(self.store.runs.journal_path).st_size != offset
         except FileNotFoundError:
-            return set(), 0
-        end = data.rfind(b"\n") + 1
-        ids = {line.decode("ascii", "replace") for line in data[:end].split(b"\n") if line}
-        return ids, offset + end
+            return offset != 0
 
     def _runs_dir_mtime(self) -> int:
         try:
@@ -411,21 +468,29 @@ class SearchIndex:
 
     # -- refresh / rebuild ------------------------------------------------------------
     def rebuild(
-        self, discard: bool = False, progress: Callable[[str, int, int], None] | None = None
+        self,
+        discard: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+        from_files: bool = True,
     ) -> int:
         """Rebuild from the documents; returns the number of runs indexed.
 
         The rebuild happens inside one write transaction (readers keep seeing
         the old rows until it commits). ``discard`` first deletes the files,
         for an index SQLite cannot open at all. ``progress(stage, done,
-        total)`` is called as runs are read.
+        total)`` is called as runs are read. ``from_files`` (``reindex``:
+        runs may have been changed by hand) looks at every run's files; when
+        False, the rows the journal carries are taken as they are (a missing
+        or corrupt index rebuilt on the way to a search).
         """
         with FileLock(f"{self.path}.lock"):
             if discard:
                 self._discard()
-            return self._rebuild(progress)
+            return self._rebuild(progress, from_files)
 
-    def _rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> int:
+    def _rebuild(
+        self, progress: Callable[[str, int, int], None] | None = None, from_files: bool = False
+    ) -> int:
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -436,16 +501,16 @@ class SearchIndex:
                     conn.execute(stmt)
             # Read the journal position and folder mtime *before* scanning,
             # so anything changed during the scan is re-read next refresh.
-            _, journal_end = self._journal_since(0)
+            journal = self._journal_since(0)
             mtime = self._runs_dir_mtime()
             count = 0
             ids = list(self.store.runs.iter_ids())
             for i in range(0, len(ids), 2000):
-                count += self._store_rows(conn, ids[i : i + 2000])[0]
+                count += self._store_rows(conn, ids[i : i + 2000], None if from_files else journal)[0]
                 if progress is not None:
                     progress("runs", min(i + 2000, len(ids)), len(ids))
             self._set_meta(
-                conn, format_version=FORMAT_VERSION, journal_offset=journal_end, runs_mtime=mtime,
+                conn, format_version=FORMAT_VERSION, journal_offset=journal.end, runs_mtime=mtime,
                 built_at=int(time.time()), analyzed_runs=count,
             )
             conn.execute("COMMIT")
@@ -465,27 +530,28 @@ class SearchIndex:
                 if self._meta(conn).get("format_version") != str(FORMAT_VERSION):
                     self._rebuild()
             return
-        journal_ids, journal_end = self._journal_since(int(meta.get("journal_offset", 0)))
         mtime = self._runs_dir_mtime()
-        mtime_changed = str(mtime) != meta.get("runs_mtime")
-        running = conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'").fetchall()
-        if not journal_ids and not mtime_changed and not running:
+        if (
+            not self._journal_grew(int(meta.get("journal_offset", 0)))
+            and str(mtime) == meta.get("runs_mtime")
+            and not conn.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchall()
+        ):
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Re-read the position inside the write transaction: another
             # process may have consumed part of the journal meanwhile.
             meta = self._meta(conn)
-            journal_ids, journal_end = self._journal_since(int(meta.get("journal_offset", 0)))
-            todo = set(journal_ids)
+            journal = self._journal_since(int(meta.get("journal_offset", 0)))
+            todo = set(journal.ids)
             todo.update(r[0] for r in conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'"))
             if str(mtime) != meta.get("runs_mtime"):
                 on_disk = set(self.store.runs.iter_ids())
                 indexed = {r[0] for r in conn.execute("SELECT run_id FROM runs")}
                 todo |= on_disk - indexed
                 todo |= indexed - on_disk
-            self._update(conn, todo)
-            self._set_meta(conn, journal_offset=journal_end, runs_mtime=mtime)
+            self._update(conn, todo, journal)
+            self._set_meta(conn, journal_offset=journal.end, runs_mtime=mtime)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -551,7 +617,7 @@ class SearchIndex:
         except sqlite3.DatabaseError as e:
             # Corrupt or foreign file: it is only a cache, start again.
             logger.warning("Search index %s unusable (%s); rebuilding it", self.path, e)
-            self.rebuild(discard=True)
+            self.rebuild(discard=True, from_files=False)
         return self._connect()
 
     # -- queries ------------------------------------------------------------------------
@@ -579,7 +645,12 @@ class SearchIndex:
         if not texts:
             return [], more
         # One parse for the whole page: ~2x faster than a json.loads per document.
-        return json.loads("[" + ",".join(texts) + "]"), more
+        try:
+            return json.loads("[" + ",".join(texts) + "]"), more
+        except ValueError as e:
+            # Only a journal line edited by hand with its checksum put right
+            # gets here; `reindex` reads every run from its files.
+            raise sqlite3.DatabaseError(f"the index holds a damaged run view ({e})") from e
 
     def run_keys(
         self, experiment_ids: Sequence[str], stages: Sequence[str]
@@ -625,6 +696,89 @@ class SearchIndex:
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class _Journal:
+    """The lines of ``changes.log`` from one offset: the run ids named, and the writers' summaries.
+
+    A line is a run id, or a run id, a tab and the summary its writer left
+    when it ended the run (:attr:`litetrack.store.runs.RunWriter.end_summary`).
+    A summary counts only while it is the run's last line in the journal (a
+    later line means a later change).
+    """
+
+    __slots__ = ("ids", "end", "summaries")
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        #: The byte after the last complete line read.
+        self.end = 0
+        #: Run id -> the summary on its last line, for the runs whose last line has one.
+        self.summaries: dict[str, bytes] = {}
+
+    @classmethod
+    def read(cls, path: os.PathLike[str] | str, offset: int) -> _Journal:
+        """The complete lines of the journal at ``path`` from byte ``offset``."""
+        out = cls()
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size < offset:
+                    offset = 0  # journal replaced (e.g. restored from a copy): read it all
+                f.seek(offset)
+                data = f.read(size - offset)
+        except FileNotFoundError:
+            return out
+        end = data.rfind(b"\n") + 1
+        out.end = offset + end
+        # Each run's last line wins: a summary, or b"" for a plain line (a
+        # later change voids an earlier summary). Built in C from the pairs.
+        last = dict(line.partition(b"\t")[::2] for line in data[:end].split(b"\n"))
+        last.pop(b"", None)  # the empty tail
+        by_id = {rid.decode("ascii", "replace"): summary for rid, summary in last.items()}
+        out.ids = set(by_id)
+        out.summaries = {rid: summary for rid, summary in by_id.items() if summary}
+        return out
+
+
+def _parse_summary(line: bytes, run_id: str) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
+    """(head, index row) of a status record carrying a writer's summary of ``run_id``; None if it is none.
+
+    The record is ``{"status", "end_time", "at", "doc", "row", "stats",
+    "view"}`` on one line (:meth:`litetrack.store.runs.RunWriter.try_append_status`).
+    Only the small head is parsed; the metric summaries and the view go into
+    the index as written (checked with ``json_valid`` once the batch is in,
+    see :meth:`SearchIndex._store_rows`). ``,"stats":`` and ``,"view":`` can
+    only be the keys: inside a JSON string a quote is always escaped.
+    """
+    if not line.startswith(b'{"status":') or not line.endswith(b"}\n"):
+        return None
+    stats = line.find(b',"stats":')
+    view = line.find(b',"view":', stats)
+    if stats < 0 or view < 0:
+        return None
+    try:
+        text = line[:stats].decode() + "}"
+        head, end = _decode_head(text)
+        if end != len(text) or not _row_ok(head["row"], run_id):
+            return None
+        return head, (*head["row"], line[stats + 9 : view].decode(), line[view + 8 : -2].decode())
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _row_ok(row: Any, run_id: str) -> bool:
+    """Whether a writer's row is one the index takes as is (else the run is read the slow way)."""
+    return (
+        type(row) is list
+        and len(row) == 11
+        and row[0] == run_id
+        and row[3] in _TERMINAL
+        # The slow path leaves a time beyond 64 bits out, with a warning.
+        and all(t is None or (type(t) is int and _INT64_MIN <= t <= _INT64_MAX) for t in row[4:6])
+    )
+
+
 _reported: set[tuple[str, str]] = set()
 
 

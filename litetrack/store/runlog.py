@@ -308,38 +308,46 @@ def _number(value: Any) -> str:
 
 
 def index_row_json(doc: dict[str, Any]) -> str:
-    """The search index's columns of an ended run (the rest of its ``runs`` row is the view)."""
+    """The search index's columns of an ended run, up to its sizes (then come ``mstats`` and the view)."""
     return _dumps([
         doc["run_id"], doc["experiment_id"], doc.get("run_name"), doc["status"], doc.get("start_time"),
         doc.get("end_time"), doc.get("artifact_uri"), doc.get("user_id"), doc.get("lifecycle_stage", "active"),
+        *artifact_sizes(doc.get("artifacts") or {}),
     ])
 
 
 def index_view_json(doc: dict[str, Any]) -> str:
     """The ``doc`` column: the run's :func:`run_view`, as JSON SQLite can read.
 
-    Metrics are ``{key: [last, min, max, first, count]}`` (``doc_to_run``
-    reads the first item), so that the key/value tables can be filled from it.
+    A metric is its latest value, as in :func:`run_view` (NaN is null there:
+    SQLite's JSON has no NaN; :func:`view_metric` reads it back). Its summary
+    is in the ``mstats`` column (:func:`index_stats_json`), which results do
+    not read: a search returning 10,000 runs parses half the JSON.
     """
     view = run_view(doc)
-    metrics = doc.get("metrics") or {}
-    view["metrics"] = {
-        k: [
-            s["value"], s.get("min"), s.get("max"),
-            s["value"] if s.get("first") is None else s["first"], s.get("count", 1),
-        ]
-        for k, s in metrics.items()
-    }
     text: str = _dumps(view)
     if "NaN" in text or "Infinity" in text:
         # A non-finite metric (or a string spelling one): spell the numbers
         # the way SQLite's JSON reads them, and encode again.
-        rows = view.pop("metrics")
-        metrics_text = ",".join(
-            f"{_dumps(k)}:[{','.join(_number(v) for v in row)}]" for k, row in rows.items()
-        )
+        values = view.pop("metrics")
+        metrics_text = ",".join(f"{_dumps(k)}:{_number(v)}" for k, v in values.items())
         text = f'{_dumps(view)[:-1]},"metrics":{{{metrics_text}}}}}'
-        view["metrics"] = rows
+    return text
+
+
+def index_stats_json(doc: dict[str, Any]) -> str:
+    """The ``mstats`` column: ``{key: [last, min, max, first, count]}`` of each metric.
+
+    The index fills its metric table from it in SQL, for the keys queries use.
+    """
+    rows = [
+        (k, (s["value"], s.get("min"), s.get("max"),
+             s["value"] if s.get("first") is None else s["first"], s.get("count", 1)))
+        for k, s in (doc.get("metrics") or {}).items()
+    ]
+    text: str = _dumps(dict(rows))
+    if "NaN" in text or "Infinity" in text:
+        text = "{" + ",".join(f"{_dumps(k)}:[{','.join(_number(v) for v in row)}]" for k, row in rows) + "}"
     return text
 
 
@@ -372,8 +380,8 @@ def doc_to_run(doc: dict[str, Any]) -> Run:
 
 def view_metric(v: Any) -> float:
     """A metric's latest value from a run document, a run view or the index's row."""
-    # A document's summary dict, a view's latest value, or the search index's
-    # [last, min, max, first, count] row (where NaN is null).
+    # A document's summary dict, a view's latest value (null for NaN in the
+    # search index's views), or an index [last, min, max, first, count] row.
     if type(v) is dict:
         v = v["value"]
     elif type(v) is list:

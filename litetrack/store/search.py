@@ -177,8 +177,8 @@ def query_run_views(
 
     For readers that show thousands of runs (``ls``): building a :class:`Run`
     per run costs as much as the query. Every key of ``run_view`` is present;
-    a metric is its latest value, or the index's ``[last, min, max, first,
-    count]`` row (read it with :func:`~litetrack.store.runs.view_metric`); the
+    a metric is its latest value (None for NaN from the index: read it with
+    :func:`~litetrack.store.runs.view_metric`); the
     status is the stored one (report :func:`effective_status`).
     """
     with gc_paused():
