@@ -39,7 +39,9 @@ subprocess and the best of ``--repeat`` is kept:
 "Just written" for litetrack means its search index (``index.sqlite``, a
 cache) is deleted before every try, so each first reader ingests the whole
 sweep; MLflow's SQLite store has no such step (its rows are the store).
-Writing MLflow runs costs ~15-30 ms each here: a sweep whose projected fluent
+Writing MLflow runs costs ~20-55 ms each here (a default run takes ~9.5 min on
+the shared 2-core machine, ~5.5 of them MLflow writing 15,500 runs; smaller
+``--runs``/``--ls-runs`` shorten it): a sweep whose projected fluent
 time exceeds ``--mlflow-write-budget`` seconds is finished with
 ``MlflowClient.create_run`` + ``log_batch`` + ``set_terminated`` (the output
 says so); the write figures in the table are the fluent lifecycle of the first
