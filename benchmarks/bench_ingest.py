@@ -1,6 +1,6 @@
 """The first look after a sweep (issue 15): index ingest, first search, `ls`.
 
-Usage: python benchmarks/bench_ingest.py [--runs 5000] [--ls-runs 10000] [--dir DIR]
+Usage: python benchmarks/bench_ingest.py [--runs 5000] [--ls-runs 10000] [--rebuild-runs 100000] [--dir DIR]
 
 Writes a sweep of N runs (10 params, 5 tags, 5 metrics each) with the fluent
 API, then times, each in a fresh process where the issue says so:
@@ -78,18 +78,44 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5000)
     ap.add_argument("--ls-runs", type=int, default=10_000)
+    ap.add_argument("--rebuild-runs", type=int, default=0,
+                    help="also time the rebuild of an index over a sweep this large (e.g. 100000)")
     ap.add_argument("--dir", default=None, help="parent folder of the temporary stores")
     args = ap.parse_args()
     os.environ.pop("LITETRACK_STORE", None)
     os.environ.pop("LITETRACK_INDEX", None)
     n = args.runs
 
-    floor = fs_floor(min(n, 2000), args.dir)
     store = tempfile.mkdtemp(prefix="litetrack-bench-ingest-", dir=args.dir)
     try:
-        per_run = sweep(store, n)
+        # The sweep and the filesystem floor alternate in chunks of 250 runs:
+        # this disk's metadata speed drifts several-fold within minutes, and a
+        # ratio of two figures taken minutes apart measures the drift.
+        from litetrack.store.index import SearchIndex
+
+        # The writer's share of the index (Store._index_catch_up), timed apart.
+        caught: list[float] = []
+        real_catch_up = SearchIndex.catch_up
+
+        def timed_catch_up(self: SearchIndex) -> None:
+            t = time.perf_counter()
+            real_catch_up(self)
+            caught.append(time.perf_counter() - t)
+
+        SearchIndex.catch_up = timed_catch_up  # type: ignore[method-assign]
+        chunk, spent, floor_spent, done = 250, 0.0, 0.0, 0
+        while done < n:
+            k = min(chunk, n - done)
+            floor_spent += fs_floor(k, args.dir) * k
+            spent += sweep(store, k, start=done) * k
+            done += k
+        SearchIndex.catch_up = real_catch_up  # type: ignore[method-assign]
+        per_run, floor = spent / n, floor_spent / n
         print(f"fluent run lifecycle (start, 10 params, 5 tags, 5 metrics, end): {per_run * 1e6:.0f} us/run "
-              f"over {n:,} runs; filesystem floor {floor * 1e6:.0f} us/run ({per_run / floor:.2f}x)")
+              f"over {n:,} runs; filesystem floor {floor * 1e6:.0f} us/run, interleaved in chunks of "
+              f"{chunk} ({per_run / floor:.2f}x)")
+        print(f"  of which the writer's index catch-ups: {sum(caught) / n * 1e6:.0f} us/run "
+              f"({len(caught)} catch-ups, {1e3 * sum(caught) / max(len(caught), 1):.1f} ms each)")
         # Each first search meets an unindexed store: the index is deleted in
         # between (a copy of the store would lose the writers' summaries,
         # which name the documents' inodes, and show the slow path instead).
@@ -119,9 +145,17 @@ def main() -> None:
         best = []
         for _ in range(3):
             t = time.perf_counter()
+            count = idx.rebuild(from_files=False)
+            best.append(time.perf_counter() - t)
+        print(f"full index rebuild of {count:,} runs (a missing index): {min(best):.3f} s "
+              f"({min(best) / count * 1e6:.0f} us/run, best of 3)")
+        best = []
+        for _ in range(3):
+            t = time.perf_counter()
             count = idx.rebuild()
             best.append(time.perf_counter() - t)
-        print(f"full index rebuild of {count:,} runs: {min(best):.3f} s ({min(best) / count * 1e6:.0f} us/run, best of 3)")
+        print(f"  `reindex` of the same (every run's files looked at): {min(best):.3f} s "
+              f"({min(best) / count * 1e6:.0f} us/run, best of 3)")
 
         sweep(store, n, start=n)
         idx.close()
@@ -135,33 +169,55 @@ def main() -> None:
         shutil.rmtree(store, ignore_errors=True)
 
     store = tempfile.mkdtemp(prefix="litetrack-bench-ls-", dir=args.dir)
+    ls_cmd = [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"]
+
+    def ls() -> float:
+        t = time.perf_counter()
+        subprocess.run(ls_cmd, check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV)
+        return time.perf_counter() - t
+
     try:
-        sweep(store, args.ls_runs, experiment="big")
+        from litetrack.store.runs import INDEX_CATCH_UP_EVERY
+
+        # One run short of the sweep: the sweeping process caught the index up
+        # every INDEX_CATCH_UP_EVERY runs, so the first reader ingests the
+        # most it can be left (INDEX_CATCH_UP_EVERY - 1 runs).
+        sweep(store, args.ls_runs - 1, experiment="big")
+        left = (args.ls_runs - 1) % INDEX_CATCH_UP_EVERY
+        first = ls()
+        print(f"python -m litetrack ls EXP right after a {args.ls_runs - 1:,}-run sweep (prints every run), "
+              f"index as the sweep left it ({left} runs left to ingest): {first:.2f} s wall")
         firsts = []
         for _ in range(3):
-            # The index deleted: every try ingests the whole sweep, as the first
-            # reader after it does.
+            # The index deleted: every try ingests the whole sweep.
             for suffix in ("", "-wal", "-shm"):
                 try:
                     os.unlink(f"{store}/index.sqlite{suffix}")
                 except FileNotFoundError:
                     pass
-            t = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"],
-                check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
-            )
-            firsts.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "litetrack", "--store", store, "ls", "big", "--width", "120"],
-            check=True, stdout=subprocess.DEVNULL, env=BYTECODE_ENV,
-        )
-        again = time.perf_counter() - t
-        print(f"python -m litetrack ls EXP right after a {args.ls_runs:,}-run sweep (prints every run): "
-              f"{min(firsts):.2f} s wall, best of 3 (ingest included); with the index up to date {again:.2f} s")
+            firsts.append(ls())
+        again = ls()
+        print(f"  same with no index at all (ingests all {args.ls_runs - 1:,} runs): {min(firsts):.2f} s wall, "
+              f"best of 3; with the index up to date {again:.2f} s")
     finally:
         shutil.rmtree(store, ignore_errors=True)
+
+    if args.rebuild_runs:
+        store = tempfile.mkdtemp(prefix="litetrack-bench-rebuild-", dir=args.dir)
+        try:
+            t = time.perf_counter()
+            sweep(store, args.rebuild_runs)
+            print(f"  (sweep of {args.rebuild_runs:,} runs written in {time.perf_counter() - t:.0f} s)")
+            from litetrack.store.core import Store
+
+            idx = Store(Path(store)).search_index()
+            t = time.perf_counter()
+            count = idx.rebuild(from_files=False)
+            dt = time.perf_counter() - t
+            print(f"full index rebuild of {count:,} runs (a missing index): {dt:.2f} s ({dt / count * 1e6:.0f} us/run)")
+            idx.close()
+        finally:
+            shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -374,3 +374,62 @@ def test_sigkill_at_random_moments_of_a_sweep_leaves_index_equal_to_scan(store_p
         for f in ("metrics.m < 3", "params.p = '1'", "attributes.status = 'FINISHED'", ""):
             assert sorted(_ids(c.search_runs([eid], f, ViewType.ALL, max_results=50000))) == sorted(
                 _scan_ids(store_path, f)), f
+
+
+def _index_rows(store_path: Path) -> set[str]:
+    """Run ids in the index file as it is (no refresh)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{store_path / 'index.sqlite'}?mode=ro", uri=True) as conn:
+        return {r[0] for r in conn.execute("SELECT run_id FROM runs")}
+
+
+def test_a_sweeping_process_keeps_the_index_caught_up(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every INDEX_CATCH_UP_EVERY runs it ends, a writer ingests the journal: readers find little left."""
+    import litetrack.store.runs as runs_module
+
+    monkeypatch.setattr(runs_module, "INDEX_CATCH_UP_EVERY", 5)
+    ids = _sweep(store_path, 12)
+    assert _index_rows(store_path) == set(ids[:10])  # built at the 5th run, caught up at the 10th
+    c = Client(str(store_path))
+    eid = c.get_experiment_by_name("sweep").experiment_id
+    assert sorted(_ids(c.search_runs([eid], "", ViewType.ALL))) == sorted(ids)  # the reader ingests 2
+    assert _ids(c.search_runs([eid], "metrics.m > 3", order_by=["metrics.m"])) == _scan_ids(
+        store_path, "metrics.m > 3", ["metrics.m"])
+
+
+def test_the_writers_catch_up_never_waits_for_the_index(store_path: Path) -> None:
+    """A writer does not wait for another process writing the index: it leaves the work to readers."""
+    import sqlite3
+
+    ids = _sweep(store_path, 3)
+    store = Store(store_path)
+    index = store.search_index()
+    assert index is not None
+    index.refresh()
+    more = _sweep(store_path, 2)
+    other = sqlite3.connect(store_path / "index.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the index's write lock
+    try:
+        index.catch_up()  # returns at once, having done nothing
+        assert _index_rows(store_path) == set(ids)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    index.catch_up()
+    assert _index_rows(store_path) == set(ids + more)
+
+
+def test_a_broken_index_never_fails_the_runs_that_end(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import litetrack.store.runs as runs_module
+
+    monkeypatch.setattr(runs_module, "INDEX_CATCH_UP_EVERY", 2)
+    _sweep(store_path, 3)
+    (store_path / "index.sqlite").write_bytes(b"not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (store_path / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    ids = _sweep(store_path, 4)  # catch-ups meet the damaged file: the runs end all the same
+    c = Client(str(store_path))
+    eid = c.get_experiment_by_name("sweep").experiment_id
+    assert set(ids) <= set(_ids(c.search_runs([eid], "", ViewType.ALL)))
+    assert len(c.search_runs([eid], "params.q = 'x'")) == 7

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from functools import cached_property
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 # three with sqlite3 and their helpers would triple its import time. They
 # import this module only for type annotations, so no cycle hides here.
 
+logger = logging.getLogger(__name__)
+
 
 class Store:
     """All the parts of one store folder. Get one with :func:`get_store`."""
@@ -30,8 +33,27 @@ class Store:
         self.root = root
         self.experiments = ExperimentStore(root)
         self.runs = RunStore(root)
+        self.runs.on_ends = self._index_catch_up
         self._ready = False
         self._index: SearchIndex | None | bool = None
+        self._catch_up_lock = threading.Lock()
+
+    def _index_catch_up(self) -> None:
+        """Ingest the runs this process ended into the search index (see ``INDEX_CATCH_UP_EVERY``).
+
+        Never fails nor waits for the run that just ended: the index is a
+        cache, and a reader catches it up anyway.
+        """
+        if not self._catch_up_lock.acquire(blocking=False):
+            return  # another thread of this process is at it
+        try:
+            index = self.search_index()
+            if index is not None:
+                index.catch_up()
+        except Exception as e:  # noqa: BLE001 (a cache: nothing may fail the run)
+            logger.debug("Search index not caught up by this writer: %s", e)
+        finally:
+            self._catch_up_lock.release()
 
     def ensure_writable(self) -> None:
         """Create the folder on first write; raise StoreError if it cannot be used."""

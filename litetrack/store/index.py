@@ -558,6 +558,39 @@ class SearchIndex:
             raise
         self._maybe_analyze(conn, meta)
 
+    def catch_up(self) -> None:
+        """Ingest the runs the journal named since the last ingest: a writer's share of the work.
+
+        A process that ends many runs (a sweep) calls this every
+        :data:`~litetrack.store.runs.INDEX_CATCH_UP_EVERY` runs (through
+        ``Store``), so the first reader after the sweep finds little left to
+        ingest. It builds the index if there is none, reads only the journal
+        (RUNNING runs and the runs folder are left to readers' refreshes),
+        and never waits for another process writing the index: it leaves the
+        work to a reader instead.
+        """
+        conn = self._connect()
+        if self._meta(conn).get("format_version") != str(FORMAT_VERSION):
+            self.refresh()  # builds it (from the journal's rows)
+            return
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return  # another process is writing the index
+        finally:
+            conn.execute("PRAGMA busy_timeout = 60000")
+        try:
+            meta = self._meta(conn)
+            journal = self._journal_since(int(meta.get("journal_offset", 0)))
+            self._update(conn, journal.ids, journal)
+            self._set_meta(conn, journal_offset=journal.end)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._maybe_analyze(conn, meta)
+
     def _ensure_filled(self, conn: sqlite3.Connection, needed: set[tuple[str, str]]) -> None:
         """Fill the key/value rows of the (table, key) pairs a query reads, once per index.
 

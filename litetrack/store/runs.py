@@ -86,6 +86,10 @@ logger = logging.getLogger(__name__)
 #: Ending a run appends a status record instead of rewriting run.json when
 #: the log holds at most this many bytes beyond the document.
 FOLD_ON_END_BYTES = 64 * 1024
+#: A process that ends this many runs (a sweep) brings the search index up to
+#: date itself, from the journal, about 15 us a run: the first reader after
+#: the sweep then ingests at most this many.
+INDEX_CATCH_UP_EVERY = 500
 RUN_DOC = "run.json"
 RUN_LOG = "log.jsonl"
 PARENT_TAG = "mlflow.parentRunId"
@@ -141,6 +145,10 @@ class RunStore:
         self._writers: dict[str, RunWriter] = {}
         self._journal_fd: int | None = None
         self._journal_pid = -1
+        #: Called every INDEX_CATCH_UP_EVERY runs this process ends (the store
+        #: brings the search index up to date, see Store._index_catch_up).
+        self.on_ends: Callable[[], None] | None = None
+        self._ended = 0
         self._dir_ready = False
 
     # -- paths and journal --------------------------------------------------
@@ -393,13 +401,19 @@ class RunStore:
         w = self._writers.get(run_id)
         if w is not None and w.try_append_status(status, end_time):
             self.changed(run_id, w.end_summary)
-            if w.end_summary is not None and not w.unchanged_since_end():
+            summarized = w.end_summary is not None
+            if summarized and not w.unchanged_since_end():
                 # Another process changed the run while its end was being
                 # announced: a plain line after the summary voids it.
                 self.changed(run_id)
             if status in RunStatus.TERMINAL:
                 # Ending a run, by any path, closes the log it opened.
                 self.release(run_id)
+            if summarized and self.on_ends is not None:
+                self._ended += 1
+                if self._ended >= INDEX_CATCH_UP_EVERY:
+                    self._ended = 0
+                    self.on_ends()
             return None
 
         def change(doc: dict[str, Any]) -> None:
@@ -605,8 +619,8 @@ class RunWriter:
         if self.shadow is not None:
             apply_metric(self.shadow["metrics"], key, value, ts, step)
 
-    def _metric_lines(self, metrics: Iterable[Any]) -> list[bytes]:
-        lines = []
+    def _metric_lines(self, metrics: Iterable[Any]) -> tuple[list[bytes], list[tuple[str, float, int, int]]]:
+        lines, points = [], []
         for m in metrics:
             key = validate_key(m.key, "metric key")
             value = validate_metric_value(key, m.value)
@@ -615,7 +629,8 @@ class RunWriter:
             lines.append(
                 f'{{"key":"{key}","value":{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode()
             )
-        return lines
+            points.append((key, value, ts, step))
+        return lines, points
 
     # -- params and tags -------------------------------------------------------
     def _param_lines(self, params: dict[str, Any]) -> tuple[list[bytes], dict[str, str]]:
@@ -655,12 +670,22 @@ class RunWriter:
     ) -> None:
         """Validate everything, then append it all with one write."""
         self._check_writable()
-        lines = self._metric_lines(metrics)
+        lines, points = self._metric_lines(metrics)
         param_lines, new_params = self._param_lines(params or {})
         tag_lines, new_tags = self._tag_lines(tags or {})
         data = b"".join(param_lines + tag_lines + lines)
         if data:
-            self._write(data)
+            # The records are applied to the shadow from the values, not by
+            # parsing the bytes back (a third of a sweep's CPU did that).
+            self._write(data, parsed=True)
+            shadow = self.shadow
+            if shadow is not None:
+                shadow["params"].update(new_params)
+                shadow["tags"].update(new_tags)
+                if RUN_NAME_TAG in new_tags:
+                    shadow["run_name"] = new_tags[RUN_NAME_TAG]
+                for point in points:
+                    apply_metric(shadow["metrics"], *point)
         self.params.update(new_params)
         self.tags.update(new_tags)
         if RUN_NAME_TAG in new_tags:
