@@ -110,13 +110,23 @@ class RegistryStore(RegistryWriter):
     def _replace_doc(self, path: str, doc: dict[str, Any], token: Any) -> bool:
         # The caller holds the model's lock: nobody else can have replaced it.
         docs.write_doc(path, doc)
+        self._journal_path(path)
         return True
 
     def _create_doc(self, path: str, doc: dict[str, Any]) -> bool:
-        return docs.create_doc_exclusive(path, doc)
+        if not docs.create_doc_exclusive(path, doc):
+            return False
+        self._journal_path(path)
+        return True
 
     def _put_doc(self, path: str, doc: dict[str, Any]) -> None:
         docs.write_doc(path, doc)
+        self._journal_path(path)
+
+    def _journal_path(self, path: str) -> None:
+        """Journal the document just written at ``path`` (for the search cache, see cache.py)."""
+        rel = path[len(self._dir) + 1 :].split("/")
+        self._journal(rel[0] if rel[1] == MODEL_DOC else f"{rel[0]}/{rel[2][:-5]}")
 
     def _create_model_doc(self, key: str, mdoc: dict[str, Any]) -> bool:
         folder = f"{self._dir}/{key}"
@@ -139,6 +149,7 @@ class RegistryStore(RegistryWriter):
             shutil.rmtree(folder)
         os.makedirs(f"{folder}/{VERSIONS_DIR}")
         docs.write_doc(self.model_path(key), mdoc)
+        self._journal(key)
         return True
 
     def _already_exists(self, name: str) -> AlreadyExists:
@@ -193,6 +204,7 @@ class RegistryStore(RegistryWriter):
             mdoc["last_updated_timestamp"] = ts
             docs.write_doc(self.model_path(key), mdoc)
             os.rename(f"{self._dir}/{key}", new_folder)
+            self._journal(key, new_key)
             self._log(
                 [
                     history.event(
@@ -210,6 +222,7 @@ class RegistryStore(RegistryWriter):
             os.makedirs(trash, exist_ok=True)
             gone = f"{trash}/{key}.{os.getpid()}.{secrets.randbelow(10**9)}"
             os.rename(f"{self._dir}/{key}", gone)  # the commit: the model disappears at once
+            self._journal(key)
             self._log(
                 [
                     history.event(
