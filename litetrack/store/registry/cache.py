@@ -50,6 +50,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from litetrack import settings
 from litetrack.errors import CorruptDocument
 from litetrack.store.fs import append_line, atomic_write
 from litetrack.store.registry import docs
@@ -166,6 +167,8 @@ class SearchCache:
     # -- the public entry ----------------------------------------------------------
     def models(self) -> dict[str, CachedModel] | None:
         """Every registered model by key, current as of this call; None: scan the documents."""
+        if not settings.index_enabled():
+            return None
         try:
             return self._current().models
         except FileNotFoundError:
