@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from litetrack.entities import ALL_STAGES, STAGE_NONE, ModelVersion, RegisteredModel
@@ -188,11 +189,21 @@ def filter_and_sort(
     """
     out = [r for r in records if expr is None or evaluate(expr, partial(_value, r)) is True]
     for key in reversed([*keys, *default]):
-        present = [(v, r) for r in out if (v := _value(r, key.field)) is not None]
-        missing = [r for r in out if _value(r, key.field) is None]
-        present.sort(key=lambda item: item[0], reverse=not key.ascending)
-        out = [r for _, r in present] + missing
+        present, missing = [], []
+        for r in out:
+            v = _value(r, key.field)
+            if v is None:
+                missing.append(r)
+            else:
+                present.append((v, r))
+        present.sort(key=_FIRST, reverse=not key.ascending)
+        out = [r for _, r in present]
+        out += missing
     return out
+
+
+_FIRST = itemgetter(0)
+_SORT_KEY = itemgetter(0, 1, 2)
 
 
 DEFAULT_MODEL_ORDER = (OrderKey(Field("attribute", "name"), True),)
@@ -320,6 +331,8 @@ def search_versions(
         if only is not None:
             entry = cached.get(model_key(validate_model_name(only)))
             chosen = [entry] if entry is not None and entry.doc["name"] == only else []
+            if isinstance(expr, Compare):
+                expr = None  # just "name = '...'": every version of that model matches
         else:
             chosen = [cached[k] for k in sorted(cached)]
         return _search_cached(chosen, expr, keys, max_results, page_token)
@@ -375,29 +388,45 @@ def _search_cached(
     page_token: str | None,
 ) -> PagedList[ModelVersion]:
     """:func:`search_versions` over the search cache's rows (same records, same order)."""
-    records = []
-    for entry in chosen:
-        m = entry.doc
-        name = m["name"]
-        staged = {int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()}
-        for row in entry.rows.values():
-            hit = staged.get(row[0])
-            stage, updated = (hit[0], max(row[2], hit[1])) if hit else (STAGE_NONE, row[2])
-            records.append(
-                {
-                    "name": name,
-                    "version_number": row[0],
-                    "run_id": row[6],
-                    "source_path": row[5],
-                    "current_stage": stage,
-                    "user_id": row[3],
-                    "creation_timestamp": row[1],
-                    "last_updated_timestamp": updated,
-                    "tags": row[9],
-                    "_row": (entry, row),
-                }
-            )
-    found = filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)
+    found: list[tuple[CachedModel, list[Any]]]
+    if expr is None and not keys:
+        # The default order's fields are never missing here, so one sort on a
+        # tuple gives what filter_and_sort's three stable passes give (name and
+        # version make the order total); ~3x faster at 1,000 versions.
+        keyed = []
+        for entry in chosen:
+            name = entry.doc["name"]
+            since = {int(v): t for members in entry.doc["stages"].values() for v, t in members.items()}
+            for row in entry.rows.values():
+                t = since.get(row[0])
+                updated = row[2] if t is None else max(row[2], t)
+                keyed.append((-updated, name, -row[0], entry, row))
+        keyed.sort(key=_SORT_KEY)
+        found = [(k[3], k[4]) for k in keyed]
+    else:
+        records = []
+        for entry in chosen:
+            m = entry.doc
+            name = m["name"]
+            staged = {int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()}
+            for row in entry.rows.values():
+                hit = staged.get(row[0])
+                stage, updated = (hit[0], max(row[2], hit[1])) if hit else (STAGE_NONE, row[2])
+                records.append(
+                    {
+                        "name": name,
+                        "version_number": row[0],
+                        "run_id": row[6],
+                        "source_path": row[5],
+                        "current_stage": stage,
+                        "user_id": row[3],
+                        "creation_timestamp": row[1],
+                        "last_updated_timestamp": updated,
+                        "tags": row[9],
+                        "_row": (entry, row),
+                    }
+                )
+        found = [r["_row"] for r in filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)]
     items = page(
         found,
         max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
@@ -406,8 +435,7 @@ def _search_cached(
     )
     out = []
     context: dict[int, tuple[dict[int, str], dict[int, list[str]]]] = {}
-    for r in items:
-        entry, row = r["_row"]
+    for entry, row in items:
         ctx = context.get(id(entry))
         if ctx is None:
             m = entry.doc
