@@ -166,7 +166,10 @@ def bench_search(store: str, name: str, versions: int, run_id: str) -> None:
 
     c = Client()
     c.search_model_versions()  # as a notebook or the UI did before the registration below
-    print(f"registry searches at ~{versions} versions of one model (first calls: fresh process, best of 3)")
+    print(
+        f"registry searches at ~{versions} versions of one model "
+        "(first calls: fresh process, best of 3)"
+    )
     for label, call in _SEARCHES.items():
         call = call.format(name=name)
         figures = {}

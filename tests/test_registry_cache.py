@@ -115,7 +115,9 @@ def test_every_kind_of_change_is_seen_by_the_next_search(
     _all_agree(monkeypatch)  # warm: later searches apply the journal in memory
     changes: list[Callable[[], Any]] = [
         lambda: c.transition_model_version_stage("taxi", 2, "Production"),
-        lambda: c.transition_model_version_stage("taxi", 3, "Production", archive_existing_versions=True),
+        lambda: c.transition_model_version_stage(
+            "taxi", 3, "Production", archive_existing_versions=True
+        ),
         lambda: c.set_registered_model_alias("taxi", "champion", 3),
         lambda: c.set_registered_model_alias("taxi", "champion", 4),
         lambda: c.delete_registered_model_alias("taxi", "champion"),
@@ -194,7 +196,9 @@ def test_a_deleted_or_damaged_cache_changes_no_answer(
     _all_agree(monkeypatch)
 
 
-def test_a_cache_behind_the_journal_catches_up(registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cache_behind_the_journal_catches_up(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _answers(monkeypatch)
     saved = (registry / CACHE_FILE).read_bytes()
     _register("taxi", 3)
@@ -206,7 +210,9 @@ def test_a_cache_behind_the_journal_catches_up(registry: Path, monkeypatch: pyte
     assert [v.version for v in versions if v.current_stage == "Production"] == [7]
 
 
-def test_a_replaced_journal_rebuilds_the_cache(registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replaced_journal_rebuilds_the_cache(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _answers(monkeypatch)
     journal = registry / JOURNAL_FILE
     data = journal.read_bytes()
@@ -290,7 +296,10 @@ def test_a_tag_write_killed_before_its_journal_line_is_found_by_a_rebuild(
 ) -> None:
     _answers(monkeypatch)
     _killed("reg.set_version_tag('taxi', 2, 'k', 'v')", "/2")
-    assert docs.read_version_doc(str(registry / _key("taxi") / "versions" / "2.json"))["tags"]["k"] == "v"
+    assert (
+        docs.read_version_doc(str(registry / _key("taxi") / "versions" / "2.json"))["tags"]["k"]
+        == "v"
+    )
     (registry / CACHE_FILE).unlink()
     _forget()
     versions, _ = _answers(monkeypatch, filter_string="tags.k = 'v'")
@@ -339,8 +348,12 @@ def test_a_reader_without_write_permission_answers_and_writes_nothing(
     else:
         assert not (registry / CACHE_FILE).exists()
     want = subprocess.run(
-        [sys.executable, "-c", _READER], env={**os.environ, "PYTHONPATH": str(ROOT), "LITETRACK_INDEX": "0"},
-        capture_output=True, text=True, timeout=120, check=True,
+        [sys.executable, "-c", _READER],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LITETRACK_INDEX": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     store = registry.parent
     before = _tree(store)
@@ -349,7 +362,9 @@ def test_a_reader_without_write_permission_answers_and_writes_nothing(
         proc = subprocess.run(
             [sys.executable, "-c", _READER],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
             preexec_fn=_drop_file_capabilities if os.geteuid() == 0 else None,
         )
     finally:
@@ -380,12 +395,26 @@ def test_the_remote_registry_has_no_cache() -> None:
 
 _NAMES = ["taxi", "other", "x/y"]
 _op = st.one_of(
-    st.tuples(st.just("register"), st.sampled_from(_NAMES), st.integers(1, 4), st.sampled_from(["a", "b"])),
-    st.tuples(st.just("stage"), st.sampled_from(_NAMES), st.integers(1, 6),
-              st.sampled_from(["None", "Staging", "Production", "Archived"]), st.booleans()),
-    st.tuples(st.just("alias"), st.sampled_from(_NAMES), st.integers(1, 6), st.sampled_from(["c", "d"])),
+    st.tuples(
+        st.just("register"), st.sampled_from(_NAMES), st.integers(1, 4), st.sampled_from(["a", "b"])
+    ),
+    st.tuples(
+        st.just("stage"),
+        st.sampled_from(_NAMES),
+        st.integers(1, 6),
+        st.sampled_from(["None", "Staging", "Production", "Archived"]),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("alias"), st.sampled_from(_NAMES), st.integers(1, 6), st.sampled_from(["c", "d"])
+    ),
     st.tuples(st.just("unalias"), st.sampled_from(_NAMES), st.sampled_from(["c", "d"])),
-    st.tuples(st.just("tag"), st.sampled_from(_NAMES), st.integers(1, 6), st.sampled_from(["a", "b", None])),
+    st.tuples(
+        st.just("tag"),
+        st.sampled_from(_NAMES),
+        st.integers(1, 6),
+        st.sampled_from(["a", "b", None]),
+    ),
     st.tuples(st.just("delete_version"), st.sampled_from(_NAMES), st.integers(1, 6)),
     st.tuples(st.just("delete_model"), st.sampled_from(_NAMES)),
     st.tuples(st.just("rename"), st.sampled_from(_NAMES), st.sampled_from(_NAMES)),
@@ -393,10 +422,22 @@ _op = st.one_of(
     st.tuples(st.just("forget")),
     st.tuples(st.just("drop_cache")),
 )
-_VERSION_FILTERS = [None, "name = 'taxi'", "name = 'x/y'", "tags.t = 'a'", "tags.t IS NULL",
-                    "current_stage = 'Production' OR version_number <= 2",
-                    f"run_id = '{1:032x}'", "name != 'other' AND tags.t != 'b'"]
-_VERSION_ORDERS = [None, ["version_number"], ["name DESC", "creation_timestamp"], ["tags.t", "current_stage DESC"]]
+_VERSION_FILTERS = [
+    None,
+    "name = 'taxi'",
+    "name = 'x/y'",
+    "tags.t = 'a'",
+    "tags.t IS NULL",
+    "current_stage = 'Production' OR version_number <= 2",
+    f"run_id = '{1:032x}'",
+    "name != 'other' AND tags.t != 'b'",
+]
+_VERSION_ORDERS = [
+    None,
+    ["version_number"],
+    ["name DESC", "creation_timestamp"],
+    ["tags.t", "current_stage DESC"],
+]
 _MODEL_FILTERS = [None, "name = 'taxi'", "tags.team = 'a'", "name LIKE '%x%'"]
 _MODEL_ORDERS = [None, ["name DESC"], ["last_updated_timestamp DESC"], ["tags.team"]]
 
@@ -408,10 +449,21 @@ def _apply(op: tuple[Any, ...], store: Path) -> None:
         if kind == "register":
             name, n, t = args
             for i in range(n):
-                _reg().create_version(name, "runs:/x/model", {}, run_id=f"{i % 2:032x}", tags={"t": t},
-                                      create_model=True)
+                _reg().create_version(
+                    name,
+                    "runs:/x/model",
+                    {},
+                    run_id=f"{i % 2:032x}",
+                    tags={"t": t},
+                    create_model=True,
+                )
         elif kind == "stage":
-            c.transition_model_version_stage(args[0], args[1], args[2], archive_existing_versions=args[3] and args[2] in ("Staging", "Production"))
+            c.transition_model_version_stage(
+                args[0],
+                args[1],
+                args[2],
+                archive_existing_versions=args[3] and args[2] in ("Staging", "Production"),
+            )
         elif kind == "alias":
             c.set_registered_model_alias(args[0], args[2], args[1])
         elif kind == "unalias":
@@ -450,7 +502,9 @@ def _pages(search: Callable[..., Any], max_results: int, **kw: Any) -> Iterator[
             return
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     ops=st.lists(_op, min_size=2, max_size=20),
     vfilter=st.sampled_from(_VERSION_FILTERS),
@@ -460,8 +514,14 @@ def _pages(search: Callable[..., Any], max_results: int, **kw: Any) -> Iterator[
     size=st.integers(1, 5),
 )
 def test_property_cached_and_scanned_searches_agree(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]], vfilter: str | None,
-    vorder: list[str] | None, mfilter: str | None, morder: list[str] | None, size: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ops: list[tuple[Any, ...]],
+    vfilter: str | None,
+    vorder: list[str] | None,
+    mfilter: str | None,
+    morder: list[str] | None,
+    size: int,
 ) -> None:
     import uuid
 
@@ -485,8 +545,16 @@ def test_property_cached_and_scanned_searches_agree(
     for op in ops:
         _apply(op, store)
         both(lambda: c.search_model_versions(vfilter, order_by=vorder, max_results=10_000))
-    both(lambda: list(_pages(c.search_model_versions, size, filter_string=vfilter, order_by=vorder)))
-    both(lambda: list(_pages(c.search_registered_models, size, filter_string=mfilter, order_by=morder)))
+    both(
+        lambda: list(_pages(c.search_model_versions, size, filter_string=vfilter, order_by=vorder))
+    )
+    both(
+        lambda: list(
+            _pages(c.search_registered_models, size, filter_string=mfilter, order_by=morder)
+        )
+    )
     _forget()  # the file, as another process reads it
-    both(lambda: list(_pages(c.search_model_versions, size, filter_string=vfilter, order_by=vorder)))
+    both(
+        lambda: list(_pages(c.search_model_versions, size, filter_string=vfilter, order_by=vorder))
+    )
     both(lambda: c.search_registered_models(mfilter, order_by=morder))

@@ -113,7 +113,11 @@ class CachedModel:
     __slots__ = ("doc", "_rows", "_raw", "gone")
 
     def __init__(
-        self, doc: dict[str, Any], rows: dict[int, list[Any]] | None, raw: bytes | None, gone: set[int]
+        self,
+        doc: dict[str, Any],
+        rows: dict[int, list[Any]] | None,
+        raw: bytes | None,
+        gone: set[int],
     ) -> None:
         self.doc = doc
         self._rows = rows
@@ -137,7 +141,7 @@ class CachedModel:
 
 
 class _Snapshot:
-    """The cache's content: the models, and the journal position and folder mtime it is true up to."""
+    """The cache's content: the models, and the journal offset and folder mtime it holds for."""
 
     __slots__ = ("models", "journal_ino", "journal_offset", "mtime", "pending")
 
@@ -177,7 +181,9 @@ class SearchCache:
             logger.debug("Registry search cache not used: %s", e)
         except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
             # Only a cache: a broken one must not fail the search.
-            logger.warning("Registry search cache %s unusable (%s); scanning the documents", self.path, e)
+            logger.warning(
+                "Registry search cache %s unusable (%s); scanning the documents", self.path, e
+            )
         self._snap = None
         return None
 
@@ -194,7 +200,11 @@ class SearchCache:
     def _current(self) -> _Snapshot:
         ino, size, mtime = self._stamps()
         snap = self._snap
-        if snap is not None and (snap.journal_ino, snap.journal_offset, snap.mtime) == (ino, size, mtime):
+        if snap is not None and (snap.journal_ino, snap.journal_offset, snap.mtime) == (
+            ino,
+            size,
+            mtime,
+        ):
             return snap
         if snap is None:
             snap = self._load()
@@ -243,7 +253,9 @@ class SearchCache:
         for key, versions in touched.items():
             self._read_model(snap, key, versions)
 
-    def _read_model(self, snap: _Snapshot, key: str, versions: set[int] | None = None, *, whole: bool = False) -> None:
+    def _read_model(
+        self, snap: _Snapshot, key: str, versions: set[int] | None = None, *, whole: bool = False
+    ) -> None:
         """Re-read a model's ``model.json`` and the named versions (all with ``whole``)."""
         try:
             mdoc = docs.read_model_doc(self.reg.model_path(key))
@@ -282,7 +294,7 @@ class SearchCache:
             return []
         return [n for n in names if n.endswith(".json") and n[:-5].isdigit()]
 
-    def _read_version(self, snap: _Snapshot, key: str, entry: _Model, v: int) -> None:
+    def _read_version(self, snap: _Snapshot, key: str, entry: CachedModel, v: int) -> None:
         try:
             vdoc = docs.read_version_doc(self.reg.version_path(key, v))
         except (FileNotFoundError, NotADirectoryError):
@@ -313,7 +325,7 @@ class SearchCache:
             if len(lines) != len(models) + 2 or lines[-1] != b"":
                 return None  # torn or edited
             snap = _Snapshot(head["journal"][0], head["journal"][1], head["mtime"])
-            for (key, mdoc, gone), raw in zip(models, lines[1:-1]):
+            for (key, mdoc, gone), raw in zip(models, lines[1:-1], strict=True):
                 snap.models[key] = CachedModel(mdoc, None, raw, set(gone))
             return snap
         except (ValueError, KeyError, TypeError, IndexError) as e:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from litetrack.entities import (
     canonical_stage,
 )
 from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
-from litetrack.store.fs import FileLock
+from litetrack.store.fs import FileLock, remove_tree
 from litetrack.store.registry import cache, docs, history
 from litetrack.store.registry.cache import SearchCache
 from litetrack.store.registry.checks import model_key, validate_model_name, validate_version
@@ -398,7 +397,7 @@ class RegistryReader:
                 if model_key(current["name"]) != new_key or os.path.exists(f"{target}/{MODEL_DOC}"):
                     return None
                 if os.path.isdir(target):
-                    shutil.rmtree(target)  # leftover of a crashed create (no model.json)
+                    remove_tree(target)  # leftover of a crashed create (no model.json)
                 os.rename(f"{self._dir}/{key}", target)
                 self._journal(key, new_key)
                 mdoc = current

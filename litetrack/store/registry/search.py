@@ -293,8 +293,19 @@ def _version_entity(
     if stage != STAGE_NONE:
         updated = max(updated, m["stages"][stage][str(v)])
     return ModelVersion(
-        m["name"], v, row[1], updated, row[4], row[3], stage, row[5], row[6], row[8], None,
-        row[9], row[7], aliases.get(v),
+        name=m["name"],
+        version=v,
+        creation_timestamp=row[1],
+        last_updated_timestamp=updated,
+        description=row[4],
+        user_id=row[3],
+        current_stage=stage,
+        source=row[5],
+        run_id=row[6],
+        status=row[8],
+        tags=row[9],
+        run_link=row[7],
+        aliases=aliases.get(v),
     )
 
 
@@ -396,7 +407,9 @@ def _search_cached(
         keyed = []
         for entry in chosen:
             name = entry.doc["name"]
-            since = {int(v): t for members in entry.doc["stages"].values() for v, t in members.items()}
+            since = {
+                int(v): t for members in entry.doc["stages"].values() for v, t in members.items()
+            }
             for row in entry.rows.values():
                 t = since.get(row[0])
                 updated = row[2] if t is None else max(row[2], t)
@@ -408,9 +421,11 @@ def _search_cached(
         for entry in chosen:
             m = entry.doc
             name = m["name"]
-            staged = {int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()}
+            stage_since = {
+                int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()
+            }
             for row in entry.rows.values():
-                hit = staged.get(row[0])
+                hit = stage_since.get(row[0])
                 stage, updated = (hit[0], max(row[2], hit[1])) if hit else (STAGE_NONE, row[2])
                 records.append(
                     {

@@ -46,8 +46,6 @@ Readers take no lock: each document they read is whole.
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -55,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import RegisteredModel
 from litetrack.errors import AlreadyExists, CorruptDocument, InvalidState
+from litetrack.store.fs import remove_tree
 from litetrack.store.location import remote_registry_uri
 from litetrack.store.registry import docs, history
 from litetrack.store.registry.checks import (
@@ -146,7 +145,7 @@ class RegistryStore(RegistryWriter):
         if os.path.isdir(folder):
             # A crashed create or registration left the folder without a model
             # document: its version documents belong to no model.
-            shutil.rmtree(folder)
+            remove_tree(folder)
         os.makedirs(f"{folder}/{VERSIONS_DIR}")
         docs.write_doc(self.model_path(key), mdoc)
         self._journal(key)
@@ -198,7 +197,7 @@ class RegistryStore(RegistryWriter):
                     name=new_name,
                 )
             if os.path.isdir(new_folder):
-                shutil.rmtree(new_folder)  # leftover of a crashed create (no model.json)
+                remove_tree(new_folder)  # leftover of a crashed create (no model.json)
             ts = now_ms()
             mdoc["name"] = new_name
             mdoc["last_updated_timestamp"] = ts
@@ -220,7 +219,7 @@ class RegistryStore(RegistryWriter):
             key, mdoc = self._read_for_write(name)
             trash = f"{self._dir}/.trash"
             os.makedirs(trash, exist_ok=True)
-            gone = f"{trash}/{key}.{os.getpid()}.{secrets.randbelow(10**9)}"
+            gone = f"{trash}/{key}.{os.getpid()}.{os.urandom(4).hex()}"
             os.rename(f"{self._dir}/{key}", gone)  # the commit: the model disappears at once
             self._journal(key)
             self._log(
@@ -234,10 +233,10 @@ class RegistryStore(RegistryWriter):
                     )
                 ]
             )
-        shutil.rmtree(gone, ignore_errors=True)
+        remove_tree(gone, ignore_errors=True)
         # Also what a process killed while deleting left behind.
         for left in os.listdir(trash):
-            shutil.rmtree(f"{trash}/{left}", ignore_errors=True)
+            remove_tree(f"{trash}/{left}", ignore_errors=True)
 
 
 _registries: dict[tuple[int, Path], RegistryStore] = {}

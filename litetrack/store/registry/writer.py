@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -80,7 +79,9 @@ def new_model_doc(
     """A fresh ``model.json`` (see :mod:`.docs`)."""
     return {
         "schema_version": docs.MODEL_SCHEMA_VERSION,
-        "id": secrets.token_hex(16),
+        # What secrets.token_hex(16) returns, without importing secrets (and
+        # hmac) on the search path: ~2 ms of every fresh process's first search.
+        "id": os.urandom(16).hex(),
         "name": name,
         "creation_timestamp": ts,
         "last_updated_timestamp": ts,
