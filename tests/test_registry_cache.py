@@ -310,6 +310,30 @@ def test_a_tag_write_killed_before_its_journal_line_is_found_by_a_rebuild(
     assert [v.version for v in versions] == [2]
 
 
+def test_a_rename_killed_before_its_folder_moved_is_finished_and_seen(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _answers(monkeypatch)
+    code = (
+        "import os, signal, litetrack\n"
+        "os.rename = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "litetrack.Client().rename_registered_model('other', 'renamed')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert (registry / _key("other") / "model.json").is_file()  # the folder did not move
+    _, models = _answers(monkeypatch)
+    assert [m.name for m in models] == ["renamed", "taxi"]
+    versions, _ = _answers(monkeypatch, filter_string="name = 'renamed'")
+    assert len(versions) == 2
+
+
 def _key(name: str) -> str:
     from litetrack.store.registry.checks import model_key
 

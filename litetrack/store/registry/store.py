@@ -202,6 +202,10 @@ class RegistryStore(RegistryWriter):
             mdoc["name"] = new_name
             mdoc["last_updated_timestamp"] = ts
             docs.write_doc(self.model_path(key), mdoc)
+            # Journalled before the folder moves: a process killed in between
+            # leaves a folder whose model.json names another key, which the
+            # search cache then hands to the scan (that finishes the rename).
+            self._journal(key)
             os.rename(f"{self._dir}/{key}", new_folder)
             self._journal(key, new_key)
             self._log(
