@@ -264,10 +264,11 @@ class SearchCache:
             return
         except CorruptDocument as e:
             raise _Unusable(str(e)) from None
-        if model_key(mdoc["name"]) != key:
+        entry = snap.models.get(key)
+        # A name already checked against its key needs no hash (nor hashlib's import).
+        if (entry is None or entry.doc["name"] != mdoc["name"]) and model_key(mdoc["name"]) != key:
             raise _Unusable(f"registry folder {key} holds {mdoc['name']!r} (a rename to finish)")
         snap.pending += 1
-        entry = snap.models.get(key)
         if whole or entry is None or entry.doc["id"] != mdoc["id"]:
             entry = snap.models[key] = CachedModel(mdoc, {}, None, set())
             numbers: set[int] = set()

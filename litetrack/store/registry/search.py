@@ -30,7 +30,7 @@ from litetrack.query.evaluate import evaluate
 from litetrack.query.nodes import And, Compare, Expr, Field, OrderKey
 from litetrack.query.parse import _Dialect, _Parser, syntax_error
 from litetrack.store.registry.cache import CachedModel
-from litetrack.store.registry.checks import model_key, validate_model_name
+from litetrack.store.registry.checks import validate_model_name
 from litetrack.store.registry.docs import stage_of
 from litetrack.store.registry.limits import (
     MODELS_DEFAULT_RESULTS,
@@ -340,8 +340,9 @@ def search_versions(
     cached = cache.models() if cache is not None else None
     if cached is not None:
         if only is not None:
-            entry = cached.get(model_key(validate_model_name(only)))
-            chosen = [entry] if entry is not None and entry.doc["name"] == only else []
+            validate_model_name(only)
+            # By name, not model_key(name): no hash needed (each key was checked on entry).
+            chosen = [e for e in cached.values() if e.doc["name"] == only]
             if isinstance(expr, Compare):
                 expr = None  # just "name = '...'": every version of that model matches
         else:
