@@ -334,6 +334,50 @@ def test_a_rename_killed_before_its_folder_moved_is_finished_and_seen(
     assert len(versions) == 2
 
 
+_WRITER = """
+import sys, litetrack
+from litetrack.store.core import current_store
+reg, c, name = current_store().registry, litetrack.Client(), sys.argv[1]
+for i in range(15):
+    mv = reg.create_version(name, "runs:/x/model", {}, tags={"w": name}, create_model=True)
+    c.set_model_version_tag(name, mv.version, "k", str(i))
+    c.transition_model_version_stage("taxi", 1 + i % 6, "Staging")
+"""
+_SEARCHER = """
+import litetrack
+from litetrack.store.core import current_store
+c = litetrack.Client()
+for i in range(40):
+    c.search_model_versions()
+    c.search_registered_models()
+    if i % 10 == 0:
+        current_store().registry._cache = None  # start again from the file, as a new process
+"""
+
+
+def test_concurrent_writers_and_searchers_leave_a_cache_that_agrees(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _answers(monkeypatch)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, name], env=env, stderr=subprocess.PIPE)
+        for name in ("w1", "w2", "taxi")
+    ] + [
+        subprocess.Popen([sys.executable, "-c", _SEARCHER], env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+    versions, models = _answers(monkeypatch)  # this process's copy, brought up to date
+    assert len(versions) == 6 + 2 + 3 * 15
+    assert [m.name for m in models] == ["other", "taxi", "w1", "w2"]
+    _forget()  # and the file as the searchers left it
+    _all_agree(monkeypatch)
+    _answers(monkeypatch, filter_string="tags.k = '14'")
+
+
 def _key(name: str) -> str:
     from litetrack.store.registry.checks import model_key
 
