@@ -378,6 +378,39 @@ def test_concurrent_writers_and_searchers_leave_a_cache_that_agrees(
     _answers(monkeypatch, filter_string="tags.k = '14'")
 
 
+def test_threads_searching_while_this_process_writes(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search() -> None:
+        c = Client()
+        try:
+            while not done.is_set():
+                for v in c.search_model_versions():
+                    assert v.version >= 1
+                c.search_registered_models()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(40):
+            _register("taxi")
+            Client().set_model_version_tag("taxi", 1 + i % 6, "k", str(i))
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    _all_agree(monkeypatch)
+
+
 def _key(name: str) -> str:
     from litetrack.store.registry.checks import model_key
 

@@ -48,6 +48,7 @@ import json
 import logging
 import os
 import re
+import threading
 from typing import TYPE_CHECKING, Any
 
 from litetrack import settings
@@ -167,25 +168,27 @@ class SearchCache:
         self.path = f"{self.dir}/{CACHE_FILE}"
         self.journal_path = f"{self.dir}/{JOURNAL_FILE}"
         self._snap: _Snapshot | None = None
+        self._lock = threading.Lock()
 
     # -- the public entry ----------------------------------------------------------
     def models(self) -> dict[str, CachedModel] | None:
         """Every registered model by key, current as of this call; None: scan the documents."""
         if not settings.index_enabled():
             return None
-        try:
-            return self._current().models
-        except FileNotFoundError:
-            pass  # no registry folder: the scan answers (nothing), and nothing is created
-        except _Unusable as e:
-            logger.debug("Registry search cache not used: %s", e)
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
-            # Only a cache: a broken one must not fail the search.
-            logger.warning(
-                "Registry search cache %s unusable (%s); scanning the documents", self.path, e
-            )
-        self._snap = None
-        return None
+        with self._lock:
+            try:
+                return self._current().models
+            except FileNotFoundError:
+                pass  # no registry folder: the scan answers (nothing), and nothing is created
+            except _Unusable as e:
+                logger.debug("Registry search cache not used: %s", e)
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+                # Only a cache: a broken one must not fail the search.
+                logger.warning(
+                    "Registry search cache %s unusable (%s); scanning the documents", self.path, e
+                )
+            self._snap = None
+            return None
 
     # -- keeping current -----------------------------------------------------------
     def _stamps(self) -> tuple[int, int, int]:
@@ -227,6 +230,7 @@ class SearchCache:
 
     def _apply(self, snap: _Snapshot, size: int, mtime: int) -> None:
         """Bring ``snap`` up to the journal's ``size`` and the folder's ``mtime``."""
+        snap.models = dict(snap.models)  # copied, not changed: searches may hold the old one
         touched: dict[str, set[int]] = {}
         if size > snap.journal_offset:
             with open(self.journal_path, "rb") as f:
@@ -276,7 +280,9 @@ class SearchCache:
                 numbers.add(int(name[:-5]))
             numbers.update(range(1, mdoc["latest"] + 1))
         else:
-            entry.doc = mdoc
+            # A new object, not a change in place: a search in another thread
+            # may be reading the old one.
+            entry = snap.models[key] = CachedModel(mdoc, dict(entry.rows), None, set(entry.gone))
             known = entry.rows.keys() | entry.gone
             # A registration killed before its journal line: numbers up to
             # latest the cache does not know, and documents beyond it.
