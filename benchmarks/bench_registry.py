@@ -75,7 +75,7 @@ def bench_register(versions: int, nruns: int) -> str:
     last = times[-100:]
     print(
         f"  versions {versions - 99}..{versions}: median {_ms(statistics.median(last))}, "
-        f"p95 {_ms(sorted(last)[94])}, max {_ms(max(last))}"
+        f"p95 {_ms(sorted(last)[int(len(last) * 0.95)])}, max {_ms(max(last))}"
     )
 
     c = Client()
@@ -103,25 +103,7 @@ def bench_register(versions: int, nruns: int) -> str:
         200,
     )
     print(f"transition_model_version_stage(archive_existing_versions=True): {_ms(dt)}")
-    t = time.perf_counter()
-    found = c.search_model_versions(f"name = '{name}'")
-    print(
-        f"search_model_versions(name = ...) over {len(found)} versions: {_ms(time.perf_counter() - t)}"
-    )
-    # A versions folder is cached per process once it has not changed for 2 s
-    # (its mtime moves in clock ticks): the figure a notebook or the UI sees.
-    time.sleep(2.1)
-    t = time.perf_counter()
-    c.search_model_versions(f"name = '{name}'")
-    first = time.perf_counter() - t
-    dt = _timeit(lambda: c.search_model_versions(f"name = '{name}'"), 50)
-    dt_filter = _timeit(lambda: c.search_model_versions("tags.stage = 'x'"), 50)
-    dt_models = _timeit(lambda: c.search_registered_models(), 50)
-    print(
-        f"search_model_versions at {versions} versions, folder settled: first {_ms(first)}, then "
-        f"median {_ms(dt)} (all {versions} returned); a filter matching none {_ms(dt_filter)}; "
-        f"search_registered_models {_ms(dt_models)}"
-    )
+    bench_search(d, name, versions, runs[0])
 
     code = (
         "import time; t=time.perf_counter(); import litetrack.registry as r; "
@@ -141,6 +123,76 @@ def bench_register(versions: int, nruns: int) -> str:
         f"fresh process: import litetrack + resolve models:/NAME/Production: {_ms(statistics.median(walls))}"
     )
     return d
+
+
+_SEARCHES = {
+    "no filter": "c.search_model_versions(max_results=100000)",
+    "name filter": "c.search_model_versions(\"name = '{name}'\", max_results=100000)",
+    "tag filter": "c.search_model_versions(\"tags.team = 'none'\", max_results=100000)",
+    "search_registered_models": "c.search_registered_models()",
+}
+# The first call in a fresh process, timed after `import litetrack` (not
+# included); PRE also imports the registry modules first, which shows how much
+# of the first call is their lazy import.
+_FIRST_CALL = """
+import sys, time, litetrack
+c = litetrack.Client()
+if {pre}:
+    import litetrack.store.registry.store, litetrack.store.registry.search
+t = time.perf_counter()
+found = {call}
+print(time.perf_counter() - t, len(found))
+"""
+
+
+def _first_call(store: str, call: str, pre: bool) -> tuple[float, int]:
+    import litetrack
+
+    tree = os.path.dirname(os.path.dirname(os.path.abspath(litetrack.__file__)))
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL.format(call=call, pre=pre)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LITETRACK_STORE": store, "PYTHONPATH": tree},
+    ).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+def bench_search(store: str, name: str, versions: int, run_id: str) -> None:
+    """Registry searches: first call in a fresh process (best of 3), then warm in this one."""
+    from litetrack import Client
+    from litetrack.registry import register_model
+
+    c = Client()
+    c.search_model_versions()  # as a notebook or the UI did before the registration below
+    print(
+        f"registry searches at ~{versions} versions of one model "
+        "(first calls: fresh process, best of 3)"
+    )
+    for label, call in _SEARCHES.items():
+        call = call.format(name=name)
+        figures = {}
+        for when in ("after a registration", "settled"):
+            for pre in (False, True):
+                best, n = float("inf"), 0
+                for _ in range(3):
+                    if when != "settled":
+                        register_model(f"runs:/{run_id}/model", name)
+                    dt, n = _first_call(store, call, pre)
+                    best = min(best, dt)
+                figures[when, pre] = (best, n)
+            if when == "after a registration":
+                # Folder mtimes move in clock ticks; the old per-process cache waited 2 s.
+                time.sleep(2.1)
+        warm = _timeit(lambda call=call: eval(call, {"c": c}), 50)
+        print(
+            f"  {label} ({figures['settled', False][1]} found): first call right after a "
+            f"registration {_ms(figures['after a registration', False][0])} "
+            f"({_ms(figures['after a registration', True][0])} with the registry modules already "
+            f"imported); after the folder settled {_ms(figures['settled', False][0])} "
+            f"({_ms(figures['settled', True][0])}); warm median {_ms(warm)}"
+        )
 
 
 def bench_booster(store: str) -> None:

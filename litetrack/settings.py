@@ -103,7 +103,8 @@ VARIABLES: tuple[Variable, ...] = (
         INDEX,
         "flag",
         "on",
-        "Use the SQLite search index; off makes every search scan the run documents.",
+        "Use the SQLite search index and the registry search cache; off makes every search scan "
+        "the documents.",
     ),
     Variable(
         CAPTURE_SOURCE,
@@ -249,7 +250,7 @@ def fsync_enabled() -> bool:
 
 
 def index_enabled() -> bool:
-    """``LITETRACK_INDEX``: use the SQLite search index (default on)."""
+    """``LITETRACK_INDEX``: use the SQLite search index and the registry search cache (default on)."""
     return flag(INDEX, True)
 
 

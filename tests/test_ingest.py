@@ -172,11 +172,16 @@ def test_summary_record_is_an_ordinary_status_record_for_older_readers(store_pat
     assert run.info.status == "FAILED" and run.data.params == {"p": "1"}
 
 
-def test_version_search_cache_sees_every_change(store_path: Path) -> None:
-    """search_model_versions keeps a settled versions folder per process, and sees writes."""
+@pytest.mark.parametrize("index", ["1", "0"])
+def test_version_search_cache_sees_every_change(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, index: str
+) -> None:
+    """search_model_versions keeps what it read (the registry's search cache, or without it a
+    settled versions folder per process), and sees writes."""
     import litetrack
     from litetrack.registry import register_model
 
+    monkeypatch.setenv("LITETRACK_INDEX", index)
     litetrack.set_tracking_uri(str(store_path))
     with litetrack.start_run() as run:
         litetrack.log_text("artifact_path: model\nflavors: {}\n", "model/MLmodel")
@@ -191,7 +196,10 @@ def test_version_search_cache_sees_every_change(store_path: Path) -> None:
     # registrations within one millisecond do not settle.
     by_version = ["version_number DESC"]
     assert [v.version for v in c.search_model_versions("name = 'm'", order_by=by_version)] == [3, 2, 1]
-    assert reg._versions_cache  # kept
+    if index == "0":
+        assert reg._versions_cache  # kept
+    else:
+        assert (store_path / "registry" / ".search-cache.jsonl").is_file()
     found = c.search_model_versions("name = 'm'")
     found[0].tags["mutated"] = "by the caller"  # must not reach the cache
     assert c.search_model_versions("name = 'm'")[0].tags == {}

@@ -8,6 +8,8 @@ Stdlib only: this package sits on every search path and must stay cheap to impor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from litetrack.query.evaluate import (
     ilike,
     like,
@@ -43,7 +45,21 @@ from litetrack.query.parse import (
     parse_filter,
     parse_order_by,
 )
-from litetrack.query.sql import INDEX_SCHEMA, compile_sql, configure_connection, load_records
+
+if TYPE_CHECKING:
+    from litetrack.query.sql import INDEX_SCHEMA, compile_sql, configure_connection, load_records
+
+_SQL_NAMES = frozenset({"INDEX_SCHEMA", "compile_sql", "configure_connection", "load_records"})
+
+
+def __getattr__(name: str) -> Any:
+    # The SQL compiler (and sqlite3, ~5 ms to import) loads on first use: the
+    # registry's searches and the document scans never need it.
+    if name in _SQL_NAMES:
+        from litetrack.query import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AGGREGATES",

@@ -10,8 +10,7 @@ parses to an equal tree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from litetrack.errors import InvalidArgument
 
@@ -55,8 +54,55 @@ _PREFIX = {
 _BARE_SEGMENT = re.compile(r"[\w\-/]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class _Value:
+    """Slotted classes compared by value, with the repr and pickling a dataclass gives.
+
+    Hand-written rather than ``@dataclass``: importing :mod:`dataclasses`
+    (with :mod:`inspect`) and generating the methods of these eleven classes
+    cost ~18 ms, paid by the first search of every process.
+    """
+
+    __slots__ = ()
+
+    def _names(self) -> tuple[str, ...]:
+        return self.__slots__  # type: ignore[return-value]
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._names())
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._names())
+        return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__class__, self._values()
+
+
+class _Node(_Value):
+    """An immutable, hashable tree node (as ``@dataclass(frozen=True, slots=True)``)."""
+
+    __slots__ = ()
+
+    def _set(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is immutable")
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+
+class Field(_Node):
     """What a predicate looks at: ``metrics.loss.min`` is ``Field("metric", "loss", "min")``.
 
     ``aggregate`` is one of :data:`AGGREGATES` for metrics and ``None`` for
@@ -64,123 +110,178 @@ class Field:
     (aliases such as ``created`` are resolved by the parser).
     """
 
+    __slots__ = ("kind", "key", "aggregate")
     kind: Kind
     key: str
-    aggregate: str | None = None
+    aggregate: str | None
 
-    def __post_init__(self) -> None:
-        if self.kind not in _PREFIX:
-            raise InvalidArgument(f"Field kind {self.kind!r} is not one of {sorted(_PREFIX)}")
-        if self.kind == "metric":
-            if self.aggregate not in AGGREGATES:
+    def __init__(self, kind: Kind, key: str, aggregate: str | None = None) -> None:
+        self._set(kind=kind, key=key, aggregate=aggregate)
+        if kind not in _PREFIX:
+            raise InvalidArgument(f"Field kind {kind!r} is not one of {sorted(_PREFIX)}")
+        if kind == "metric":
+            if aggregate not in AGGREGATES:
                 raise InvalidArgument(
-                    f"Metric aggregate {self.aggregate!r} is not one of {list(AGGREGATES)}"
+                    f"Metric aggregate {aggregate!r} is not one of {list(AGGREGATES)}"
                 )
-        elif self.aggregate is not None:
-            raise InvalidArgument(f"Only metrics take an aggregate, not {self.kind} {self.key!r}")
-        if not self.key:
+        elif aggregate is not None:
+            raise InvalidArgument(f"Only metrics take an aggregate, not {kind} {key!r}")
+        if not key:
             raise InvalidArgument("A field key cannot be empty")
-        if self.kind == "dataset" and self.key not in DATASET_KEYS:
+        if kind == "dataset" and key not in DATASET_KEYS:
             raise InvalidArgument(
-                f"Invalid dataset key {self.key!r}: expected one of {list(DATASET_KEYS)}"
+                f"Invalid dataset key {key!r}: expected one of {list(DATASET_KEYS)}"
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(_Node):
     """``field op value``; ``op`` is one of ``= != < <= > >= LIKE ILIKE``.
 
     ``value`` is a float for metrics, an int or float for numeric attributes,
     a str for everything else (and always a str pattern for LIKE/ILIKE).
     """
 
+    __slots__ = ("field", "op", "value")
     field: Field
     op: str
     value: float | int | str
 
+    def __init__(self, field: Field, op: str, value: float | int | str) -> None:
+        self._set(field=field, op=op, value=value)
 
-@dataclass(frozen=True, slots=True)
-class InList:
+
+class InList(_Node):
     """``field IN (v1, v2 ...)``, or ``NOT IN`` when ``negated``; values are strings."""
 
+    __slots__ = ("field", "values", "negated")
     field: Field
     values: tuple[str, ...]
-    negated: bool = False
+    negated: bool
+
+    def __init__(self, field: Field, values: tuple[str, ...], negated: bool = False) -> None:
+        self._set(field=field, values=values, negated=negated)
 
 
-@dataclass(frozen=True, slots=True)
-class IsNull:
+class IsNull(_Node):
     """``field IS NULL`` (``IS NOT NULL`` when ``negated``); NaN metrics count as NULL."""
 
+    __slots__ = ("field", "negated")
     field: Field
-    negated: bool = False
+    negated: bool
+
+    def __init__(self, field: Field, negated: bool = False) -> None:
+        self._set(field=field, negated=negated)
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(_Node):
     """Conjunction of two or more sub-expressions."""
 
+    __slots__ = ("items",)
     items: tuple[Expr, ...]
 
+    def __init__(self, items: tuple[Expr, ...]) -> None:
+        self._set(items=items)
 
-@dataclass(frozen=True, slots=True)
-class Or:
+
+class Or(_Node):
     """Disjunction of two or more sub-expressions."""
 
+    __slots__ = ("items",)
     items: tuple[Expr, ...]
 
+    def __init__(self, items: tuple[Expr, ...]) -> None:
+        self._set(items=items)
 
-@dataclass(frozen=True, slots=True)
-class Not:
+
+class Not(_Node):
     """Negation; in three-valued logic NOT unknown is unknown."""
 
+    __slots__ = ("item",)
     item: Expr
+
+    def __init__(self, item: Expr) -> None:
+        self._set(item=item)
 
 
 Expr = Compare | InList | IsNull | And | Or | Not
 
 
-@dataclass(frozen=True, slots=True)
-class OrderKey:
+class OrderKey(_Node):
     """One ``order_by`` entry: a field and a direction. Missing values sort last either way."""
 
+    __slots__ = ("field", "ascending")
     field: Field
-    ascending: bool = True
+    ascending: bool
+
+    def __init__(self, field: Field, ascending: bool = True) -> None:
+        self._set(field=field, ascending=ascending)
 
 
-@dataclass(slots=True)
-class MetricSummary:
+class _Record(_Value):
+    """A mutable record compared by value (unhashable, as a non-frozen dataclass)."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+
+class MetricSummary(_Record):
     """The aggregates of one metric's history the index keeps per run."""
 
-    last: float
-    min: float
-    max: float
-    first: float
-    count: int
+    __slots__ = ("last", "min", "max", "first", "count")
+
+    def __init__(self, last: float, min: float, max: float, first: float, count: int) -> None:
+        self.last = last
+        self.min = min
+        self.max = max
+        self.first = first
+        self.count = count
 
 
-@dataclass(slots=True)
-class RunRecord:
+class RunRecord(_Record):
     """The searchable facts of one run (times are ms since the epoch)."""
 
-    run_id: str
-    experiment_id: str
-    run_name: str | None
-    status: str
-    start_time: int | None
-    end_time: int | None
-    artifact_uri: str
-    user_id: str | None
-    lifecycle_stage: str
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, MetricSummary] = field(default_factory=dict)
-    #: Bytes of all artifacts and of the model folders among them (the ``ls``
-    #: columns ``size`` and ``model_size``); None when unknown.
-    artifact_size: int | None = None
-    model_size: int | None = None
-    #: The dataset inputs: (name, digest, context or None), one per input.
-    datasets: list[tuple[str, str, str | None]] = field(default_factory=list)
+    __slots__ = (
+        "run_id", "experiment_id", "run_name", "status", "start_time", "end_time",
+        "artifact_uri", "user_id", "lifecycle_stage", "params", "tags", "metrics",
+        "artifact_size", "model_size", "datasets",
+    )
+
+    def __init__(
+        self,
+        run_id: str,
+        experiment_id: str,
+        run_name: str | None,
+        status: str,
+        start_time: int | None,
+        end_time: int | None,
+        artifact_uri: str,
+        user_id: str | None,
+        lifecycle_stage: str,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        metrics: dict[str, MetricSummary] | None = None,
+        artifact_size: int | None = None,
+        model_size: int | None = None,
+        datasets: list[tuple[str, str, str | None]] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.run_name = run_name
+        self.status = status
+        self.start_time = start_time
+        self.end_time = end_time
+        self.artifact_uri = artifact_uri
+        self.user_id = user_id
+        self.lifecycle_stage = lifecycle_stage
+        self.params: dict[str, str] = {} if params is None else params
+        self.tags: dict[str, str] = {} if tags is None else tags
+        self.metrics: dict[str, MetricSummary] = {} if metrics is None else metrics
+        #: Bytes of all artifacts and of the model folders among them (the ``ls``
+        #: columns ``size`` and ``model_size``); None when unknown.
+        self.artifact_size = artifact_size
+        self.model_size = model_size
+        #: The dataset inputs: (name, digest, context or None), one per input.
+        self.datasets: list[tuple[str, str, str | None]] = [] if datasets is None else datasets
 
     @property
     def duration(self) -> int | None:
@@ -190,16 +291,28 @@ class RunRecord:
         return self.end_time - self.start_time
 
 
-@dataclass(slots=True)
-class ExperimentRecord:
+class ExperimentRecord(_Record):
     """The searchable facts of one experiment (times are ms since the epoch)."""
 
-    experiment_id: str
-    name: str
-    tags: dict[str, str] = field(default_factory=dict)
-    creation_time: int | None = None
-    last_update_time: int | None = None
-    lifecycle_stage: str = "active"
+    __slots__ = (
+        "experiment_id", "name", "tags", "creation_time", "last_update_time", "lifecycle_stage",
+    )
+
+    def __init__(
+        self,
+        experiment_id: str,
+        name: str,
+        tags: dict[str, str] | None = None,
+        creation_time: int | None = None,
+        last_update_time: int | None = None,
+        lifecycle_stage: str = "active",
+    ) -> None:
+        self.experiment_id = experiment_id
+        self.name = name
+        self.tags: dict[str, str] = {} if tags is None else tags
+        self.creation_time = creation_time
+        self.last_update_time = last_update_time
+        self.lifecycle_stage = lifecycle_stage
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from litetrack.errors import FilterSyntaxError, InvalidArgument
 from litetrack.query.nodes import (
@@ -84,8 +84,7 @@ _NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 
 
-@dataclass(frozen=True)
-class _Dialect:
+class _Dialect(NamedTuple):
     """What one search surface (runs or experiments) accepts."""
 
     what: str
@@ -172,8 +171,7 @@ def syntax_error(reason: str, text: str, position: int, what: str = "filter") ->
     return FilterSyntaxError(message, text=text, position=position)
 
 
-@dataclass(slots=True)
-class _Segment:
+class _Segment(NamedTuple):
     text: str
     quoted: bool
     start: int

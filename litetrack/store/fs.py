@@ -287,6 +287,18 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
         yield
 
 
+def remove_tree(path: str | os.PathLike[str], *, ignore_errors: bool = False) -> None:
+    """``shutil.rmtree``, importing shutil on first use.
+
+    shutil brings bz2, lzma and zlib (~3 ms); the registry's read path (a
+    fresh process's first search) only reaches code that removes folders in
+    rare repairs, so it should not pay for them.
+    """
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=ignore_errors)
+
+
 def ensure_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` and its parents if missing; return it as a Path."""
     p = Path(path)

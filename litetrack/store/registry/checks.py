@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from typing import Any
@@ -24,6 +23,10 @@ def now_ms() -> int:
 
 def model_key(name: str) -> str:
     """The folder name of a registered model: readable slug + 16 hex digits of the name's hash."""
+    # hashlib loads OpenSSL (3-9 ms here): imported on first use, so that a
+    # search that names no model (the search cache has the keys) does not pay it.
+    import hashlib
+
     slug = _SLUG_RE.sub("-", name).strip("-.")[:40].rstrip("-.") or "model"
     return f"{slug}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 

@@ -133,6 +133,7 @@ def import_registered_model(
             mdoc["aliases"].setdefault(alias, int(version))
         mdoc["latest"] = max([mdoc["latest"], *(int(v.version) for v in rm.versions)])
         docs.write_doc(reg.model_path(key), mdoc)
+        reg._journal(key)  # versions up to "latest" are read with it (see cache.py)
         if events:
             reg._log(events)
     return added

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +24,9 @@ from litetrack.entities import (
     canonical_stage,
 )
 from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
-from litetrack.store.fs import FileLock
-from litetrack.store.registry import docs, history
+from litetrack.store.fs import FileLock, remove_tree
+from litetrack.store.registry import cache, docs, history
+from litetrack.store.registry.cache import SearchCache
 from litetrack.store.registry.checks import model_key, validate_model_name, validate_version
 from litetrack.store.registry.docs import aliases_of, stage_of
 from litetrack.store.registry.uris import ModelRef
@@ -79,6 +79,7 @@ class RegistryReader:
         self._locks_guard = threading.Lock()
         #: model key -> ((inode, mtime) of its versions folder, its version documents)
         self._versions_cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
+        self._cache: SearchCache | None = None
 
     def __repr__(self) -> str:
         return f"RegistryStore({self._dir!r})"
@@ -111,6 +112,16 @@ class RegistryReader:
 
     def _log(self, events: list[dict[str, Any]]) -> None:
         history.append(self.history_path, events)
+
+    def _journal(self, *entries: str) -> None:
+        """Tell the search cache what just changed (``key`` or ``key/n``; see cache.py)."""
+        cache.journal(self._dir, list(entries))
+
+    def search_cache(self) -> SearchCache | None:
+        """The search cache of this registry (None where there is none: a remote)."""
+        if self._cache is None:
+            self._cache = SearchCache(self)
+        return self._cache
 
     # -- reading -------------------------------------------------------------------
     def _not_found(self, name: str) -> RegisteredModelNotFound:
@@ -386,8 +397,9 @@ class RegistryReader:
                 if model_key(current["name"]) != new_key or os.path.exists(f"{target}/{MODEL_DOC}"):
                     return None
                 if os.path.isdir(target):
-                    shutil.rmtree(target)  # leftover of a crashed create (no model.json)
+                    remove_tree(target)  # leftover of a crashed create (no model.json)
                 os.rename(f"{self._dir}/{key}", target)
+                self._journal(key, new_key)
                 mdoc = current
         except OSError as e:
             logger.warning("Could not finish renaming registry folder %s/%s: %s", self._dir, key, e)

@@ -46,8 +46,6 @@ Readers take no lock: each document they read is whole.
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -55,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import RegisteredModel
 from litetrack.errors import AlreadyExists, CorruptDocument, InvalidState
+from litetrack.store.fs import remove_tree
 from litetrack.store.location import remote_registry_uri
 from litetrack.store.registry import docs, history
 from litetrack.store.registry.checks import (
@@ -110,13 +109,23 @@ class RegistryStore(RegistryWriter):
     def _replace_doc(self, path: str, doc: dict[str, Any], token: Any) -> bool:
         # The caller holds the model's lock: nobody else can have replaced it.
         docs.write_doc(path, doc)
+        self._journal_path(path)
         return True
 
     def _create_doc(self, path: str, doc: dict[str, Any]) -> bool:
-        return docs.create_doc_exclusive(path, doc)
+        if not docs.create_doc_exclusive(path, doc):
+            return False
+        self._journal_path(path)
+        return True
 
     def _put_doc(self, path: str, doc: dict[str, Any]) -> None:
         docs.write_doc(path, doc)
+        self._journal_path(path)
+
+    def _journal_path(self, path: str) -> None:
+        """Journal the document just written at ``path`` (for the search cache, see cache.py)."""
+        rel = path[len(self._dir) + 1 :].split("/")
+        self._journal(rel[0] if rel[1] == MODEL_DOC else f"{rel[0]}/{rel[2][:-5]}")
 
     def _create_model_doc(self, key: str, mdoc: dict[str, Any]) -> bool:
         folder = f"{self._dir}/{key}"
@@ -136,9 +145,10 @@ class RegistryStore(RegistryWriter):
         if os.path.isdir(folder):
             # A crashed create or registration left the folder without a model
             # document: its version documents belong to no model.
-            shutil.rmtree(folder)
+            remove_tree(folder)
         os.makedirs(f"{folder}/{VERSIONS_DIR}")
         docs.write_doc(self.model_path(key), mdoc)
+        self._journal(key)
         return True
 
     def _already_exists(self, name: str) -> AlreadyExists:
@@ -187,12 +197,17 @@ class RegistryStore(RegistryWriter):
                     name=new_name,
                 )
             if os.path.isdir(new_folder):
-                shutil.rmtree(new_folder)  # leftover of a crashed create (no model.json)
+                remove_tree(new_folder)  # leftover of a crashed create (no model.json)
             ts = now_ms()
             mdoc["name"] = new_name
             mdoc["last_updated_timestamp"] = ts
             docs.write_doc(self.model_path(key), mdoc)
+            # Journalled before the folder moves: a process killed in between
+            # leaves a folder whose model.json names another key, which the
+            # search cache then hands to the scan (that finishes the rename).
+            self._journal(key)
             os.rename(f"{self._dir}/{key}", new_folder)
+            self._journal(key, new_key)
             self._log(
                 [
                     history.event(
@@ -208,8 +223,9 @@ class RegistryStore(RegistryWriter):
             key, mdoc = self._read_for_write(name)
             trash = f"{self._dir}/.trash"
             os.makedirs(trash, exist_ok=True)
-            gone = f"{trash}/{key}.{os.getpid()}.{secrets.randbelow(10**9)}"
+            gone = f"{trash}/{key}.{os.getpid()}.{os.urandom(4).hex()}"
             os.rename(f"{self._dir}/{key}", gone)  # the commit: the model disappears at once
+            self._journal(key)
             self._log(
                 [
                     history.event(
@@ -221,10 +237,10 @@ class RegistryStore(RegistryWriter):
                     )
                 ]
             )
-        shutil.rmtree(gone, ignore_errors=True)
+        remove_tree(gone, ignore_errors=True)
         # Also what a process killed while deleting left behind.
         for left in os.listdir(trash):
-            shutil.rmtree(f"{trash}/{left}", ignore_errors=True)
+            remove_tree(f"{trash}/{left}", ignore_errors=True)
 
 
 _registries: dict[tuple[int, Path], RegistryStore] = {}

@@ -191,6 +191,10 @@ class RemoteRegistry(RegistryWriter):
         """The live version documents of one model, read afresh (no folder mtime to cache on)."""
         return list(self.iter_versions(key))
 
+    def search_cache(self) -> None:
+        """None: a remote has no local search cache (searches read the documents)."""
+        return None
+
     def _log(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
