@@ -82,7 +82,8 @@ ROW_FIELDS = (
 # Documents read since the file was written before it is rewritten: replaying
 # a few journal lines (one small read each) is cheaper than rewriting the file.
 _REWRITE_AFTER = 32
-_LINE = re.compile(rb"([A-Za-z0-9._-]+-[0-9a-f]{16})(?:/([0-9]+))?")
+# A pattern, compiled (and cached) by ``re`` when a journal line is first read.
+_LINE = rb"([A-Za-z0-9._-]+-[0-9a-f]{16})(?:/([0-9]+))?"
 
 
 def row_of(vdoc: dict[str, Any]) -> list[Any]:
@@ -240,7 +241,7 @@ class SearchCache:
                 data = f.read(size - snap.journal_offset)
             end = data.rfind(b"\n") + 1
             for line in data[:end].split(b"\n"):
-                m = _LINE.fullmatch(line)
+                m = re.fullmatch(_LINE, line)
                 if m is None:
                     continue  # blank, or what a killed writer tore (its change: see the module doc)
                 versions = touched.setdefault(m[1].decode(), set())
