@@ -66,6 +66,7 @@ def __getattr__(name: str) -> Any:
         return getattr(filters, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _SORT_KEY = itemgetter(0, 1, 2)
 _NAME = itemgetter("name")
 

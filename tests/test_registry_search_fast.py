@@ -1,0 +1,172 @@
+"""The registry searches' shortcuts around the filter parser give the parser's answers.
+
+A search without a filter or order_by, or with just ``name = '...'``, skips
+the filter language (its import is most of a fresh process's first search);
+these tests hold the shortcuts to what the parser makes of the same text,
+errors included, and check that such searches really leave it unimported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_python
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from litetrack import Client
+from litetrack.errors import LitetrackError
+from litetrack.query import Compare, Field
+from litetrack.store.core import current_store
+from litetrack.store.registry import filters
+from litetrack.store.registry.search import _blank, _name_only, _no_order
+
+# Pieces a filter near "name = '...'" is made of: each shortcut must either
+# decline or agree with the parser on every text built from them.
+PIECES = [
+    "name",
+    "Name",
+    "NAME",
+    "names",
+    "name.x",
+    "=",
+    "==",
+    "!=",
+    "<=",
+    "'",
+    "''",
+    '"',
+    "`",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\u00a0",
+    "\u2003",
+    "x",
+    "taxi",
+    "a.b",
+    "é",
+    "-",
+    "/",
+    "_",
+    "AND",
+    "OR",
+    "NOT",
+    "(",
+    ")",
+    "tags.k",
+    "LIKE",
+    "%",
+]
+
+
+def _parse(text: Any) -> tuple[str, Any]:
+    try:
+        return "ok", filters.parse_version_filter(text)
+    except LitetrackError as e:
+        return "error", str(e)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=8).map("".join))
+def test_shortcuts_agree_with_the_parser(text: str) -> None:
+    outcome, expr = _parse(text)
+    if _blank(text):
+        assert (outcome, expr) == ("ok", None)
+    name = _name_only(text)
+    if name is not None:
+        assert (outcome, expr) == ("ok", Compare(Field("attribute", "name"), "=", name))
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("name = 'taxi'", "taxi"),
+        ("  name='a b.c'\n", "a b.c"),
+        ("name =\u00a0'x'", "x"),
+        ("name = ''", ""),
+        ("name = 'it''s'", None),  # a doubled quote: the parser reads it
+        ('name = "taxi"', None),
+        ("name == 'taxi'", None),
+        ("name = 'a' AND tags.k = 'v'", None),
+        ("names = 'taxi'", None),
+        ("`name` = 'taxi'", None),
+        ("attributes.name = 'taxi'", None),
+    ],
+)
+def test_name_only_recognises_just_the_plain_form(text: str, name: str | None) -> None:
+    assert _name_only(text) == name
+    if name is not None:
+        assert filters.parse_version_filter(text) == Compare(Field("attribute", "name"), "=", name)
+
+
+@pytest.mark.parametrize(
+    "text, blank", [(None, True), ("", True), (" \t\n\u2003", True), ("x", False), (3, False)]
+)
+def test_blank(text: Any, blank: bool) -> None:
+    assert _blank(text) is blank
+
+
+@pytest.mark.parametrize(
+    "order_by, none",
+    [(None, True), ([], True), ((), True), ("", False), (["name"], False), (0, False)],
+)
+def test_no_order(order_by: Any, none: bool) -> None:
+    assert _no_order(order_by) is none
+
+
+@pytest.fixture
+def registry(store_path: Path) -> Path:
+    reg = current_store().registry
+    for name, n in (("taxi", 4), ("other", 2)):
+        for i in range(n):
+            reg.create_version(
+                name,
+                f"runs:/{'ab' * 16}/model",
+                {},
+                run_id=f"{i:032x}",
+                tags={"i": str(i)},
+                create_model=True,
+            )
+    return store_path / "registry"
+
+
+@pytest.mark.parametrize("index", ["1", "0"])
+def test_searches_on_the_shortcuts_match_the_parsed_ones(
+    registry: Path, monkeypatch: pytest.MonkeyPatch, index: str
+) -> None:
+    monkeypatch.setenv("LITETRACK_INDEX", index)
+    c = Client()
+    # Same answers as an equivalent filter the shortcuts do not take.
+    assert c.search_model_versions("name = 'taxi'") == c.search_model_versions(
+        "name = 'taxi' AND version_number > 0"
+    )
+    assert c.search_model_versions() == c.search_model_versions("version_number > 0")
+    assert c.search_model_versions(" ", order_by=[]) == c.search_model_versions(
+        order_by=["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
+    )
+    assert c.search_registered_models() == c.search_registered_models(order_by=["name ASC"])
+    assert [m.name for m in c.search_registered_models()] == ["other", "taxi"]
+    assert c.search_model_versions("name = 'missing'") == []
+    # Errors stay the parser's and the checks': a blank name, a bad order_by.
+    with pytest.raises(LitetrackError):
+        c.search_model_versions("name = ''")
+    with pytest.raises(LitetrackError, match="order_by must be a list"):
+        c.search_model_versions("name = 'taxi'", order_by="")  # type: ignore[arg-type]
+
+
+def test_plain_searches_do_not_import_the_filter_language(registry: Path) -> None:
+    out = run_python(
+        "import sys, litetrack\n"
+        "c = litetrack.Client()\n"
+        "n = len(c.search_model_versions()) + len(c.search_model_versions(\"name = 'taxi'\"))\n"
+        "n += len(c.search_registered_models())\n"
+        "print(n, sorted(m for m in sys.modules if m.startswith('litetrack.query')\n"
+        "                or m == 'litetrack.store.registry.filters'))\n"
+        "c.search_model_versions(\"tags.i = '1'\")\n"
+        "print('litetrack.store.registry.filters' in sys.modules)"
+    ).stdout.split("\n")
+    assert out[:2] == ["12 []", "True"]
