@@ -8,6 +8,7 @@ errors included, and check that such searches really leave it unimported.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from litetrack import Client
 from litetrack.errors import LitetrackError
 from litetrack.query import Compare, Field
+from litetrack.query.parse import _RUN_DIALECT, _Parser
 from litetrack.store.core import current_store
 from litetrack.store.registry import filters
 from litetrack.store.registry.search import _blank, _name_only, _no_order
@@ -170,3 +172,33 @@ def test_plain_searches_do_not_import_the_filter_language(registry: Path) -> Non
         "print('litetrack.store.registry.filters' in sys.modules)"
     ).stdout.split("\n")
     assert out[:2] == ["12 []", "True"]
+
+
+# The parser scans whitespace, keywords and comparison operators by hand (no
+# regex to compile at import); these are the regexes it used, as the reference.
+_WS_RE = re.compile(r"\s*")
+_WORD_RE = re.compile(r"[A-Za-z]+\b")
+_OP_RE = re.compile(r"!=|<=|>=|=|<|>")
+_SCAN_TEXT = st.text(
+    st.sampled_from(list(" \t\n\x0b\x1c\x85\u00a0\u2003\u200b_-=!<>aZé1٣ⅷ.'")), max_size=8
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SCAN_TEXT, st.integers(0, 8))
+def test_hand_scanning_matches_the_regexes(text: str, pos: int) -> None:
+    pos = min(pos, len(text))
+    p = _Parser(text, _RUN_DIALECT)
+    p.pos = pos
+    p.skip_ws()
+    m = _WS_RE.match(text, pos)
+    assert m is not None and p.pos == m.end()
+    p.pos = pos
+    word = p.peek_word()
+    ws_end = m.end()
+    assert p.pos == ws_end
+    w = _WORD_RE.match(text, ws_end)
+    assert word == (w.group().upper() if w else None)
+    p.pos = ws_end
+    op = _OP_RE.match(text, ws_end)
+    assert p.compare_op() == (op.group() if op else None)

@@ -152,12 +152,16 @@ _EXPERIMENT_DIALECT = _Dialect(
     aliases={},
 )
 
-_WS = re.compile(r"\s*")
 # Unquoted key segments also take "-" and "/" (common in metric names such as
 # "val-loss" or "train/loss"); neither is an operator in this grammar.
 _BARE_SEGMENT = re.compile(r"[\w\-/]+")
-_WORD = re.compile(r"[A-Za-z]+\b")
-_COMPARE_OP = re.compile(r"!=|<=|>=|=|<|>")
+# Whitespace, keywords and operators are scanned by hand rather than by
+# regexes (r"\s*", r"[A-Za-z]+\b", r"!=|<=|>=|=|<|>"), whose compilation was a
+# third of this module's import. ``str.isspace`` and ``str.isalnum`` are
+# the tests ``re`` uses for ``\s`` and ``\w`` on str patterns.
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TWO_CHAR_OPS = frozenset({"!=", "<=", ">="})
+_ONE_CHAR_OPS = frozenset({"=", "<", ">"})
 
 
 class _Lazy:
@@ -235,9 +239,11 @@ class _Parser:
         )
 
     def skip_ws(self) -> None:
-        m = _WS.match(self.text, self.pos)
-        assert m is not None
-        self.pos = m.end()
+        text, pos = self.text, self.pos
+        end = len(text)
+        while pos < end and text[pos].isspace():
+            pos += 1
+        self.pos = pos
 
     def at_end(self) -> bool:
         self.skip_ws()
@@ -246,8 +252,21 @@ class _Parser:
     def peek_word(self) -> str | None:
         """The upper-cased keyword-like word at the cursor, without consuming it."""
         self.skip_ws()
-        m = _WORD.match(self.text, self.pos)
-        return m.group().upper() if m else None
+        text, start = self.text, self.pos
+        pos, end = start, len(text)
+        while pos < end and text[pos] in _ASCII_LETTERS:
+            pos += 1
+        if pos == start or (pos < end and (text[pos].isalnum() or text[pos] == "_")):
+            return None  # no letters, or no word boundary after them (as r"[A-Za-z]+\b")
+        return text[start:pos].upper()
+
+    def compare_op(self) -> str | None:
+        """The comparison operator at the cursor (what r"!=|<=|>=|=|<|>" matches), not consumed."""
+        op = self.text[self.pos : self.pos + 2]
+        if op in _TWO_CHAR_OPS:
+            return op
+        op = op[:1]
+        return op if op in _ONE_CHAR_OPS else None
 
     def take_word(self, *words: str) -> str | None:
         word = self.peek_word()
@@ -335,11 +354,10 @@ class _Parser:
         self.skip_ws()
         op_start = self.pos
 
-        m = _COMPARE_OP.match(self.text, self.pos)
-        if m:
-            op = m.group()
+        op = self.compare_op()
+        if op is not None:
             self.check_op(field, field_text, op, op_start)
-            self.pos = m.end()
+            self.pos = op_start + len(op)
             return Compare(field, op, self.parse_value(field, numeric, field_text))
 
         word = self.peek_word()
