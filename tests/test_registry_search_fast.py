@@ -23,10 +23,11 @@ from litetrack.query import Compare, Field
 from litetrack.query.parse import _RUN_DIALECT, _Parser
 from litetrack.store.core import current_store
 from litetrack.store.registry import filters
-from litetrack.store.registry.search import _blank, _name_only, _no_order
+from litetrack.store.registry.search import _blank, _no_order, _shortcut
 
-# Pieces a filter near "name = '...'" is made of: each shortcut must either
-# decline or agree with the parser on every text built from them.
+# Pieces filters near "name = '...'" and "tags.k = '...'" are made of: each
+# shortcut must either decline or agree with the parser on every text built
+# from them.
 PIECES = [
     "name",
     "Name",
@@ -60,6 +61,13 @@ PIECES = [
     "(",
     ")",
     "tags.k",
+    "tags.",
+    "tags",
+    "tag.",
+    ".",
+    "k",
+    "`k`",
+    "٣",
     "LIKE",
     "%",
 ]
@@ -78,18 +86,21 @@ def test_shortcuts_agree_with_the_parser(text: str) -> None:
     outcome, expr = _parse(text)
     if _blank(text):
         assert (outcome, expr) == ("ok", None)
-    name = _name_only(text)
-    if name is not None:
-        assert (outcome, expr) == ("ok", Compare(Field("attribute", "name"), "=", name))
+    quick = _shortcut(text)
+    if quick is not None:
+        kind, key, value = quick
+        assert (outcome, expr) == ("ok", Compare(Field(kind, key), "=", value))
 
 
 @pytest.mark.parametrize(
-    "text, name",
+    "text, quick",
     [
-        ("name = 'taxi'", "taxi"),
-        ("  name='a b.c'\n", "a b.c"),
-        ("name =\u00a0'x'", "x"),
-        ("name = ''", ""),
+        ("name = 'taxi'", ("attribute", "name", "taxi")),
+        ("  name='a b.c'\n", ("attribute", "name", "a b.c")),
+        ("name =\u00a0'x'", ("attribute", "name", "x")),
+        ("name = ''", ("attribute", "name", "")),
+        ("tags.team = 'a b'", ("tag", "team", "a b")),
+        ("tags.train/loss-x_1='v'", ("tag", "train/loss-x_1", "v")),
         ("name = 'it''s'", None),  # a doubled quote: the parser reads it
         ('name = "taxi"', None),
         ("name == 'taxi'", None),
@@ -97,12 +108,18 @@ def test_shortcuts_agree_with_the_parser(text: str) -> None:
         ("names = 'taxi'", None),
         ("`name` = 'taxi'", None),
         ("attributes.name = 'taxi'", None),
+        ("tags.a.b = 'v'", None),  # the key "a.b": the parser joins the segments
+        ("tags.`k` = 'v'", None),
+        ("tag.k = 'v'", None),
+        ("tags.k != 'v'", None),
+        ("tags. k = 'v'", None),  # an error, the parser's
     ],
 )
-def test_name_only_recognises_just_the_plain_form(text: str, name: str | None) -> None:
-    assert _name_only(text) == name
-    if name is not None:
-        assert filters.parse_version_filter(text) == Compare(Field("attribute", "name"), "=", name)
+def test_shortcut_recognises_just_the_plain_forms(text: str, quick: Any) -> None:
+    assert _shortcut(text) == quick
+    if quick is not None:
+        kind, key, value = quick
+        assert filters.parse_version_filter(text) == Compare(Field(kind, key), "=", value)
 
 
 @pytest.mark.parametrize(
@@ -150,6 +167,11 @@ def test_searches_on_the_shortcuts_match_the_parsed_ones(
     assert c.search_model_versions(" ", order_by=[]) == c.search_model_versions(
         order_by=["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
     )
+    assert c.search_model_versions("tags.i = '1'") == c.search_model_versions(
+        "tags.i = '1' AND version_number > 0"
+    )
+    assert [v.version for v in c.search_model_versions("tags.i = '1'")] == [2, 2]
+    assert c.search_model_versions("tags.nope = '1'") == []
     assert c.search_registered_models() == c.search_registered_models(order_by=["name ASC"])
     assert [m.name for m in c.search_registered_models()] == ["other", "taxi"]
     assert c.search_model_versions("name = 'missing'") == []
@@ -165,13 +187,13 @@ def test_plain_searches_do_not_import_the_filter_language(registry: Path) -> Non
         "import sys, litetrack\n"
         "c = litetrack.Client()\n"
         "n = len(c.search_model_versions()) + len(c.search_model_versions(\"name = 'taxi'\"))\n"
-        "n += len(c.search_registered_models())\n"
+        "n += len(c.search_registered_models()) + len(c.search_model_versions(\"tags.i = '1'\"))\n"
         "print(n, sorted(m for m in sys.modules if m.startswith('litetrack.query')\n"
         "                or m == 'litetrack.store.registry.filters'))\n"
-        "c.search_model_versions(\"tags.i = '1'\")\n"
+        "c.search_model_versions(\"tags.i != '1'\")\n"
         "print('litetrack.store.registry.filters' in sys.modules)"
     ).stdout.split("\n")
-    assert out[:2] == ["12 []", "True"]
+    assert out[:2] == ["14 []", "True"]
 
 
 # The parser scans whitespace, keywords and comparison operators by hand (no

@@ -85,27 +85,41 @@ def _blank(text: object) -> bool:
     return text is None or (type(text) is str and not text.strip())
 
 
-def _name_only(text: object) -> str | None:
-    """NAME when the filter is exactly ``name = 'NAME'`` (NAME holding no quote), else None.
+def _quoted(text: str) -> str | None:
+    """VALUE when ``text`` is ``= 'VALUE'`` (spaces around; VALUE holding no quote), else None."""
+    text = text.lstrip()
+    if not text.startswith("="):
+        return None
+    text = text[1:].lstrip()
+    if len(text) < 2 or text[0] != "'" or text[-1] != "'" or "'" in text[1:-1]:
+        return None
+    return text[1:-1]
 
-    The parser reads such a filter as ``Compare(Field("attribute", "name"),
-    "=", NAME)``; recognising it here spares the common "versions of this
-    model" search the filter language's import. Anything else (other
-    spacing is fine, but doubled quotes, double quotes, ``==``, a second
+
+def _shortcut(text: object) -> tuple[str, str, str] | None:
+    """The equality a filter is, when it is exactly ``name = 'NAME'`` or ``tags.KEY = 'VALUE'``.
+
+    Returns ``("attribute", "name", NAME)`` or ``("tag", KEY, VALUE)``, which
+    the parser reads as ``Compare(Field(kind, key), "=", value)``: the two
+    filters people write most skip the filter language's import. The shortcut
+    only takes the plain form (any spacing; KEY one unquoted segment, values
+    without quotes); anything else (doubled or double quotes, ``==``, a second
     condition ...) goes to the parser, errors included.
     """
     if type(text) is not str:
         return None
     t = text.strip()
-    if not t.startswith("name"):
-        return None
-    rest = t[4:].lstrip()
-    if not rest.startswith("="):
-        return None
-    rest = rest[1:].lstrip()
-    if len(rest) < 2 or rest[0] != "'" or rest[-1] != "'" or "'" in rest[1:-1]:
-        return None
-    return rest[1:-1]
+    if t.startswith("name"):
+        value = _quoted(t[4:])
+        return None if value is None else ("attribute", "name", value)
+    if t.startswith("tags."):
+        # The parser's unquoted key segment, r"[\w\-/]+" (\w is isalnum or "_").
+        end = 5
+        while end < len(t) and (t[end].isalnum() or t[end] in "_-/"):
+            end += 1
+        value = _quoted(t[end:])
+        return None if end == 5 or value is None else ("tag", t[5:end], value)
+    return None
 
 
 def search_models(
@@ -233,12 +247,13 @@ def search_versions(
     by default, as MLflow), one page."""
     expr: Expr | None = None
     keys: list[OrderKey] = []
-    # Without an order_by, no filter and "name = '...'" need no parser (see
-    # _name_only); the latter's expression is made only if the scan needs it.
-    only = _name_only(filter_string) if _no_order(order_by) else None
-    unparsed = only is not None
-    just_name = unparsed  # the filter is just that name comparison
-    if only is None and not (_blank(filter_string) and _no_order(order_by)):
+    # Without an order_by, no filter, "name = '...'" and "tags.k = '...'" need
+    # no parser (see _shortcut); their expression is made only if the scan needs it.
+    quick = _shortcut(filter_string) if _no_order(order_by) else None
+    only = quick[2] if quick is not None and quick[0] == "attribute" else None
+    tag = (quick[1], quick[2]) if quick is not None and quick[0] == "tag" else None
+    just_name = only is not None  # the filter is just that name comparison
+    if quick is None and not (_blank(filter_string) and _no_order(order_by)):
         from litetrack.store.registry import filters
 
         expr = filters.parse_version_filter(filter_string)
@@ -256,10 +271,10 @@ def search_versions(
                 expr = None  # every version of that model matches
         else:
             chosen = [cached[k] for k in sorted(cached)]
-        return _search_cached(chosen, expr, keys, max_results, page_token)
+        return _search_cached(chosen, expr, keys, max_results, page_token, tag)
     from litetrack.store.registry import filters
 
-    if unparsed:
+    if quick is not None:
         expr = filters.parse_version_filter(filter_string)
     if only is not None:
         try:
@@ -311,8 +326,12 @@ def _search_cached(
     keys: Sequence[OrderKey],
     max_results: int | None,
     page_token: str | None,
+    tag: tuple[str, str] | None = None,
 ) -> PagedList[ModelVersion]:
-    """:func:`search_versions` over the search cache's rows (same records, same order)."""
+    """:func:`search_versions` over the search cache's rows (same records, same order).
+
+    ``tag`` (key, value) stands for the filter ``tags.key = 'value'`` (``expr`` is None then).
+    """
     if expr is None and not keys:
         # The default order's fields are never missing here, so one sort on a
         # tuple gives what filter_and_sort's three stable passes give (name and
@@ -324,6 +343,9 @@ def _search_cached(
                 int(v): t for members in entry.doc["stages"].values() for v, t in members.items()
             }
             for row in entry.rows.values():
+                # A missing tag is unknown, never equal: get() gives None, and the value is a str.
+                if tag is not None and row[9].get(tag[0]) != tag[1]:
+                    continue
                 t = since.get(row[0])
                 updated = row[2] if t is None else max(row[2], t)
                 keyed.append((-updated, name, -row[0], entry, row))
