@@ -14,6 +14,13 @@ a caret. Only the fields differ:
 
 MLflow's examples (``name = 'x'``, ``name LIKE '%x%'``, ``run_id = '...'``,
 ``tags.k = 'v'``, ``version_number > 3``) all read the same here.
+
+The dialect itself (parsing, filter-and-sort) is :mod:`.filters`, loaded with
+the filter language by the first search that needs it: a search without a
+filter, or with just ``name = '...'`` or ``tags.k = '...'``, and without
+``order_by``, takes a shortcut the tests hold to the parser's reading
+(``tests/test_registry_search_fast.py``). Versions found in the search cache
+become entities without ``ModelVersion.__init__`` (see :func:`_version_entity`).
 """
 
 from __future__ import annotations
