@@ -128,11 +128,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
     client = open_client(args)
     if client is None:
         return 1
-    from litetrack.store.registry import search
+    from litetrack.store.registry import filters
 
     reg = client.store.registry
     errors: list[str] = []
-    expr = search.parse_model_filter(args.filter)
+    expr = filters.parse_model_filter(args.filter)
     records = [
         {
             "name": m["name"],
@@ -144,7 +144,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         for _, m in reg.iter_models(on_error=lambda path, e: errors.append(str(e)))
     ]
     docs = [
-        r["_doc"] for r in search.filter_and_sort(records, expr, [], search.DEFAULT_MODEL_ORDER)
+        r["_doc"] for r in filters.filter_and_sort(records, expr, [], filters.DEFAULT_MODEL_ORDER)
     ]
     for e in errors:
         print(f"error: {e}", file=sys.stderr)

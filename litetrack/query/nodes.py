@@ -50,8 +50,9 @@ _PREFIX = {
     "metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes",
     "dataset": "dataset",
 }
-# One unquoted key segment as the parser reads it (see parse._BARE_SEGMENT).
-_BARE_SEGMENT = re.compile(r"[\w\-/]+")
+# One unquoted key segment as the parser reads it (see parse._BARE_SEGMENT): a
+# pattern, compiled by ``re`` (once, shared with the parser) when first printed.
+_BARE_SEGMENT = r"[\w\-/]+"
 
 
 class _Value:
@@ -327,7 +328,7 @@ def _quote(text: str, quote: str) -> str:
 
 def _format_key(f: Field) -> str:
     segments = f.key.split(".")
-    bare = all(_BARE_SEGMENT.fullmatch(s) for s in segments)
+    bare = all(re.fullmatch(_BARE_SEGMENT, s) for s in segments)
     if bare and f.kind == "metric" and len(segments) > 1 and segments[-1] in AGGREGATES:
         # "metrics.loss.min" would read back as the min of "loss".
         bare = False

@@ -7,7 +7,9 @@
   ``models:/``, a local folder) turned into pinned blobs, and registration;
 * :mod:`~litetrack.store.registry.docs`, ``checks``, ``history``, ``uris``:
   document formats, name and tag checks, the history log, ``models:/`` URIs;
-* :mod:`~litetrack.store.registry.search`: the registry's filter dialect;
+* :mod:`~litetrack.store.registry.search`: the searches (over the search cache,
+  :mod:`~litetrack.store.registry.cache`, or the documents);
+  :mod:`~litetrack.store.registry.filters`: their filter dialect;
 * :mod:`~litetrack.store.registry.importing`: MLflow's file registry imported.
 
 The API on top (``Client`` methods, ``litetrack.register_model`` ...) lives in

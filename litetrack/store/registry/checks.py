@@ -9,9 +9,11 @@ from typing import Any
 from litetrack.errors import InvalidArgument
 from litetrack.validation import validate_key, validate_name, validate_tag_value
 
-_SLUG_RE = re.compile(r"[^A-Za-z0-9_.-]+")
-_ALIAS_RE = re.compile(r"^[\w\-]+$")
-_VERSION_LIKE_ALIAS = re.compile(r"^v\d+$", re.IGNORECASE)
+# Patterns, not compiled regexes: ``re`` compiles (and caches) each on first
+# use, so a process that only searches never pays ~0.15 ms compiling them.
+_SLUG_RE = r"[^A-Za-z0-9_.-]+"
+_ALIAS_RE = r"^[\w\-]+$"
+_VERSION_LIKE_ALIAS = r"^v\d+$"
 MAX_ALIAS_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 100_000
 
@@ -27,7 +29,7 @@ def model_key(name: str) -> str:
     # search that names no model (the search cache has the keys) does not pay it.
     import hashlib
 
-    slug = _SLUG_RE.sub("-", name).strip("-.")[:40].rstrip("-.") or "model"
+    slug = re.sub(_SLUG_RE, "-", name).strip("-.")[:40].rstrip("-.") or "model"
     return f"{slug}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
@@ -60,13 +62,13 @@ def validate_alias(alias: Any) -> str:
     """Aliases as in MLflow: letters, digits, ``_`` and ``-``; not ``latest``, not ``v<digits>``."""
     if not isinstance(alias, str) or not alias:
         raise InvalidArgument(f"Invalid alias {alias!r}: expected a non-empty string", alias=alias)
-    if len(alias) > MAX_ALIAS_LENGTH or not _ALIAS_RE.match(alias):
+    if len(alias) > MAX_ALIAS_LENGTH or not re.match(_ALIAS_RE, alias):
         raise InvalidArgument(
             f"Invalid alias {alias!r}: use 1 to {MAX_ALIAS_LENGTH} letters, digits, '_' or '-' "
             "(e.g. 'champion')",
             alias=alias,
         )
-    if alias.lower() == "latest" or _VERSION_LIKE_ALIAS.match(alias):
+    if alias.lower() == "latest" or re.match(_VERSION_LIKE_ALIAS, alias, re.IGNORECASE):
         raise InvalidArgument(
             f"Invalid alias {alias!r}: 'latest' and version-like names such as 'v3' are reserved "
             "(models:/NAME/latest and version numbers already mean something)",

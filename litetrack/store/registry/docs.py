@@ -46,7 +46,8 @@ from litetrack.store.fs import atomic_create, atomic_write, dumps
 
 MODEL_SCHEMA_VERSION = 1
 VERSION_SCHEMA_VERSION = 1
-_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+# A pattern, compiled (and cached) by ``re`` on first use: searches never need it.
+_DIGEST_RE = r"[0-9a-f]{64}"
 _STAGE_KEYS = ("Staging", "Production", "Archived")
 
 
@@ -170,7 +171,7 @@ def check_version_doc(doc: dict[str, Any], path: str) -> dict[str, Any]:
         if (
             not isinstance(entry, dict)
             or not isinstance(entry.get("digest"), str)
-            or not _DIGEST_RE.fullmatch(entry["digest"])
+            or not re.fullmatch(_DIGEST_RE, entry["digest"])
             or type(entry.get("size")) is not int
         ):
             raise _corrupt(path, f'files.{rel} must be {{"digest": <sha256 hex>, "size": <int>}}')

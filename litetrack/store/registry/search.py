@@ -14,21 +14,24 @@ a caret. Only the fields differ:
 
 MLflow's examples (``name = 'x'``, ``name LIKE '%x%'``, ``run_id = '...'``,
 ``tags.k = 'v'``, ``version_number > 3``) all read the same here.
+
+The dialect itself (parsing, filter-and-sort) is :mod:`.filters`, loaded with
+the filter language by the first search that needs it: a search without a
+filter, or with just ``name = '...'`` or ``tags.k = '...'``, and without
+``order_by``, takes a shortcut the tests hold to the parser's reading
+(``tests/test_registry_search_fast.py``). Versions found in the search cache
+become entities without ``ModelVersion.__init__`` (see :func:`_version_entity`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import ALL_STAGES, STAGE_NONE, ModelVersion, RegisteredModel
-from litetrack.errors import InvalidArgument, RegisteredModelNotFound
+from litetrack.errors import RegisteredModelNotFound
 from litetrack.paging import PagedList, page
-from litetrack.query.evaluate import evaluate
-from litetrack.query.nodes import And, Compare, Expr, Field, OrderKey
-from litetrack.query.parse import _Dialect, _Parser, syntax_error
 from litetrack.store.registry.cache import CachedModel
 from litetrack.store.registry.checks import validate_model_name
 from litetrack.store.registry.docs import stage_of
@@ -40,179 +43,90 @@ from litetrack.store.registry.limits import (
 )
 from litetrack.store.registry.reader import RegistryReader, version_entity
 
-__all__ = [
-    "parse_model_filter",
-    "parse_version_filter",
-    "parse_model_order_by",
-    "parse_version_order_by",
-    "filter_and_sort",
-    "search_models",
-    "search_versions",
-]
+if TYPE_CHECKING:
+    from litetrack.query import Expr, OrderKey
 
-_PREFIXES: dict[str, Any] = {
-    "tag": "tag",
-    "tags": "tag",
-    "attribute": "attribute",
-    "attributes": "attribute",
-    "attr": "attribute",
-}
+__all__ = ["search_models", "search_versions"]
 
-MODEL_ATTRIBUTES = {"name": False, "creation_timestamp": True, "last_updated_timestamp": True}
-VERSION_ATTRIBUTES = {
-    "name": False,
-    "version_number": True,
-    "run_id": False,
-    "source_path": False,
-    "current_stage": False,
-    "user_id": False,
-    "creation_timestamp": True,
-    "last_updated_timestamp": True,
-}
-
-# The parser's hints name "experiment" and "run" surfaces; a registry dialect
-# reuses the experiment wording (no metrics, no params), which fits.
-_MODEL_DIALECT = _Dialect(
-    what="registered model",
-    prefixes=_PREFIXES,
-    attributes=MODEL_ATTRIBUTES,
-    order_attributes=MODEL_ATTRIBUTES,
-    # "timestamp" is MLflow's recommended order key, meaning last_updated_timestamp.
-    aliases={
-        "creation_time": "creation_timestamp",
-        "last_update_time": "last_updated_timestamp",
-        "timestamp": "last_updated_timestamp",
-    },
-)
-_VERSION_DIALECT = _Dialect(
-    what="model version",
-    prefixes=_PREFIXES,
-    attributes=VERSION_ATTRIBUTES,
-    order_attributes=VERSION_ATTRIBUTES,
-    aliases={
-        "version": "version_number",
-        "source": "source_path",
-        "stage": "current_stage",
-        "creation_time": "creation_timestamp",
-        "last_update_time": "last_updated_timestamp",
-        "timestamp": "last_updated_timestamp",
-    },
+# The filter language (litetrack.query, ~1.3 ms to import) loads with
+# .filters on the first search that has a filter or an order_by other than
+# ``name = '...'``; these names stay reachable here for older callers.
+_FILTER_NAMES = frozenset(
+    {
+        "parse_model_filter",
+        "parse_version_filter",
+        "parse_model_order_by",
+        "parse_version_order_by",
+        "filter_and_sort",
+        "DEFAULT_MODEL_ORDER",
+        "DEFAULT_VERSION_ORDER",
+        "MODEL_ATTRIBUTES",
+        "VERSION_ATTRIBUTES",
+    }
 )
 
 
-class _RegistryParser(_Parser):
-    """The run-filter parser with the prefix check worded for registry fields."""
+def __getattr__(name: str) -> Any:
+    if name in _FILTER_NAMES:
+        from litetrack.store.registry import filters
 
-    def parse_field(self, *, for_order: bool) -> Field:
-        self.skip_ws()
-        start = self.pos
-        if start < len(self.text) and self.text[start] not in "'\"`":
-            m = self.text[start:].split(".", 1)
-            head = m[0].strip()
-            if (
-                len(m) == 2
-                and head
-                and head.replace("_", "").isalnum()
-                and head not in self.dialect.prefixes
-            ):
-                raise syntax_error(
-                    f"unknown prefix {head!r}; {self.dialect.what}s have tags. and attributes "
-                    f"({', '.join(self.dialect.attributes)})",
-                    self.text,
-                    start,
-                    self.what,
-                )
-        return super().parse_field(for_order=for_order)
+        return getattr(filters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _check_text(text: object, what: str) -> None:
-    if not isinstance(text, str):
-        raise InvalidArgument(f"A {what} must be a string, not {type(text).__name__}: {text!r}")
-
-
-def _parse(text: str | None, dialect: _Dialect) -> Expr | None:
-    if text is None:
-        return None
-    _check_text(text, "filter")
-    return _RegistryParser(text, dialect).parse()
-
-
-def parse_model_filter(text: str | None) -> Expr | None:
-    """Parse a ``search_registered_models`` filter; None/blank matches all."""
-    return _parse(text, _MODEL_DIALECT)
-
-
-def parse_version_filter(text: str | None) -> Expr | None:
-    """Parse a ``search_model_versions`` filter; None/blank matches all."""
-    return _parse(text, _VERSION_DIALECT)
-
-
-def _parse_order(order_by: Iterable[str] | None, dialect: _Dialect) -> list[OrderKey]:
-    if order_by is None:
-        return []
-    if isinstance(order_by, str):
-        raise InvalidArgument(
-            f"order_by must be a list of strings, not the string {order_by!r} (write [{order_by!r}])"
-        )
-    keys = []
-    for item in order_by:
-        _check_text(item, "order_by entry")
-        keys.append(_RegistryParser(item, dialect, what="order_by").parse_order_key())
-    return keys
-
-
-def parse_model_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:
-    """Parse ``order_by`` for registered models (``name``, timestamps, ``tags.x``; ASC/DESC)."""
-    return _parse_order(order_by, _MODEL_DIALECT)
-
-
-def parse_version_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:
-    """Parse ``order_by`` for model versions."""
-    return _parse_order(order_by, _VERSION_DIALECT)
-
-
-def _value(record: dict[str, Any], field: Field) -> Any:
-    if field.kind == "tag":
-        return record["tags"].get(field.key)
-    return record.get(field.key)
-
-
-def filter_and_sort(
-    records: Iterable[dict[str, Any]],
-    expr: Expr | None,
-    keys: Sequence[OrderKey],
-    default: Sequence[OrderKey],
-) -> list[dict[str, Any]]:
-    """Records (flat dicts with a ``tags`` dict) matching ``expr``, ordered by ``keys`` then ``default``.
-
-    Missing values sort last in both directions, as in run searches.
-    """
-    out = [r for r in records if expr is None or evaluate(expr, partial(_value, r)) is True]
-    for key in reversed([*keys, *default]):
-        present, missing = [], []
-        for r in out:
-            v = _value(r, key.field)
-            if v is None:
-                missing.append(r)
-            else:
-                present.append((v, r))
-        present.sort(key=_FIRST, reverse=not key.ascending)
-        out = [r for _, r in present]
-        out += missing
-    return out
-
-
-_FIRST = itemgetter(0)
 _SORT_KEY = itemgetter(0, 1, 2)
+_NAME = itemgetter("name")
 
 
-DEFAULT_MODEL_ORDER = (OrderKey(Field("attribute", "name"), True),)
-#: MLflow's default: most recently updated first; name and version break ties.
-DEFAULT_VERSION_ORDER = (
-    OrderKey(Field("attribute", "last_updated_timestamp"), False),
-    OrderKey(Field("attribute", "name"), True),
-    OrderKey(Field("attribute", "version_number"), False),
-)
+def _no_order(order_by: object) -> bool:
+    """``order_by`` absent or empty: what the order parser turns into no keys."""
+    return order_by is None or (type(order_by) in (list, tuple) and not order_by)
+
+
+def _blank(text: object) -> bool:
+    """A filter the parser turns into no expression (None, or only whitespace).
+
+    ``str.strip`` and the parser's ``\\s`` agree on what whitespace is (both
+    use Unicode's ``isspace``).
+    """
+    return text is None or (type(text) is str and not text.strip())
+
+
+def _quoted(text: str) -> str | None:
+    """VALUE when ``text`` is ``= 'VALUE'`` (spaces around; VALUE holding no quote), else None."""
+    text = text.lstrip()
+    if not text.startswith("="):
+        return None
+    text = text[1:].lstrip()
+    if len(text) < 2 or text[0] != "'" or text[-1] != "'" or "'" in text[1:-1]:
+        return None
+    return text[1:-1]
+
+
+def _shortcut(text: object) -> tuple[str, str, str] | None:
+    """The equality a filter is, when it is exactly ``name = 'NAME'`` or ``tags.KEY = 'VALUE'``.
+
+    Returns ``("attribute", "name", NAME)`` or ``("tag", KEY, VALUE)``, which
+    the parser reads as ``Compare(Field(kind, key), "=", value)``: the two
+    filters people write most skip the filter language's import. The shortcut
+    only takes the plain form (any spacing; KEY one unquoted segment, values
+    without quotes); anything else (doubled or double quotes, ``==``, a second
+    condition ...) goes to the parser, errors included.
+    """
+    if type(text) is not str:
+        return None
+    t = text.strip()
+    if t.startswith("name"):
+        value = _quoted(t[4:])
+        return None if value is None else ("attribute", "name", value)
+    if t.startswith("tags."):
+        # The parser's unquoted key segment, r"[\w\-/]+" (\w is isalnum or "_").
+        end = 5
+        while end < len(t) and (t[end].isalnum() or t[end] in "_-/"):
+            end += 1
+        value = _quoted(t[end:])
+        return None if end == 5 or value is None else ("tag", t[5:end], value)
+    return None
 
 
 def search_models(
@@ -223,8 +137,12 @@ def search_models(
     page_token: str | None,
 ) -> PagedList[RegisteredModel]:
     """Registered models matching a filter, ordered (name ASC by default), one page."""
-    expr = parse_model_filter(filter_string)
-    keys = parse_model_order_by(order_by)
+    plain = _blank(filter_string) and _no_order(order_by)
+    if not plain:
+        from litetrack.store.registry import filters
+
+        expr = filters.parse_model_filter(filter_string)
+        keys = filters.parse_model_order_by(order_by)
     cache = reg.search_cache()
     cached = cache.models() if cache is not None else None
     pairs = (
@@ -240,7 +158,12 @@ def search_models(
         }
         for key, m in pairs
     ]
-    found = filter_and_sort(records, expr, keys, DEFAULT_MODEL_ORDER)
+    if plain:
+        # What filter_and_sort gives for no filter and the default order (a
+        # stable sort by name, which every model document has).
+        found = sorted(records, key=_NAME)
+    else:
+        found = filters.filter_and_sort(records, expr, keys, filters.DEFAULT_MODEL_ORDER)
     items = page(
         found,
         max_results if max_results is not None else MODELS_DEFAULT_RESULTS,
@@ -283,45 +206,41 @@ def _aliases_by_version(m: dict[str, Any]) -> dict[int, list[str]]:
     return out
 
 
+_NEW = object.__new__
+
+
 def _version_entity(
     m: dict[str, Any], row: list[Any], staged: dict[int, str], aliases: dict[int, list[str]]
 ) -> ModelVersion:
-    """The :class:`ModelVersion` of a cache row (as :func:`version_entity` of its document)."""
+    """The :class:`ModelVersion` of a cache row (as :func:`version_entity` of its document).
+
+    Built without ``ModelVersion.__init__``: a search may return thousands, and
+    its keyword handling and conversions cost 4x the plain slot stores below,
+    which give the same object (the row's values are already what ``__init__``
+    would store; tags and aliases are fresh copies, as it makes them).
+    """
     v = row[0]
     stage = staged.get(v, STAGE_NONE)
     updated = row[2]
     if stage != STAGE_NONE:
         updated = max(updated, m["stages"][stage][str(v)])
-    return ModelVersion(
-        name=m["name"],
-        version=v,
-        creation_timestamp=row[1],
-        last_updated_timestamp=updated,
-        description=row[4],
-        user_id=row[3],
-        current_stage=stage,
-        source=row[5],
-        run_id=row[6],
-        status=row[8],
-        tags=row[9],
-        run_link=row[7],
-        aliases=aliases.get(v),
-    )
-
-
-def _name_equals(expr: Any) -> str | None:
-    """The name a filter pins with a top-level ``name = '...'`` (to scan only that model)."""
-    items = expr.items if isinstance(expr, And) else (expr,)
-    for item in items:
-        if (
-            isinstance(item, Compare)
-            and item.op == "="
-            and item.field.kind == "attribute"
-            and item.field.key == "name"
-            and isinstance(item.value, str)
-        ):
-            return item.value
-    return None
+    mv: ModelVersion = _NEW(ModelVersion)
+    mv.name = m["name"]
+    mv.version = v
+    mv.creation_timestamp = row[1]
+    mv.last_updated_timestamp = updated
+    mv.description = row[4]
+    mv.user_id = row[3]
+    mv.current_stage = stage
+    mv.source = row[5]
+    mv.run_id = row[6]
+    mv.status = row[8]
+    mv.status_message = None
+    mv.tags = dict(row[9])
+    mv.run_link = row[7]
+    names = aliases.get(v)
+    mv.aliases = list(names) if names else []
+    return mv
 
 
 def search_versions(
@@ -333,9 +252,21 @@ def search_versions(
 ) -> PagedList[ModelVersion]:
     """Model versions matching a filter, ordered (last update DESC, name ASC, version DESC
     by default, as MLflow), one page."""
-    expr = parse_version_filter(filter_string)
-    keys = parse_version_order_by(order_by)
-    only = _name_equals(expr) if expr is not None else None
+    expr: Expr | None = None
+    keys: list[OrderKey] = []
+    # Without an order_by, no filter, "name = '...'" and "tags.k = '...'" need
+    # no parser (see _shortcut); their expression is made only if the scan needs it.
+    quick = _shortcut(filter_string) if _no_order(order_by) else None
+    only = quick[2] if quick is not None and quick[0] == "attribute" else None
+    tag = (quick[1], quick[2]) if quick is not None and quick[0] == "tag" else None
+    just_name = only is not None  # the filter is just that name comparison
+    if quick is None and not (_blank(filter_string) and _no_order(order_by)):
+        from litetrack.store.registry import filters
+
+        expr = filters.parse_version_filter(filter_string)
+        keys = filters.parse_version_order_by(order_by)
+        only = filters.name_equals(expr) if expr is not None else None
+        just_name = only is not None and filters.is_single_comparison(expr)
     cache = reg.search_cache()
     cached = cache.models() if cache is not None else None
     if cached is not None:
@@ -343,11 +274,15 @@ def search_versions(
             validate_model_name(only)
             # By name, not model_key(name): no hash needed (each key was checked on entry).
             chosen = [e for e in cached.values() if e.doc["name"] == only]
-            if isinstance(expr, Compare):
-                expr = None  # just "name = '...'": every version of that model matches
+            if just_name:
+                expr = None  # every version of that model matches
         else:
             chosen = [cached[k] for k in sorted(cached)]
-        return _search_cached(chosen, expr, keys, max_results, page_token)
+        return _search_cached(chosen, expr, keys, max_results, page_token, tag)
+    from litetrack.store.registry import filters
+
+    if quick is not None:
+        expr = filters.parse_version_filter(filter_string)
     if only is not None:
         try:
             models = [reg.read_model(only)]
@@ -378,7 +313,7 @@ def search_versions(
                     "_docs": (m, v),
                 }
             )
-    found = filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)
+    found = filters.filter_and_sort(records, expr, keys, filters.DEFAULT_VERSION_ORDER)
     items = page(
         found,
         max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
@@ -398,9 +333,12 @@ def _search_cached(
     keys: Sequence[OrderKey],
     max_results: int | None,
     page_token: str | None,
+    tag: tuple[str, str] | None = None,
 ) -> PagedList[ModelVersion]:
-    """:func:`search_versions` over the search cache's rows (same records, same order)."""
-    found: list[tuple[CachedModel, list[Any]]]
+    """:func:`search_versions` over the search cache's rows (same records, same order).
+
+    ``tag`` (key, value) stands for the filter ``tags.key = 'value'`` (``expr`` is None then).
+    """
     if expr is None and not keys:
         # The default order's fields are never missing here, so one sort on a
         # tuple gives what filter_and_sort's three stable passes give (name and
@@ -412,37 +350,51 @@ def _search_cached(
                 int(v): t for members in entry.doc["stages"].values() for v, t in members.items()
             }
             for row in entry.rows.values():
+                # A missing tag is unknown, never equal: get() gives None, and the value is a str.
+                if tag is not None and row[9].get(tag[0]) != tag[1]:
+                    continue
                 t = since.get(row[0])
                 updated = row[2] if t is None else max(row[2], t)
                 keyed.append((-updated, name, -row[0], entry, row))
         keyed.sort(key=_SORT_KEY)
-        found = [(k[3], k[4]) for k in keyed]
-    else:
-        records = []
-        for entry in chosen:
-            m = entry.doc
-            name = m["name"]
-            stage_since = {
-                int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()
-            }
-            for row in entry.rows.values():
-                hit = stage_since.get(row[0])
-                stage, updated = (hit[0], max(row[2], hit[1])) if hit else (STAGE_NONE, row[2])
-                records.append(
-                    {
-                        "name": name,
-                        "version_number": row[0],
-                        "run_id": row[6],
-                        "source_path": row[5],
-                        "current_stage": stage,
-                        "user_id": row[3],
-                        "creation_timestamp": row[1],
-                        "last_updated_timestamp": updated,
-                        "tags": row[9],
-                        "_row": (entry, row),
-                    }
-                )
-        found = [r["_row"] for r in filter_and_sort(records, expr, keys, DEFAULT_VERSION_ORDER)]
+        return _entities(keyed, 3, max_results, page_token)
+    from litetrack.store.registry import filters
+
+    records = []
+    for entry in chosen:
+        m = entry.doc
+        name = m["name"]
+        stage_since = {
+            int(v): (s, t) for s, members in m["stages"].items() for v, t in members.items()
+        }
+        for row in entry.rows.values():
+            hit = stage_since.get(row[0])
+            stage, updated = (hit[0], max(row[2], hit[1])) if hit else (STAGE_NONE, row[2])
+            records.append(
+                {
+                    "name": name,
+                    "version_number": row[0],
+                    "run_id": row[6],
+                    "source_path": row[5],
+                    "current_stage": stage,
+                    "user_id": row[3],
+                    "creation_timestamp": row[1],
+                    "last_updated_timestamp": updated,
+                    "tags": row[9],
+                    "_row": (entry, row),
+                }
+            )
+    found = [
+        r["_row"]
+        for r in filters.filter_and_sort(records, expr, keys, filters.DEFAULT_VERSION_ORDER)
+    ]
+    return _entities(found, 0, max_results, page_token)
+
+
+def _entities(
+    found: Sequence[tuple[Any, ...]], at: int, max_results: int | None, page_token: str | None
+) -> PagedList[ModelVersion]:
+    """One page of ``found`` as entities; each item holds a (cached model, row) pair at ``at``."""
     items = page(
         found,
         max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
@@ -451,11 +403,17 @@ def _search_cached(
     )
     out = []
     context: dict[int, tuple[dict[int, str], dict[int, list[str]]]] = {}
-    for entry, row in items:
-        ctx = context.get(id(entry))
-        if ctx is None:
+    last: CachedModel | None = None
+    for item in items:
+        entry = item[at]
+        if entry is not last:
+            last = entry
+            ctx = context.get(id(entry))
+            if ctx is None:
+                m = entry.doc
+                staged = {int(v): s for s, members in m["stages"].items() for v in members}
+                ctx = context[id(entry)] = (staged, _aliases_by_version(m))
             m = entry.doc
-            staged = {int(v): s for s, members in m["stages"].items() for v in members}
-            ctx = context[id(entry)] = (staged, _aliases_by_version(m))
-        out.append(_version_entity(entry.doc, row, *ctx))
+            staged, aliases = ctx
+        out.append(_version_entity(m, item[at + 1], staged, aliases))
     return PagedList(out, items.token)

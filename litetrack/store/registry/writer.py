@@ -42,7 +42,7 @@ from litetrack.entities import (
 )
 from litetrack.errors import AlreadyExists, InvalidArgument, LitetrackError
 from litetrack.paging import PagedList
-from litetrack.store.registry import docs, history, pinning, search
+from litetrack.store.registry import docs, history, search
 from litetrack.store.registry.checks import (
     model_key,
     now_ms,
@@ -600,6 +600,9 @@ class RegistryWriter(RegistryReader, ABC):
         if not create_model:
             self.read_model(name)
         source = os.fspath(source) if isinstance(source, os.PathLike) else source
+        # Imported here: a process that only reads or searches never needs it.
+        from litetrack.store.registry import pinning
+
         files, run_id = pinning.pin_source(self.store, source, run_id)
         return self.create_version(
             name,
@@ -614,6 +617,8 @@ class RegistryWriter(RegistryReader, ABC):
 
     def resolve_files(self, uri: str) -> dict[str, dict[str, Any]]:
         """The pinned files of the model a ``models:/`` or ``runs:/`` URI names (local blobs)."""
+        from litetrack.store.registry import pinning  # see register
+
         return pinning.resolve_files(self.store, uri)
 
     def search_models(
