@@ -8,8 +8,10 @@ and one result type, :class:`PagedList`, whose ``token`` is passed back as
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from litetrack.errors import InvalidArgument
@@ -103,3 +105,23 @@ def page(
     end = None if size is None else start + size
     more = end is not None and end < len(items)
     return PagedList(items[start:end], encode_token(end) if more and end is not None else None)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a search builds a page of thousands of objects.
+
+    Parsing 10,000 run views (or 1,000 model versions) and building their
+    entities or table rows makes only acyclic objects, yet triggers a
+    collection every 700 allocations, each walking everything alive: a
+    quarter of a 10,000-run ``ls``, ~1 ms of a first registry search.
+    Reference counting still frees everything; the collector runs again
+    afterwards (unless someone else had turned it off).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -9,11 +9,9 @@ Paging follows :mod:`litetrack.paging`. The API on top (``Client.search_runs``,
 
 from __future__ import annotations
 
-import gc
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import Experiment, Run, ViewType
@@ -24,6 +22,7 @@ from litetrack.paging import (
     check_max_results,
     decode_token,
     encode_token,
+    gc_paused,
 )
 from litetrack.query import (
     ExperimentRecord,
@@ -107,25 +106,6 @@ def doc_to_record(doc: dict[str, Any]) -> RunRecord:
         model_size=sizes[1],
         datasets=dataset_facts(doc),
     )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a search builds thousands of objects.
-
-    Parsing 10,000 run views and building their runs or table rows makes
-    only acyclic objects, yet triggers a collection every 700 allocations,
-    each walking everything alive: a quarter of a 10,000-run ``ls``.
-    Reference counting still frees everything; the collector runs again
-    afterwards (unless someone else had turned it off).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def scan_documents(

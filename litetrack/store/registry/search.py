@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import ALL_STAGES, STAGE_NONE, ModelVersion, RegisteredModel
 from litetrack.errors import RegisteredModelNotFound
-from litetrack.paging import PagedList, page
+from litetrack.paging import PagedList, gc_paused, page
 from litetrack.store.registry.cache import CachedModel
 from litetrack.store.registry.checks import validate_model_name
 from litetrack.store.registry.docs import stage_of
@@ -252,6 +252,18 @@ def search_versions(
 ) -> PagedList[ModelVersion]:
     """Model versions matching a filter, ordered (last update DESC, name ASC, version DESC
     by default, as MLflow), one page."""
+    # Thousands of rows and entities, none in a cycle: no collection midway.
+    with gc_paused():
+        return _search_versions(reg, filter_string, max_results, order_by, page_token)
+
+
+def _search_versions(
+    reg: RegistryReader,
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: list[str] | None,
+    page_token: str | None,
+) -> PagedList[ModelVersion]:
     expr: Expr | None = None
     keys: list[OrderKey] = []
     # Without an order_by, no filter, "name = '...'" and "tags.k = '...'" need
