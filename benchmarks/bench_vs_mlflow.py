@@ -64,6 +64,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# One definition of "a store with no index" (a sibling script: benchmarks/ is on sys.path).
+from bench_ingest import drop_index  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MLFLOW_PYTHON = "/work/mlflow-venv/bin/python"
 FILTER = "metrics.metric_0 < 40 and params.param_1 = '6'"
@@ -236,13 +239,8 @@ class Target:
 
     def drop_index(self, uri: str) -> None:
         """litetrack only: delete the search index so the next reader ingests every run."""
-        if self.lib != "litetrack":
-            return
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(f"{uri}/index.sqlite{suffix}")
-            except FileNotFoundError:
-                pass
+        if self.lib == "litetrack":
+            drop_index(uri)
 
     def ls_cmd(self, uri: str, exp_id: str) -> tuple[list[str], dict[str, str]]:
         if self.lib == "litetrack":

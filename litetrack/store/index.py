@@ -538,20 +538,33 @@ class SearchIndex:
         ):
             return
         conn.execute("BEGIN IMMEDIATE")
+        self._ingest(conn, mtime)
+
+    def _ingest(self, conn: sqlite3.Connection, mtime: int | None) -> None:
+        """Ingest what changed, inside the write transaction the caller began; commit it.
+
+        The journal since the index's offset always; with the runs folder's
+        ``mtime`` (a reader's refresh) also the RUNNING runs and, when the
+        folder changed, the runs added or removed by hand. ``None`` (a
+        writer's catch-up) leaves those to the next refresh.
+        """
         try:
-            # Re-read the position inside the write transaction: another
+            # Read the position inside the write transaction: another
             # process may have consumed part of the journal meanwhile.
             meta = self._meta(conn)
             journal = self._journal_since(int(meta.get("journal_offset", 0)))
             todo = set(journal.ids)
-            todo.update(r[0] for r in conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'"))
-            if str(mtime) != meta.get("runs_mtime"):
-                on_disk = set(self.store.runs.iter_ids())
-                indexed = {r[0] for r in conn.execute("SELECT run_id FROM runs")}
-                todo |= on_disk - indexed
-                todo |= indexed - on_disk
+            moved: dict[str, Any] = {}
+            if mtime is not None:
+                todo.update(r[0] for r in conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'"))
+                if str(mtime) != meta.get("runs_mtime"):
+                    on_disk = set(self.store.runs.iter_ids())
+                    indexed = {r[0] for r in conn.execute("SELECT run_id FROM runs")}
+                    todo |= on_disk - indexed
+                    todo |= indexed - on_disk
+                moved["runs_mtime"] = mtime
             self._update(conn, todo, journal)
-            self._set_meta(conn, journal_offset=journal.end, runs_mtime=mtime)
+            self._set_meta(conn, journal_offset=journal.end, **moved)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -580,16 +593,7 @@ class SearchIndex:
             return  # another process is writing the index
         finally:
             conn.execute("PRAGMA busy_timeout = 60000")
-        try:
-            meta = self._meta(conn)
-            journal = self._journal_since(int(meta.get("journal_offset", 0)))
-            self._update(conn, journal.ids, journal)
-            self._set_meta(conn, journal_offset=journal.end)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        self._maybe_analyze(conn, meta)
+        self._ingest(conn, None)
 
     def _ensure_filled(self, conn: sqlite3.Connection, needed: set[tuple[str, str]]) -> None:
         """Fill the key/value rows of the (table, key) pairs a query reads, once per index.
