@@ -100,6 +100,40 @@ def test_a_cache_folder_being_loaded_is_not_removed(store, store_path: Path) -> 
     assert litetrack.pyfunc.load_model(uri).predict([1, 2]) == [1, 2]  # rebuilt on demand
 
 
+def test_a_load_whose_twin_gc_removed_in_the_window_still_places_its_folder(
+    store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another loader's folder is there when our rename fails, and gc removes it before we look."""
+    import errno
+    import os
+    import shutil
+
+    from litetrack.store import artifacts
+
+    ref = store.objects.put_bytes(b"weights")
+    entries = {"model.bin": {"digest": ref.digest, "size": ref.size}}
+    real_rename = os.rename
+    raced = []
+
+    def rename(src, dst):  # type: ignore[no-untyped-def]
+        if not raced and Path(dst).parent.name == "materialized":
+            raced.append(dst)
+            Path(dst).mkdir()  # the twin loader's folder lands first ...
+            (Path(dst) / "model.bin").write_bytes(b"weights")
+            try:
+                real_rename(src, dst)
+            except OSError as e:
+                assert e.errno in (errno.ENOTEMPTY, errno.EEXIST)
+                shutil.rmtree(dst)  # ... and gc clears it before this loader checks
+                raise
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    folder = artifacts.materialize(store, entries)
+    assert raced and (folder / "model.bin").read_bytes() == b"weights"
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
 LOADER = """
 import sys, litetrack.pyfunc
 uri, n = sys.argv[1], int(sys.argv[2])

@@ -368,17 +368,35 @@ def materialize(store: Store, entries: dict[str, dict[str, Any]], verify: bool =
             target = tmp / validate_artifact_path(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             store.objects.copy_to(e["digest"], target, verify=verify)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():  # lost a race to another process: theirs is as good
-                raise
+        _place(tmp, final)
     finally:
         if tmp.exists():
             import shutil
 
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def _place(tmp: Path, final: Path) -> None:
+    """Rename the built folder ``tmp`` to ``final``, unless another process's copy is there.
+
+    Another loader may build the same key at the same time: its folder is
+    as good as ours, so a failed rename onto it is fine. But gc may remove
+    that folder between our failed rename and the check; then ours goes in
+    after all, rather than failing a load that has everything it needs.
+    """
+    import errno
+
+    for _ in range(10):
+        try:
+            os.rename(tmp, final)
+            return
+        except OSError as e:
+            if e.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            if final.is_dir():  # lost a race to another process: theirs is as good
+                return
+    os.rename(tmp, final)  # still contended after ten tries: let the error name the folder
 
 
 class CacheLease:
