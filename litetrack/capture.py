@@ -203,7 +203,8 @@ def on_run_start(client: Client, run_id: str, opts: dict[str, Any]) -> None:
         records.insert(0, {"environment": environment_summary(store.objects)})
     # Tags passed to start_run win, as MLflow's context tags yield to the user's.
     tags = {k: v for k, v in tags.items() if k not in writer.tags}
-    writer.log_records(records, tags)
+    if records or tags:  # fluent.start_run records the user tag with the run itself
+        writer.log_records(records, tags)
 
 
 # -- reading back ---------------------------------------------------------------

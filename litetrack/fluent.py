@@ -23,7 +23,7 @@ from litetrack.data import log_inputs as record_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
 from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
-from litetrack.store.runs import NOTE_TAG, PARENT_TAG, RunWriter
+from litetrack.store.runs import NOTE_TAG, PARENT_TAG, USER_TAG, RunWriter, current_user
 from litetrack.validation import validate_experiment_id, validate_key
 
 __all__ = [
@@ -347,8 +347,12 @@ def start_run(
             )
         exp_id = str(experiment_id) if experiment_id is not None else current_experiment_id(client)
         parent = parent_run_id or (stack[-1].run_id if stack and nested else None)
+        # MLflow's default context tag goes in with the run's first document
+        # (the capture hook would otherwise spend an append on it); tags
+        # passed to start_run win, as MLflow's context tags yield to the user's.
+        create_tags = {USER_TAG: current_user(), **tags} if tags else {USER_TAG: current_user()}
         created = client._create_run(
-            exp_id, tags=tags, run_name=run_name, parent_run_id=parent, description=description
+            exp_id, tags=create_tags, run_name=run_name, parent_run_id=parent, description=description
         )
         run_id = created.run_id
         writer = client.store.runs.writer(run_id)

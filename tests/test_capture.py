@@ -187,6 +187,20 @@ def test_tags_given_to_start_run_win(store_path: Path) -> None:
     assert tags["mlflow.source.name"] == "custom.py" and tags["mlflow.user"] == "alice"
 
 
+def test_the_user_tag_is_in_the_first_document_even_with_capture_off(store_path: Path) -> None:
+    """MLflow's default ``mlflow.user`` tag comes with the run's creation, not a later append."""
+    with litetrack.start_run(capture_source=False, capture_environment=False) as r:
+        first = json.loads((store_path / "runs" / r.info.run_id / "run.json").read_bytes())
+        assert not (store_path / "runs" / r.info.run_id / "log.jsonl").exists()
+    assert first["tags"]["mlflow.user"] == first["user_id"]
+    assert litetrack.get_run(r.info.run_id).data.tags["mlflow.user"] == r.info.user_id
+    with litetrack.start_run(tags={"mlflow.user": "alice"}, capture_source=False) as r:
+        pass
+    run = litetrack.get_run(r.info.run_id)
+    assert run.data.tags["mlflow.user"] == "alice" and run.info.user_id == "alice"
+    assert "mlflow.user" not in Client().get_run(Client().create_run("0").info.run_id).data.tags
+
+
 def test_capture_is_one_log_write(store_path: Path) -> None:
     with litetrack.start_run() as r:
         log = store_path / "runs" / r.info.run_id / "log.jsonl"
