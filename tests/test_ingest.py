@@ -376,7 +376,10 @@ def test_sigkill_at_random_moments_of_a_sweep_leaves_index_equal_to_scan(store_p
     c = Client(str(store_path))
     for _ in range(4):
         proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(store_path)], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", code, str(store_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         # Timed from the start of the sweep, not of the process: a loaded
         # machine may take longer than any fixed delay to import litetrack.
