@@ -106,6 +106,32 @@ def test_run_copied_in_by_hand_is_found(store_path: Path, tmp_path: Path) -> Non
     assert new_id not in _ids(c.search_runs([eid]))
 
 
+def test_runs_copied_in_or_removed_in_one_clock_tick_are_found(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder's mtime moves in clock ticks: changes in the tick the index saw leave it equal."""
+    from litetrack.store import index as index_mod
+
+    eid = _populate(3)
+    runs = store_path / "runs"
+    frozen = runs.stat().st_mtime_ns
+    # A filesystem whose tick outlasts this test: every change below lands in
+    # the tick of the last run's creation, so runs/ keeps the mtime it has now.
+    monkeypatch.setattr(index_mod.SearchIndex, "_runs_dir_mtime", lambda self: frozen)
+    monkeypatch.setattr(index_mod, "_SETTLED_NS", 3600 * 10**9)
+    c = Client()
+    assert len(c.search_runs([eid])) == 3
+    src = next(runs.iterdir())
+    doc = json.loads((src / "run.json").read_text())
+    new_id = "f" * 32
+    shutil.copytree(src, runs / new_id)
+    doc["run_id"] = new_id
+    (runs / new_id / "run.json").write_text(json.dumps(doc))
+    assert new_id in _ids(c.search_runs([eid]))
+    shutil.rmtree(runs / new_id)
+    assert new_id not in _ids(c.search_runs([eid]))
+
+
 def test_changes_from_other_processes_and_dead_runs(store_path: Path) -> None:
     c = Client()
     eid = c.create_experiment("x")

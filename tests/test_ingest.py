@@ -365,6 +365,7 @@ def test_sigkill_at_random_moments_of_a_sweep_leaves_index_equal_to_scan(store_p
     code = (
         "import sys, litetrack\n"
         "litetrack.set_tracking_uri(sys.argv[1]); litetrack.set_experiment('sweep')\n"
+        "print('sweeping', flush=True)\n"
         "for i in range(100000):\n"
         "    with litetrack.start_run():\n"
         "        litetrack.log_params({'p': i % 3})\n"
@@ -374,10 +375,18 @@ def test_sigkill_at_random_moments_of_a_sweep_leaves_index_equal_to_scan(store_p
     rng = random.Random(1234)
     c = Client(str(store_path))
     for _ in range(4):
-        proc = subprocess.Popen([sys.executable, "-c", code, str(store_path)], env=env)
-        time.sleep(0.6 + rng.random() * 0.6)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(store_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        # Timed from the start of the sweep, not of the process: a loaded
+        # machine may take longer than any fixed delay to import litetrack.
+        assert proc.stdout is not None and proc.stdout.readline() == "sweeping\n"
+        time.sleep(0.2 + rng.random() * 0.8)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.communicate()
         eid = c.get_experiment_by_name("sweep").experiment_id
         for f in ("metrics.m < 3", "params.p = '1'", "attributes.status = 'FINISHED'", ""):
             assert sorted(_ids(c.search_runs([eid], f, ViewType.ALL, max_results=50000))) == sorted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -484,6 +485,9 @@ def test_search(store_path: Path) -> None:
     register_model(f"runs:/{r2}/model", "fraud")
     c = Client()
     c.set_registered_model_tag("fraud", "team", "risk")
+    # Timestamps are milliseconds: the updates of v2 below must come after
+    # fraud's registration, which a fast machine does in the same millisecond.
+    time.sleep(0.002)
     c.set_model_version_tag("taxi-duration", 2, "validated", "yes")
     c.transition_model_version_stage("taxi-duration", 2, "Production")
     names = lambda ms: [m.name for m in ms]  # noqa: E731

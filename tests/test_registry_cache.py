@@ -243,6 +243,29 @@ def test_model_folders_removed_or_added_by_hand_are_noticed(
     assert [m.name for m in models] == ["other", "taxi"]
 
 
+def test_model_folders_removed_or_added_by_hand_in_one_clock_tick_are_noticed(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder's mtime moves in clock ticks: changes in the tick the cache saw leave it equal."""
+    from litetrack.store.registry import cache
+    from litetrack.store.registry.checks import model_key
+
+    frozen = registry.stat().st_mtime_ns
+    # A filesystem whose tick outlasts this test: every change below lands in
+    # the tick of the last registration, so the folder keeps the mtime it has now.
+    monkeypatch.setattr(cache.SearchCache, "_folder_mtime", lambda self: frozen)
+    monkeypatch.setattr(cache, "_SETTLED_NS", 3600 * 10**9)
+    _answers(monkeypatch)
+    folder = registry / model_key("other")
+    saved = registry.parent / "saved-other"
+    shutil.move(folder, saved)
+    _, models = _answers(monkeypatch)
+    assert [m.name for m in models] == ["taxi"]
+    shutil.move(saved, folder)  # restored by hand
+    _, models = _answers(monkeypatch)
+    assert [m.name for m in models] == ["other", "taxi"]
+
+
 _KILL_AT_JOURNAL = """
 import os, signal, sys
 import litetrack

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +15,9 @@ WORKERS = 8
 PER_WORKER = 25
 
 
-def _register_worker(args: tuple[str, int, float]) -> list[tuple[int, str]]:
+def _register_worker(args: tuple[str, int, Any]) -> list[tuple[int, str]]:
     """Create PER_WORKER runs, wait for the common start, then register them all as 'shared'."""
-    store, worker, start_at = args
+    store, worker, start = args
     import litetrack
     from litetrack.registry import register_model
 
@@ -28,16 +28,19 @@ def _register_worker(args: tuple[str, int, float]) -> list[tuple[int, str]]:
             litetrack.log_text(f"worker {worker} model {i}", "model/model.txt")
             litetrack.log_text("flavors: {}\n", "model/MLmodel")
         run_ids.append(run.info.run_id)
-    time.sleep(max(0.0, start_at - time.time()))
+    start.wait(timeout=600)
     return [(register_model(f"runs:/{rid}/model", "shared").version, rid) for rid in run_ids]
 
 
 @pytest.mark.slow
 def test_concurrent_registrations_give_exactly_versions_1_to_200(store_path: Path) -> None:
-    start_at = time.time() + 4.0  # after every worker has imported and created its runs
-    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+    ctx = multiprocessing.get_context("spawn")
+    # Every worker has imported and created its runs before any registers,
+    # however slowly the machine starts them (one task per pool process).
+    with ctx.Manager() as manager, ctx.Pool(WORKERS) as pool:
+        start = manager.Barrier(WORKERS)
         results = pool.map(
-            _register_worker, [(str(store_path), w, start_at) for w in range(WORKERS)]
+            _register_worker, [(str(store_path), w, start) for w in range(WORKERS)], chunksize=1
         )
     got = [pair for r in results for pair in r]
     total = WORKERS * PER_WORKER
@@ -67,12 +70,12 @@ def test_concurrent_registrations_give_exactly_versions_1_to_200(store_path: Pat
     )
 
 
-def _transition_worker(args: tuple[str, int, float, int]) -> int:
-    store, worker, start_at, rounds = args
+def _transition_worker(args: tuple[str, int, Any, int]) -> int:
+    store, worker, start, rounds = args
     from litetrack import Client
 
     c = Client(store)
-    time.sleep(max(0.0, start_at - time.time()))
+    start.wait(timeout=600)
     for i in range(rounds):
         version = 1 + (worker * rounds + i) % 10
         c.transition_model_version_stage(
@@ -92,11 +95,14 @@ def test_concurrent_promotions_leave_exactly_one_production_version(store_path: 
         litetrack.log_text("m", "model/MLmodel")
     for _ in range(10):
         register_model(f"runs:/{run.info.run_id}/model", "m")
-    start_at = time.time() + 3.0
     rounds = 15
-    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(WORKERS) as pool:
+        start = manager.Barrier(WORKERS)
         done = pool.map(
-            _transition_worker, [(str(store_path), w, start_at, rounds) for w in range(WORKERS)]
+            _transition_worker,
+            [(str(store_path), w, start, rounds) for w in range(WORKERS)],
+            chunksize=1,
         )
     assert sum(done) == WORKERS * rounds
     c = Client(str(store_path))

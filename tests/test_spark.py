@@ -186,7 +186,7 @@ def test_no_signature_columns_are_named_after_the_arguments(spark, store_path: P
 
 
 def test_spark_udf_copies_a_model_once_and_removes_it_at_exit(
-    spark, store_path: Path, tmp_path: Path
+    spark, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tempfile
 
@@ -197,7 +197,11 @@ def test_spark_udf_copies_a_model_once_and_removes_it_at_exit(
         info = litetrack.sklearn.log_model(
             LinearRegression().fit(X, X["a"] * 2), artifact_path="model", input_example=X
         )
-    tmp = Path(tempfile.gettempdir())
+    # A temp folder of this test's own: another process on the machine (a
+    # second test run) may stage its models in the shared one meanwhile.
+    tmp = tmp_path / "staging"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     before = set(tmp.glob("litetrack-spark-*"))
     for _ in range(3):
         udf = litetrack.pyfunc.spark_udf(spark, info.model_uri)

@@ -357,6 +357,16 @@ def _should_remove(doc: dict[str, Any], purge_exps: set[str], cutoff_ms: int, st
     return _deleted_before(doc, cutoff_ms, store.runs.dir / doc["run_id"] / RUN_DOC)
 
 
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still leads to the folder open as ``fd``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
+
+
 def _gc_cache(store: Store, unused_since: float, dry_run: bool) -> list[str]:
     """Remove ``cache/materialized/<key>`` folders not used since ``unused_since``.
 
@@ -388,10 +398,17 @@ def _gc_cache(store: Store, unused_since: float, dry_run: bool) -> list[str]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a load_model is reading it
+            if not _names(path, fd):
+                # Another gc removed the folder we opened, and a loader may
+                # have rebuilt (and now hold) a new one under the same name:
+                # our lock is on the old folder, so leave the name alone.
+                continue
             if dry_run:
                 removed.append(str(path))
                 continue
-            doomed = base / f"{TMP_PREFIX}gc-{entry.name}.{os.getpid()}.0"
+            # A name of its own: a folder this process failed to delete
+            # before, or another thread's gc, may hold a pid-only name.
+            doomed = base / f"{TMP_PREFIX}gc-{entry.name}.{os.getpid()}.{os.urandom(4).hex()}"
             try:
                 os.rename(path, doomed)
             except OSError as e:

@@ -29,7 +29,11 @@ Keeping it up to date without costing the writers anything:
 * RUNNING runs are re-read at every refresh (their log grows without a
   journal entry); a dead owner turns them KILLED;
 * a run folder added or removed by hand changes the mtime of ``runs/``; the
-  index then compares the folder listing with its rows.
+  index then compares the folder listing with its rows. An mtime moves in
+  clock ticks (a jiffy, up to 2 s on some filesystems), so a change in the
+  same tick as the one the index last saw would leave it equal: an mtime
+  read less than :data:`_SETTLED_NS` after it was set is kept as unsettled,
+  and the next refresh compares the listing again.
 
 It is rebuilt from scratch when missing, unreadable (corrupt), from another
 format version, or on ``python -m litetrack reindex``. If SQLite fails in any
@@ -126,6 +130,9 @@ _INSERT_CHECKED = (
     "WHERE json_valid(?12) AND json_valid(?13)"
 )
 _TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
+#: How old the mtime of ``runs/`` must be, when read, to stand for the folder's
+#: listing: longer than any filesystem's timestamp tick (FAT's is 2 s).
+_SETTLED_NS = 2_000_000_000
 # raw_decode of a str: no encoding detection, ~2x cheaper than json.loads(bytes).
 _decode_head = json.JSONDecoder().raw_decode
 _TABLE_OF_KIND = {"param": "params", "tag": "tags", "metric": "metrics"}
@@ -154,6 +161,11 @@ def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]
         if table is not None:
             out.add((table, f.key))
     return out
+
+
+def _same_listing(stamp: str, kept: str | None) -> bool:
+    """Whether ``runs/`` still holds the run folders the index last compared (see _runs_stamp)."""
+    return stamp == kept and not stamp.startswith("~")
 
 
 class SearchIndex:
@@ -466,6 +478,18 @@ class SearchIndex:
         except FileNotFoundError:
             return 0
 
+    def _runs_stamp(self) -> str:
+        """The mtime of ``runs/`` as the index keeps it, read before the listing it stands for.
+
+        ``~<mtime>`` when the mtime was set less than :data:`_SETTLED_NS`
+        before this read: a folder added or removed later in the same clock
+        tick would not change it, so such a stamp matches nothing and the next
+        refresh compares the listing again.
+        """
+        read_at = time.time_ns()
+        mtime = self._runs_dir_mtime()
+        return str(mtime) if read_at - mtime > _SETTLED_NS else f"~{mtime}"
+
     # -- refresh / rebuild ------------------------------------------------------------
     def rebuild(
         self,
@@ -502,7 +526,7 @@ class SearchIndex:
             # Read the journal position and folder mtime *before* scanning,
             # so anything changed during the scan is re-read next refresh.
             journal = self._journal_since(0)
-            mtime = self._runs_dir_mtime()
+            stamp = self._runs_stamp()
             count = 0
             ids = list(self.store.runs.iter_ids())
             for i in range(0, len(ids), 2000):
@@ -510,7 +534,7 @@ class SearchIndex:
                 if progress is not None:
                     progress("runs", min(i + 2000, len(ids)), len(ids))
             self._set_meta(
-                conn, format_version=FORMAT_VERSION, journal_offset=journal.end, runs_mtime=mtime,
+                conn, format_version=FORMAT_VERSION, journal_offset=journal.end, runs_mtime=stamp,
                 built_at=int(time.time()), analyzed_runs=count,
             )
             conn.execute("COMMIT")
@@ -530,23 +554,24 @@ class SearchIndex:
                 if self._meta(conn).get("format_version") != str(FORMAT_VERSION):
                     self._rebuild()
             return
-        mtime = self._runs_dir_mtime()
+        stamp = self._runs_stamp()
         if (
             not self._journal_grew(int(meta.get("journal_offset", 0)))
-            and str(mtime) == meta.get("runs_mtime")
+            and _same_listing(stamp, meta.get("runs_mtime"))
             and not conn.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchall()
         ):
             return
         conn.execute("BEGIN IMMEDIATE")
-        self._ingest(conn, mtime)
+        self._ingest(conn, stamp)
 
-    def _ingest(self, conn: sqlite3.Connection, mtime: int | None) -> None:
+    def _ingest(self, conn: sqlite3.Connection, stamp: str | None) -> None:
         """Ingest what changed, inside the write transaction the caller began; commit it.
 
         The journal since the index's offset always; with the runs folder's
-        ``mtime`` (a reader's refresh) also the RUNNING runs and, when the
-        folder changed, the runs added or removed by hand. ``None`` (a
-        writer's catch-up) leaves those to the next refresh.
+        ``stamp`` (a reader's refresh, :meth:`_runs_stamp`) also the RUNNING
+        runs and, when the folder changed (or may have), the runs added or
+        removed by hand. ``None`` (a writer's catch-up) leaves those to the
+        next refresh.
         """
         try:
             # Read the position inside the write transaction: another
@@ -555,14 +580,14 @@ class SearchIndex:
             journal = self._journal_since(int(meta.get("journal_offset", 0)))
             todo = set(journal.ids)
             moved: dict[str, Any] = {}
-            if mtime is not None:
+            if stamp is not None:
                 todo.update(r[0] for r in conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'"))
-                if str(mtime) != meta.get("runs_mtime"):
+                if not _same_listing(stamp, meta.get("runs_mtime")):
                     on_disk = set(self.store.runs.iter_ids())
                     indexed = {r[0] for r in conn.execute("SELECT run_id FROM runs")}
                     todo |= on_disk - indexed
                     todo |= indexed - on_disk
-                moved["runs_mtime"] = mtime
+                moved["runs_mtime"] = stamp
             self._update(conn, todo, journal)
             self._set_meta(conn, journal_offset=journal.end, **moved)
             conn.execute("COMMIT")

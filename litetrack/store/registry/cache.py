@@ -28,7 +28,10 @@ Changes the journal cannot name are caught otherwise:
 
 * a model folder added or removed by hand, or by a create, delete or rename
   killed before its journal line, changes the registry folder's mtime: the
-  folder is listed again and the models that appeared are read whole;
+  folder is listed again and the models that appeared are read whole. An
+  mtime moves in clock ticks, so one read less than 2 s after it was set is
+  not kept: a change later in the same tick would leave it equal, so the
+  next search lists the folder again;
 * a registration killed between its version document and its journal line:
   any later line for that model re-reads ``model.json`` and reads every number
   up to ``latest`` that the cache does not know, and any document beyond it;
@@ -49,6 +52,7 @@ import logging
 import os
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from litetrack import settings
@@ -86,6 +90,12 @@ ROW_FIELDS = (
 # at 32, its first search in every process paid ~1.2 ms, once, to save ~2 ms
 # (a rewrite at 1,000 versions).
 _REWRITE_AFTER = 8
+# How old the registry folder's mtime must be, when read, to stand for its
+# listing: longer than any filesystem's timestamp tick (as the reader's
+# versions listing, reader._SETTLED_NS). A younger one is kept as _UNSETTLED,
+# which matches no mtime.
+_SETTLED_NS = 2_000_000_000
+_UNSETTLED = -1
 # A pattern, compiled (and cached) by ``re`` when a journal line is first read.
 _LINE = rb"([A-Za-z0-9._-]+-[0-9a-f]{16})(?:/([0-9]+))?"
 
@@ -196,17 +206,26 @@ class SearchCache:
             return None
 
     # -- keeping current -----------------------------------------------------------
-    def _stamps(self) -> tuple[int, int, int]:
-        """(journal inode, journal size, registry folder mtime), taken before anything is read."""
-        mtime = os.stat(self.dir).st_mtime_ns  # FileNotFoundError: no registry, scan (nothing)
+    def _folder_mtime(self) -> int:
+        return os.stat(self.dir).st_mtime_ns  # FileNotFoundError: no registry, scan (nothing)
+
+    def _stamps(self) -> tuple[int, int, int, int]:
+        """(journal inode, journal size, registry folder mtime, the mtime to keep).
+
+        Taken before anything is read. The mtime to keep is :data:`_UNSETTLED`
+        when the folder changed less than :data:`_SETTLED_NS` before this read.
+        """
+        read_at = time.time_ns()
+        mtime = self._folder_mtime()
+        kept = mtime if read_at - mtime > _SETTLED_NS else _UNSETTLED
         try:
             st = os.stat(self.journal_path)
-            return st.st_ino, st.st_size, mtime
+            return st.st_ino, st.st_size, mtime, kept
         except FileNotFoundError:
-            return 0, 0, mtime
+            return 0, 0, mtime, kept
 
     def _current(self) -> _Snapshot:
-        ino, size, mtime = self._stamps()
+        ino, size, mtime, kept = self._stamps()
         snap = self._snap
         if snap is not None and (snap.journal_ino, snap.journal_offset, snap.mtime) == (
             ino,
@@ -218,23 +237,23 @@ class SearchCache:
             snap = self._load()
         if snap is None or snap.journal_ino != ino or snap.journal_offset > size:
             # No usable file, or the journal was replaced: start from the documents.
-            snap = self._build(ino, size, mtime)
+            snap = self._build(ino, size, kept)
         else:
-            self._apply(snap, size, mtime)
+            self._apply(snap, size, mtime, kept)
         self._snap = snap
         if snap.pending >= _REWRITE_AFTER:
             self._save(snap)
         return snap
 
-    def _build(self, ino: int, size: int, mtime: int) -> _Snapshot:
-        snap = _Snapshot(ino, size, mtime)
+    def _build(self, ino: int, size: int, kept: int) -> _Snapshot:
+        snap = _Snapshot(ino, size, kept)
         for key in self.reg._folder_keys():
             self._read_model(snap, key, whole=True)
         snap.pending = max(snap.pending, _REWRITE_AFTER)
         return snap
 
-    def _apply(self, snap: _Snapshot, size: int, mtime: int) -> None:
-        """Bring ``snap`` up to the journal's ``size`` and the folder's ``mtime``."""
+    def _apply(self, snap: _Snapshot, size: int, mtime: int, kept: int) -> None:
+        """Bring ``snap`` up to the journal's ``size`` and the folder's ``mtime`` (as ``kept``)."""
         snap.models = dict(snap.models)  # copied, not changed: searches may hold the old one
         touched: dict[str, set[int]] = {}
         if size > snap.journal_offset:
@@ -258,7 +277,7 @@ class SearchCache:
                 del snap.models[key]
             for key in on_disk - set(snap.models):
                 touched.setdefault(key, set())
-            snap.mtime = mtime
+            snap.mtime = kept
         for key, versions in touched.items():
             self._read_model(snap, key, versions)
 

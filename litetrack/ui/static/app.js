@@ -933,7 +933,10 @@
     if (REPORT) {
       mode.textContent = 'report of ' + REPORT.experiment + ', ' + fmtTime(REPORT.created);
       document.querySelectorAll('[data-nav=models]').forEach((a) => a.remove());
-      if (!location.hash) location.hash = href(['runs'], { e: REPORT.experiment_id });
+      // replaceState, not location.hash: a hash set here fires a hashchange after
+      // the route() below, which renders the page a second time (a click on the
+      // first rendering may land on a table about to be replaced).
+      if (!location.hash) history.replaceState(null, '', href(['runs'], { e: REPORT.experiment_id }));
     } else {
       mode.textContent = (CONFIG.read_only ? 'read-only · ' : '') + (CONFIG.store || '');
     }
