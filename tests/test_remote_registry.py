@@ -87,6 +87,27 @@ def test_register_stage_alias_and_load_elsewhere(tmp_path: Path, registry: str) 
         a.rename_registered_model("taxi", "cab")
 
 
+def test_history_keeps_commit_order_within_one_millisecond(
+    tmp_path: Path, registry: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast machine makes several changes in one millisecond: the history keeps their order."""
+    import time
+
+    now_s, now_ns = time.time(), time.time_ns()
+    monkeypatch.setattr(time, "time", lambda: now_s)  # the clock stands still
+    monkeypatch.setattr(time, "time_ns", lambda: now_ns)
+    a = Client(str(tmp_path / "a"))
+    a.create_registered_model("taxi")
+    for i in range(1, 6):
+        folder = model_folder(tmp_path / f"m{i}", str(i))
+        litetrack.register_model(str(folder), "taxi", store=a.store)
+        a.set_model_version_tag("taxi", i, "k", str(i))
+    got = [(e["action"], e["version"]) for e in a.get_registered_model_history("taxi")]
+    assert got[0] == ("create_model", None)
+    changes = ("create_version", "set_version_tag")
+    assert got[1:] == [(action, i) for i in range(1, 6) for action in changes]
+
+
 def test_models_uri_blob_checked_against_digest(tmp_path: Path, registry: str) -> None:
     a = Client(str(tmp_path / "a"))
     litetrack.register_model(str(model_folder(tmp_path / "m", "real")), "m", store=a.store)

@@ -46,7 +46,7 @@ class Served:
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine: generous, it stops once started
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
@@ -206,7 +206,7 @@ def test_click_through(demo: dict[str, Any], store_path: Path, browser: Any, sho
         page.click("a.artifact-file[data-path='images/dot.png']")
         page.wait_for_selector("#artifact-view img")
         img = page.locator("#artifact-view img")
-        deadline = time.monotonic() + 20  # the image loads after its element appears
+        deadline = time.monotonic() + 60  # the image loads after its element appears
         while img.evaluate("img => img.complete ? img.naturalWidth : -1") == -1:
             assert time.monotonic() < deadline, "the image preview never loaded"
             page.wait_for_timeout(50)

@@ -6,7 +6,7 @@ without a server. The layout mirrors the local one, under ``registry/``::
 
     registry/<key>/model.json               the model: latest, stages, aliases, tags
     registry/<key>/versions/<n>.json        one document per version, files pinned by digest
-    registry/<key>/history/<ms>-<rand>.json the history events of one change
+    registry/<key>/history/<ns>-<rand>.json the history events of one change
     objects/sha256/ab/<62 hex>              the blobs (shared with push/pull)
 
 There are no locks: the storage's conditional writes serialise writers.
@@ -40,6 +40,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,7 @@ from litetrack.errors import (
 )
 from litetrack.store.fs import dumps, ensure_dir
 from litetrack.store.registry import docs
-from litetrack.store.registry.checks import model_key, now_ms, validate_model_name
+from litetrack.store.registry.checks import model_key, validate_model_name
 from litetrack.store.registry.reader import RegistryReader
 from litetrack.store.registry.uris import ModelRef
 from litetrack.store.registry.writer import CAS_ATTEMPTS, RegistryWriter
@@ -67,6 +68,25 @@ if TYPE_CHECKING:
 
 PREFIX = "registry"
 
+
+
+_stamp_lock = threading.Lock()
+_last_stamp = 0
+
+
+def _history_stamp() -> int:
+    """Nanoseconds since the epoch, strictly increasing within this process.
+
+    A history key starts with it, and keys sort in the order of their stamps:
+    changes a process makes in one millisecond (a fast machine makes several)
+    then read back in the order they were committed, not in the random order
+    of the keys' suffixes. (Keys written before this were ``<ms>-<rand>``: the
+    events' own times order them against these.)
+    """
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(time.time_ns(), _last_stamp + 1)
+        return _last_stamp
 
 class RemoteRegistry(RegistryWriter):
     """The registry of a remote, used from a local store (its object store holds the blob cache)."""
@@ -199,11 +219,15 @@ class RemoteRegistry(RegistryWriter):
         if not events:
             return
         key = model_key(events[0]["model"])
-        rkey = f"{PREFIX}/{key}/history/{now_ms():013d}-{secrets.token_hex(4)}.json"
+        rkey = f"{PREFIX}/{key}/history/{_history_stamp():019d}-{secrets.token_hex(4)}.json"
         self.remote.put(rkey, dumps({"events": events}))
 
     def history(self, name: str) -> list[dict[str, Any]]:
-        """History records of the model called ``name``, oldest first."""
+        """History records of the model called ``name``, oldest first.
+
+        Ordered by time, then by key: a process's changes in one millisecond
+        keep the order it made them in (see :func:`_history_stamp`).
+        """
         prefix = f"{PREFIX}/{model_key(validate_model_name(name))}/history/"
         records: list[dict[str, Any]] = []
         for rkey in sorted(m.key for m in self.remote.list(prefix)):
