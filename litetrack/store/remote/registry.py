@@ -68,8 +68,6 @@ if TYPE_CHECKING:
 
 PREFIX = "registry"
 
-
-
 _stamp_lock = threading.Lock()
 _last_stamp = 0
 
@@ -87,6 +85,7 @@ def _history_stamp() -> int:
     with _stamp_lock:
         _last_stamp = max(time.time_ns(), _last_stamp + 1)
         return _last_stamp
+
 
 class RemoteRegistry(RegistryWriter):
     """The registry of a remote, used from a local store (its object store holds the blob cache)."""
