@@ -118,7 +118,9 @@ def test_runs_copied_in_or_removed_in_one_clock_tick_are_found(
     # A filesystem whose tick outlasts this test: every change below lands in
     # the tick of the last run's creation, so runs/ keeps the mtime it has now.
     monkeypatch.setattr(index_mod.SearchIndex, "_runs_dir_mtime", lambda self: frozen)
-    monkeypatch.setattr(index_mod, "_SETTLED_NS", 3600 * 10**9)
+    from litetrack.store import fs
+
+    monkeypatch.setattr(fs, "SETTLED_NS", 3600 * 10**9)
     c = Client()
     assert len(c.search_runs([eid])) == 3
     src = next(runs.iterdir())

@@ -254,7 +254,9 @@ def test_model_folders_removed_or_added_by_hand_in_one_clock_tick_are_noticed(
     # A filesystem whose tick outlasts this test: every change below lands in
     # the tick of the last registration, so the folder keeps the mtime it has now.
     monkeypatch.setattr(cache.SearchCache, "_folder_mtime", lambda self: frozen)
-    monkeypatch.setattr(cache, "_SETTLED_NS", 3600 * 10**9)
+    from litetrack.store import fs
+
+    monkeypatch.setattr(fs, "SETTLED_NS", 3600 * 10**9)
     _answers(monkeypatch)
     folder = registry / model_key("other")
     saved = registry.parent / "saved-other"

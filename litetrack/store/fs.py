@@ -130,6 +130,17 @@ def write_json(path: str | os.PathLike[str], doc: Any) -> os.stat_result:
     return atomic_write(path, dumps(doc))
 
 
+#: How old an mtime must be, when read, to stand for what its folder lists:
+#: mtimes move in clock ticks (a jiffy, up to 2 s on FAT), so a change later
+#: in the tick it was read in would leave it equal.
+SETTLED_NS = 2_000_000_000
+
+
+def mtime_settled(mtime_ns: int, read_at_ns: int) -> bool:
+    """Whether an mtime read at ``read_at_ns`` is old enough to stand for its folder's listing."""
+    return read_at_ns - mtime_ns > SETTLED_NS
+
+
 def stat_key(st: os.stat_result) -> tuple[int, int, int]:
     """Identity of one version of a file: an atomic replace always changes the inode."""
     return (st.st_ino, st.st_size, st.st_mtime_ns)

@@ -32,7 +32,7 @@ Keeping it up to date without costing the writers anything:
   index then compares the folder listing with its rows. An mtime moves in
   clock ticks (a jiffy, up to 2 s on some filesystems), so a change in the
   same tick as the one the index last saw would leave it equal: an mtime
-  read less than :data:`_SETTLED_NS` after it was set is kept as unsettled,
+  read too soon after it was set (:func:`litetrack.store.fs.mtime_settled`) is kept as unsettled,
   and the next refresh compares the listing again.
 
 It is rebuilt from scratch when missing, unreadable (corrupt), from another
@@ -66,7 +66,7 @@ from litetrack.query import (
     compile_sql,
     configure_connection,
 )
-from litetrack.store.fs import FileLock, stat_key
+from litetrack.store.fs import FileLock, mtime_settled, stat_key
 from litetrack.store.runs import (
     RUN_DOC,
     RUN_LOG,
@@ -130,9 +130,6 @@ _INSERT_CHECKED = (
     "WHERE json_valid(?12) AND json_valid(?13)"
 )
 _TERMINAL = frozenset(("FINISHED", "FAILED", "KILLED"))
-#: How old the mtime of ``runs/`` must be, when read, to stand for the folder's
-#: listing: longer than any filesystem's timestamp tick (FAT's is 2 s).
-_SETTLED_NS = 2_000_000_000
 # raw_decode of a str: no encoding detection, ~2x cheaper than json.loads(bytes).
 _decode_head = json.JSONDecoder().raw_decode
 _TABLE_OF_KIND = {"param": "params", "tag": "tags", "metric": "metrics"}
@@ -481,14 +478,14 @@ class SearchIndex:
     def _runs_stamp(self) -> str:
         """The mtime of ``runs/`` as the index keeps it, read before the listing it stands for.
 
-        ``~<mtime>`` when the mtime was set less than :data:`_SETTLED_NS`
-        before this read: a folder added or removed later in the same clock
+        ``~<mtime>`` when the mtime was too young when read
+        (:func:`~litetrack.store.fs.mtime_settled`): a folder added or removed later in the same clock
         tick would not change it, so such a stamp matches nothing and the next
         refresh compares the listing again.
         """
         read_at = time.time_ns()
         mtime = self._runs_dir_mtime()
-        return str(mtime) if read_at - mtime > _SETTLED_NS else f"~{mtime}"
+        return str(mtime) if mtime_settled(mtime, read_at) else f"~{mtime}"
 
     # -- refresh / rebuild ------------------------------------------------------------
     def rebuild(

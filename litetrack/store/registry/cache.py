@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack import settings
 from litetrack.errors import CorruptDocument
-from litetrack.store.fs import append_line, atomic_write
+from litetrack.store.fs import append_line, atomic_write, mtime_settled
 from litetrack.store.registry import docs
 from litetrack.store.registry.checks import model_key
 
@@ -90,11 +90,8 @@ ROW_FIELDS = (
 # at 32, its first search in every process paid ~1.2 ms, once, to save ~2 ms
 # (a rewrite at 1,000 versions).
 _REWRITE_AFTER = 8
-# How old the registry folder's mtime must be, when read, to stand for its
-# listing: longer than any filesystem's timestamp tick (as the reader's
-# versions listing, reader._SETTLED_NS). A younger one is kept as _UNSETTLED,
-# which matches no mtime.
-_SETTLED_NS = 2_000_000_000
+# The registry folder's mtime, kept when it was read too young to stand for
+# the listing (litetrack.store.fs.mtime_settled): it matches no mtime.
 _UNSETTLED = -1
 # A pattern, compiled (and cached) by ``re`` when a journal line is first read.
 _LINE = rb"([A-Za-z0-9._-]+-[0-9a-f]{16})(?:/([0-9]+))?"
@@ -213,11 +210,11 @@ class SearchCache:
         """(journal inode, journal size, registry folder mtime, the mtime to keep).
 
         Taken before anything is read. The mtime to keep is :data:`_UNSETTLED`
-        when the folder changed less than :data:`_SETTLED_NS` before this read.
+        when the folder changed too recently (:func:`~litetrack.store.fs.mtime_settled`).
         """
         read_at = time.time_ns()
         mtime = self._folder_mtime()
-        kept = mtime if read_at - mtime > _SETTLED_NS else _UNSETTLED
+        kept = mtime if mtime_settled(mtime, read_at) else _UNSETTLED
         try:
             st = os.stat(self.journal_path)
             return st.st_ino, st.st_size, mtime, kept

@@ -24,7 +24,7 @@ from litetrack.entities import (
     canonical_stage,
 )
 from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
-from litetrack.store.fs import FileLock, remove_tree
+from litetrack.store.fs import FileLock, mtime_settled, remove_tree
 from litetrack.store.registry import cache, docs, history
 from litetrack.store.registry.cache import SearchCache
 from litetrack.store.registry.checks import model_key, validate_model_name, validate_version
@@ -33,9 +33,6 @@ from litetrack.store.registry.uris import ModelRef
 
 if TYPE_CHECKING:
     from litetrack.store.core import Store
-
-# How long after its last change a versions folder's listing may be cached.
-_SETTLED_NS = 2_000_000_000
 
 logger = logging.getLogger(__name__)
 
@@ -328,7 +325,7 @@ class RegistryReader:
             return hit[1]
         started = time.time_ns()
         found = list(self.iter_versions(key))
-        if started - st.st_mtime_ns > _SETTLED_NS:
+        if mtime_settled(st.st_mtime_ns, started):
             if len(self._versions_cache) >= 1024:
                 self._versions_cache.clear()
             self._versions_cache[key] = (stamp, found)
