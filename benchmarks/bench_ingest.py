@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 # The bare filesystem floor of a run, measured the same way as bench_tracking.py does.
@@ -61,6 +62,72 @@ def sweep(store: str, n: int, experiment: str = "sweep", start: int = 0) -> floa
     dt = (time.perf_counter() - t) / n
     litetrack.set_tracking_uri(None)
     return dt
+
+
+def python_floor(n: int, parent: str | None, summary: bool) -> float:
+    """Seconds per run of the least Python that makes a run's writes.
+
+    The writes of the fluent lifecycle (mkdir, the atomic document,
+    a journal line, the log, its three batch appends and the status record,
+    the journal line of the end), with no validation and no layers:
+    a lower bound of any Python writer of this store format. ``summary``
+    also builds the end-of-run index summary (row, metric summaries, view)
+    with litetrack's own encoders, as the writer does so that readers
+    ingest a run without opening it (the ingest figures rest on it).
+    """
+    import uuid
+
+    from litetrack.store.runlog import apply_metric, index_row_json, index_stats_json, index_view_json
+
+    with tempfile.TemporaryDirectory(dir=parent) as d:
+        journal = os.open(f"{d}/changes.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        tags = {f"tag_{j}": f"value-{j}" for j in range(5)}
+        tag_lines = b"".join(f'{{"tag":"{k}","value":"{v}"}}\n'.encode() for k, v in tags.items())
+        t = time.perf_counter()
+        for i in range(n):
+            run_id = uuid.uuid4().hex
+            run = f"{d}/{run_id}"
+            os.mkdir(run)
+            now = int(time.time() * 1000)
+            doc = {
+                "schema_version": 1, "run_id": run_id, "experiment_id": "1", "run_name": "x",
+                "user_id": "u", "status": "RUNNING", "start_time": now, "end_time": None,
+                "lifecycle_stage": "active", "deleted_time": None, "artifact_uri": f"runs:/{run_id}",
+                "pid": 1, "host": "h", "proc_start": 1, "parent_run_id": None, "params": {},
+                "tags": {"mlflow.runName": "x", "mlflow.user": "u"}, "metrics": {},
+                "log_offset": 0, "inputs": [],
+            }
+            fd = os.open(f"{run}/.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, json.dumps(doc, separators=(",", ":"), sort_keys=True).encode())
+            os.close(fd)
+            os.replace(f"{run}/.tmp", f"{run}/run.json")
+            os.write(journal, run_id.encode() + b"\n")
+            log = os.open(f"{run}/log.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            params = {f"param_{j}": str((i + j) % 10) for j in range(10)}
+            os.write(log, b"".join(f'{{"param":"{k}","value":"{v}"}}\n'.encode() for k, v in params.items()))
+            os.write(log, tag_lines)
+            metrics = {f"metric_{j}": (i * 7919 % 1000) / 10 + j for j in range(5)}
+            os.write(log, b"".join(
+                f'{{"key":"{k}","value":{v!r},"timestamp":{now},"step":0}}\n'.encode() for k, v in metrics.items()
+            ))
+            end = f'{{"status":"FINISHED","end_time":{now}'
+            line = run_id.encode() + b"\n"
+            if summary:
+                doc["params"] = params
+                doc["tags"].update(tags)
+                for k, v in metrics.items():
+                    apply_metric(doc["metrics"], k, v, now, 0)
+                doc["status"], doc["end_time"] = "FINISHED", now
+                parts = (index_row_json(doc), index_stats_json(doc), index_view_json(doc))
+                end += f',"row":{parts[0]},"stats":{parts[1]},"view":{parts[2]}'
+                body = "\t".join(parts).encode()
+                line = run_id.encode() + b"\t%08x\t%s\n" % (zlib.crc32(body), body)
+            os.write(log, (end + "}\n").encode())
+            os.close(log)
+            os.write(journal, line)
+        dt = (time.perf_counter() - t) / n
+        os.close(journal)
+        return dt
 
 
 def drop_index(store: str) -> None:
@@ -114,11 +181,14 @@ def main() -> None:
         SearchIndex.catch_up = timed_catch_up  # type: ignore[method-assign]
         chunk, spent, floor_spent, done = 250, 0.0, 0.0, 0
         user = system = floor_system = 0.0
+        bare = {False: 0.0, True: 0.0}
         while done < n:
             k = min(chunk, n - done)
             before = os.times()
             floor_spent += fs_floor(k, args.dir) * k
             floor_system += os.times().system - before.system
+            for with_summary in bare:
+                bare[with_summary] += python_floor(k, args.dir, with_summary) * k
             before = os.times()
             spent += sweep(store, k, start=done) * k
             after = os.times()
@@ -134,6 +204,9 @@ def main() -> None:
         # system CPU the filesystem calls the floor also makes.
         print(f"  CPU per run: {user / n * 1e6:.0f} us user + {system / n * 1e6:.0f} us system "
               f"(the floor: {floor_system / n * 1e6:.0f} us system)")
+        print(f"  the least Python making the same writes: {bare[False] / n * 1e6:.0f} us/run "
+              f"({bare[False] / floor_spent:.2f}x the floor); with the end-of-run index summary "
+              f"the ingest figures rest on: {bare[True] / n * 1e6:.0f} us/run ({bare[True] / floor_spent:.2f}x)")
         print(f"  of which the writer's index catch-ups: {sum(caught) / n * 1e6:.0f} us/run "
               f"({len(caught)} catch-ups, {1e3 * sum(caught) / max(len(caught), 1):.1f} ms each)")
         # Each first search meets an unindexed store: the index is deleted in
