@@ -7,6 +7,7 @@ the active experiment by default, experiment names, and the DataFrame.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +16,14 @@ from litetrack.entities import Run, ViewType
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import current_experiment_id
 from litetrack.paging import RUNS_MAX_RESULTS, check_max_results
-from litetrack.store.search import query_runs
+from litetrack.store.search import experiments_text, query_runs
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["search_runs", "runs_to_frame"]
+
+logger = logging.getLogger(__name__)
 
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
@@ -107,6 +110,11 @@ def search_runs(
         exp = client.get_experiment_by_name(name)
         if exp is not None:
             ids.append(exp.experiment_id)
+        else:
+            # MLflow logs this too, and searches the names it found.
+            logger.warning(
+                "Cannot retrieve experiment by name %r (experiments: %s)", name, experiments_text(store)
+            )
     if not ids and not experiment_names:
         if search_all_experiments:
             ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]

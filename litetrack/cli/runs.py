@@ -347,22 +347,15 @@ def _sort_locally(runs: list[View], keys: list[tuple[str, bool]]) -> list[View]:
 
 def _referenced_keys(args: argparse.Namespace, columns: list[str] | None) -> list[tuple[str, str]]:
     """(option, "metrics.KEY" / "params.KEY" / "tags.KEY") named by --filter, --sort, --columns."""
-    from litetrack.query.nodes import And, Compare, InList, IsNull, Not, Or
+    from litetrack.query.nodes import fields_of
     from litetrack.query.parse import parse_filter, parse_order_by
 
     prefix = {"metric": "metrics.", "param": "params.", "tag": "tags."}
-    found: list[tuple[str, str]] = []
-
-    def walk(expr: Any) -> None:
-        if isinstance(expr, (And, Or)):
-            for item in expr.items:
-                walk(item)
-        elif isinstance(expr, Not):
-            walk(expr.item)
-        elif isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind in prefix:
-            found.append(("--filter", prefix[expr.field.kind] + expr.field.key))
-
-    walk(parse_filter(args.filter))
+    found: list[tuple[str, str]] = [
+        ("--filter", prefix[f.kind] + f.key)
+        for f in fields_of(parse_filter(args.filter))
+        if f.kind in prefix
+    ]
     sorts = [s for s in (args.sort or [])
              if s.strip().split()[0].startswith(("metrics.", "params.", "tags."))]
     for key in parse_order_by(sorts):

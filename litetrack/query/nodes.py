@@ -10,6 +10,7 @@ parses to an equal tree.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from litetrack.errors import InvalidArgument
@@ -397,3 +398,19 @@ def _format(expr: Expr) -> str:
 def format_order_key(key: OrderKey) -> str:
     """Print an order key as an ``order_by`` string (``"metrics.rmse DESC"``)."""
     return f"{format_field(key.field)} {'ASC' if key.ascending else 'DESC'}"
+
+
+def fields_of(expr: Expr | None, keys: Sequence[OrderKey] = ()) -> list[Field]:
+    """Every field a filter and an order read, in the order they are written (repeats kept)."""
+    fields: list[Field] = []
+    stack: list[Expr] = [expr] if expr is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(reversed(node.items))
+        elif isinstance(node, Not):
+            stack.append(node.item)
+        else:
+            fields.append(node.field)
+    fields.extend(k.field for k in keys)
+    return fields

@@ -55,17 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from litetrack import settings
 from litetrack.errors import CorruptDocument, RunNotFound
-from litetrack.query import (
-    INDEX_SCHEMA,
-    And,
-    Compare,
-    InList,
-    IsNull,
-    Not,
-    Or,
-    compile_sql,
-    configure_connection,
-)
+from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection, fields_of
 from litetrack.store.fs import FileLock, mtime_settled, stat_key
 from litetrack.store.runs import (
     RUN_DOC,
@@ -140,17 +130,7 @@ _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def _fields(expr: Expr | None, keys: Sequence[OrderKey]) -> set[tuple[str, str]]:
     """(table, key) of every param, tag and metric a filter and order read."""
     out: set[tuple[str, str]] = set()
-    stack: list[Any] = [expr] if expr is not None else []
-    fields = [k.field for k in keys]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (And, Or)):
-            stack.extend(node.items)
-        elif isinstance(node, Not):
-            stack.append(node.item)
-        elif isinstance(node, (Compare, InList, IsNull)):
-            fields.append(node.field)
-    for f in fields:
+    for f in fields_of(expr, keys):
         if f.kind == "dataset":
             out.add(("inputs", INPUTS_KEY))
             continue

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import Experiment, Run, ViewType
+from litetrack.errors import ExperimentNotFound, InvalidArgument
 from litetrack.paging import (
     EXPERIMENTS_MAX_RESULTS,
     RUNS_MAX_RESULTS,
@@ -28,6 +29,7 @@ from litetrack.query import (
     ExperimentRecord,
     MetricSummary,
     RunRecord,
+    fields_of,
     matches,
     matches_experiment,
     parse_experiment_filter,
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = [
     "dataset_facts",
     "doc_to_record",
+    "experiments_text",
+    "explain_empty",
     "gc_paused",
     "query_experiments",
     "query_run_views",
@@ -136,12 +140,58 @@ def query_runs(
     order_by: Sequence[str] | None = None,
     page_token: str | None = None,
 ) -> PagedList[Run]:
-    """One page of runs matching the filter, in order; ``.token`` for the next page."""
+    """One page of runs matching the filter, in order; ``.token`` for the next page.
+
+    A first page that comes back empty because an experiment id or a filter
+    key is unknown (a likely typo) is still empty, as in MLflow, but logged
+    as a warning that names it (:func:`explain_empty`).
+    """
     with gc_paused():
         docs, token, _ = _query_docs(
             store, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
+        if not docs and not page_token and max_results != 0:
+            for problem in explain_empty(store, experiment_ids, filter_string):
+                logger.warning("search_runs found no runs: %s", problem)
         return PagedList([doc_to_run(d) for d in docs], token)
+
+
+def explain_empty(store: Store, experiment_ids: Sequence[str], filter_string: str | None) -> list[str]:
+    """Why a search of these experiments may have found nothing: unknown experiment ids, and
+    metric, param or tag keys of the filter that no run of the experiments has (deleted runs
+    included), with the near ones. Empty when nothing looks like a typo.
+
+    MLflow answers such a search with no runs (and so does litetrack:
+    scripts rely on it); saying why keeps a typo from passing for an answer.
+    """
+    import difflib
+
+    problems: list[str] = []
+    known: list[str] = []
+    for experiment_id in dict.fromkeys(experiment_ids):
+        try:
+            store.experiments.read(experiment_id)
+            known.append(experiment_id)
+        except (ExperimentNotFound, InvalidArgument):
+            problems.append(f"no experiment with id {experiment_id!r} (experiments: {experiments_text(store)})")
+    fields = [f for f in fields_of(parse_filter(filter_string)) if f.kind in ("metric", "param", "tag")]
+    if not fields or not known:
+        return problems
+    keys = run_keys(store, known, ViewType.ALL)
+    if not any(keys.values()):
+        return problems  # experiments without runs: nothing to mistype
+    where = f"experiment {known[0]!r}" if len(known) == 1 else "experiments " + ", ".join(map(repr, known))
+    for kind, key in dict.fromkeys((f.kind, f.key) for f in fields):
+        have = keys[kind + "s"]
+        if key in have:
+            continue
+        near = difflib.get_close_matches(key, have, n=2, cutoff=0.7)
+        hint = (
+            f"did you mean {' or '.join(repr(n) for n in near)}?" if near
+            else f"its {kind}s: {', '.join(have[:12]) or 'none'}{' ...' if len(have) > 12 else ''}"
+        )
+        problems.append(f"no run in {where} has the {kind} {key!r}; {hint}")
+    return problems
 
 
 def query_run_views(
@@ -204,6 +254,13 @@ def _query_docs(
         more = end is not None and end < len(ordered)
     token = encode_token(offset + len(docs)) if more else None
     return docs, token, from_index
+
+
+def experiments_text(store: Store, most: int = 12) -> str:
+    """The store's experiments as ``id 'name'``, at most ``most`` of them (for error messages)."""
+    docs = store.experiments.list_docs()
+    listed = ", ".join(f"{d['experiment_id']} {d['name']!r}" for d in docs[:most])
+    return listed + (f" and {len(docs) - most} more" if len(docs) > most else "")
 
 
 def run_keys(
