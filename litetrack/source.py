@@ -26,10 +26,12 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from litetrack import settings
+from litetrack.store.fs import mtime_settled, stat_key
 
 __all__ = [
     "SourceInfo",
@@ -140,11 +142,19 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _mtime(path: str) -> int | None:
+def _version(path: str) -> tuple[tuple[int, int, int] | None, bool]:
+    """(the file's stat key or None, whether a capture keyed on it may be cached).
+
+    A save later in the same clock tick as the one read would leave the key
+    equal if the size did not change either: a key whose mtime is younger
+    than a tick is not cached, so the next run captures the file again.
+    """
+    read_at = time.time_ns()
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError:
-        return None
+        return None, True
+    return stat_key(st), mtime_settled(st.st_mtime_ns, read_at)
 
 
 def _git(cwd: str, *args: str) -> bytes | None:
@@ -243,7 +253,7 @@ def capture_source(refresh: bool = False) -> SourceInfo:
     """Describe the code this process is running (see :class:`SourceInfo`).
 
     Cached per process and entry point; a notebook is captured again when its
-    file's mtime changes. ``refresh=True`` forces a new capture. When
+    file changes. ``refresh=True`` forces a new capture. When
     :func:`litetrack.settings.capture_source_enabled` is False only ``entry_point`` and
     ``source_type`` are filled. Never raises: missing git, a folder outside
     any repository or a failing git command leave the git fields None.
@@ -253,7 +263,7 @@ def capture_source(refresh: bool = False) -> SourceInfo:
         entry, source_type = _entry_point()
     except Exception:  # noqa: BLE001 - odd __main__ objects must not fail a run
         entry, source_type = INTERACTIVE, SOURCE_TYPE_LOCAL
-    stamp = _mtime(entry) if source_type == SOURCE_TYPE_NOTEBOOK else None
+    stamp, settled = _version(entry) if source_type == SOURCE_TYPE_NOTEBOOK else (None, True)
     key = (entry if not entry.startswith("<") else f"{entry}@{os.getcwd()}", stamp, enabled)
     with _lock:
         if not refresh and key in _cache:
@@ -263,8 +273,9 @@ def capture_source(refresh: bool = False) -> SourceInfo:
     except Exception:  # noqa: BLE001 - source capture is best effort by contract
         _log.debug("source capture failed for %s", entry, exc_info=True)
         info = SourceInfo(entry_point=entry, source_type=source_type)
-    with _lock:
-        _cache[key] = info
+    if settled:
+        with _lock:
+            _cache[key] = info
     return info
 
 

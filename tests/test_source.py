@@ -231,6 +231,7 @@ NOTEBOOK_PROBE = textwrap.dedent(
 def test_notebook_under_jupyter(repo: Path, tmp_path: Path) -> None:
     nb = repo / "explore.ipynb"
     nb.write_text('{"cells": []}')
+    os.utime(nb, (1_000_000, 1_000_000))  # saved a while ago: its capture is cached
     git(repo, "add", nb.name)
     git(repo, "commit", "-q", "-m", "nb")
     probe = tmp_path / "nbprobe.py"
@@ -267,6 +268,31 @@ def test_notebook_under_vscode(repo: Path, tmp_path: Path) -> None:
     )
     doc = json.loads(out.stdout)
     assert doc["entry"] == str(nb) and doc["type"] == "NOTEBOOK"
+
+
+def test_a_notebook_saved_again_within_one_clock_tick_is_captured_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two saves in one mtime tick, the same size and the same inode leave the
+    # stat key equal: a capture keyed on a key that young must not be cached.
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text('{"cells": ["a"]}')
+    tick = os.stat(nb).st_mtime_ns
+    monkeypatch.setattr(S, "_entry_point", lambda: (str(nb), S.SOURCE_TYPE_NOTEBOOK))
+    monkeypatch.setattr(S, "_git_info", lambda start: {})
+    S.clear_cache()
+    try:
+        assert capture_source().content == b'{"cells": ["a"]}'
+        with open(nb, "r+") as f:  # saved in place: same inode, same size
+            f.write('{"cells": ["b"]}')
+        os.utime(nb, ns=(tick, tick))  # ... in the same clock tick
+        assert capture_source().content == b'{"cells": ["b"]}'
+        # Once the mtime is older than a tick, the capture is cached again.
+        os.utime(nb, ns=(tick - 10**10, tick - 10**10))
+        first = capture_source()
+        assert capture_source() is first
+    finally:
+        S.clear_cache()
 
 
 def test_cached_in_process_runs_git_once(monkeypatch: pytest.MonkeyPatch) -> None:
