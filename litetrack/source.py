@@ -91,7 +91,7 @@ class SourceInfo:
 
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, int | None, bool], SourceInfo] = {}
+_cache: dict[tuple[str, tuple[int, int, int] | None, bool], SourceInfo] = {}
 
 
 def clear_cache() -> None:
