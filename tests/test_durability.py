@@ -200,3 +200,36 @@ def test_pid_reuse_or_other_host_not_killed(store_path: Path) -> None:
 
     assert process_alive(os.getpid(), hostname(), own_start_time())
     assert not process_alive(os.getpid(), hostname(), "1")  # pid reused by another process
+
+
+def test_a_document_replaced_twice_in_one_clock_tick_is_not_taken_for_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer recognises the run document it wrote last by inode, size and
+    mtime. Another process's rewrite frees that inode for the next file, and
+    an mtime moves in ticks of a few ms: emulated at its worst (one inode, a
+    frozen clock), a same-size rewrite by someone else must still be seen."""
+    from litetrack.store import fs, runs
+    from litetrack.store.core import Store
+
+    frozen = 1_700_000_000 * 10**9
+    real_write_temp = fs._write_temp
+
+    def frozen_write_temp(path: str, data: bytes, fsync: bool | None) -> str:
+        tmp = real_write_temp(path, data, fsync)
+        os.utime(tmp, ns=(frozen, frozen))
+        return tmp
+
+    monkeypatch.setattr(fs, "_write_temp", frozen_write_temp)
+    monkeypatch.setattr(runs, "stat_key", lambda st: (1, st.st_size, st.st_mtime_ns))
+    owner, other = Store(tmp_path / "s"), Store(tmp_path / "s")  # two processes' views
+    writer = owner.runs.create("0", run_name="aaa")
+    run_id = writer.run_id
+    owner.runs.update_doc(run_id, lambda d: d.__setitem__("run_name", "aab"))  # cached by the owner
+    other.runs.update_doc(run_id, lambda d: d.__setitem__("run_name", "bbb"))  # same size
+    owner.runs.update_doc(run_id, lambda d: d.__setitem__("deleted_time", None))
+    assert owner.runs.read(run_id)["run_name"] == "bbb"
+
+    path = tmp_path / "doc.json"
+    first = fs.write_json(path, {"v": 1})
+    assert fs.write_json(path, {"v": 2}, replacing=True).st_mtime_ns > first.st_mtime_ns

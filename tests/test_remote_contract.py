@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -97,3 +98,49 @@ def test_bad_urls() -> None:
         open_remote("http://example.invalid/x")
     with pytest.raises(InvalidArgument, match="credentials"):
         open_remote("s3://key:secret@bucket/x")
+
+
+def test_folder_etags_never_repeat_when_the_clock_tick_and_the_inode_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replace frees the old inode for the next file, and an mtime moves in
+    ticks of a few ms: two same-size replaces in one tick could bring back an
+    ETag that a reader still holds, and its stale compare-and-swap would win.
+    Emulated here at its worst: every file gets one inode and one mtime."""
+    import shutil
+
+    from litetrack.store import fs
+    from litetrack.store.remote import folder
+
+    frozen = 1_700_000_000 * 10**9
+    real_write_temp, real_copyfile = fs._write_temp, shutil.copyfile
+
+    def frozen_write_temp(path: str, data: bytes, fsync: bool | None) -> str:
+        tmp = real_write_temp(path, data, fsync)
+        os.utime(tmp, ns=(frozen, frozen))
+        return tmp
+
+    def frozen_copyfile(src: str, dst: str) -> str:
+        out = real_copyfile(src, dst)
+        os.utime(dst, ns=(frozen, frozen))
+        return out
+
+    monkeypatch.setattr(fs, "_write_temp", frozen_write_temp)
+    monkeypatch.setattr(folder.shutil, "copyfile", frozen_copyfile)
+    monkeypatch.setattr(folder, "_etag", lambda st: f"1-{st.st_size:x}-{st.st_mtime_ns:x}")
+    remote = open_remote((tmp_path / "remote").as_uri(), name="team")
+
+    held = remote.put("m.json", b"v1")  # a reader holds this ETag
+    second = remote.put_if_match("m.json", b"v2", held)
+    assert second is not None and second != held
+    third = remote.put("m.json", b"v3")
+    assert third not in (held, second)
+    src = tmp_path / "v4"
+    src.write_bytes(b"v4")
+    remote.put_file("m.json", src)
+    fourth = remote.head("m.json")
+    assert fourth is not None and fourth.etag not in (held, second, third)
+    # The reader's stale compare-and-swap loses; nothing written since is lost.
+    assert remote.put_if_match("m.json", b"stale", held) is None
+    assert remote.put_if_match("m.json", b"stale", second) is None
+    assert remote.get("m.json")[0] == b"v4"

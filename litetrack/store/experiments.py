@@ -220,7 +220,7 @@ class ExperimentStore:
                 doc.get("tags", {}).pop(key, None)
             doc.update(changes)
             doc["last_update_time"] = now_ms()
-            write_json(self._path(doc["experiment_id"]), doc)
+            write_json(self._path(doc["experiment_id"]), doc, replacing=True)
             return doc
 
     def set_lifecycle(self, experiment_id: str, stage: str) -> dict[str, Any]:

@@ -75,20 +75,41 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
+def mtime_past(path: str, newer_than: int | None) -> os.stat_result:
+    """The stat of ``path``, after setting its mtime to ``newer_than + 1`` if it is not past it.
+
+    For a file about to replace a version whose mtime is ``newer_than``: an
+    mtime moves in clock ticks, and the replaced version's inode is freed
+    for the next file, so without this two versions could share inode, size
+    and mtime.
+    """
+    st = os.stat(path)
+    if newer_than is not None and st.st_mtime_ns <= newer_than:
+        os.utime(path, ns=(st.st_atime_ns, newer_than + 1))
+        st = os.stat(path)
+    return st
+
+
 def atomic_write(
-    path: str | os.PathLike[str], data: bytes, *, fsync: bool | None = None
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    fsync: bool | None = None,
+    newer_than: int | None = None,
 ) -> os.stat_result:
     """Replace ``path`` with ``data`` atomically; return the new file's stat.
 
     The parent folder must exist. Raises ``OSError`` from the filesystem; on
     any error the temp file is removed and ``path`` is left as it was. The
     stat lets callers recognise their own write later (inode, size, mtime)
-    without reading the file back.
+    without reading the file back. ``newer_than`` (an mtime in ns): the new
+    file's mtime is set past it before it is published, when the clock
+    tick has not moved on since (see :mod:`litetrack.store.remote.folder`).
     """
     path = os.fspath(path)
     tmp = _write_temp(path, data, fsync)
     try:
-        st = os.stat(tmp)
+        st = mtime_past(tmp, newer_than)
         os.replace(tmp, path)
         return st
     except BaseException:
@@ -125,9 +146,21 @@ def dumps(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=True).encode("utf-8")
 
 
-def write_json(path: str | os.PathLike[str], doc: Any) -> os.stat_result:
-    """Atomically replace ``path`` with the JSON form of ``doc``; return its stat."""
-    return atomic_write(path, dumps(doc))
+def write_json(path: str | os.PathLike[str], doc: Any, *, replacing: bool = False) -> os.stat_result:
+    """Atomically replace ``path`` with the JSON form of ``doc``; return its stat.
+
+    ``replacing``: a new version of a document whose versions are told apart
+    by :func:`stat_key`, written under its lock. The new version's mtime is
+    made past the old one's (:func:`mtime_past`): in one clock tick, with the
+    inode the old version freed and the same size, the two keys would be equal.
+    """
+    newer_than = None
+    if replacing:
+        try:
+            newer_than = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            pass
+    return atomic_write(path, dumps(doc), newer_than=newer_than)
 
 
 #: How old an mtime must be, when read, to stand for what its folder lists:

@@ -366,7 +366,7 @@ class RunStore:
                 doc = self.read(run_id)
             change(doc)
             try:
-                st = write_json(doc_path, doc)
+                st = write_json(doc_path, doc, replacing=True)
             except OSError as e:
                 if isinstance(e, StoreError):
                     raise

@@ -8,8 +8,11 @@ racing for one name cannot both win), and a compare-and-swap holds a
 
 The ETag is the file's identity: inode, size and mtime in nanoseconds (not
 ctime: the rename that publishes a file changes it). Every replace makes a new
-inode, and an inode reused by a later file would also need the same size and
-the same nanosecond mtime to fool a CAS.
+inode, but the replace frees the old one, which the next file may get, and an
+mtime moves in clock ticks of a few milliseconds: two replaces of the same
+size in one tick could bring back an ETag a CAS holder still has. So every
+replace holds the lock and publishes a file whose mtime is past the one it
+replaces: the ETags of a key's successive versions never repeat.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from litetrack.errors import RemoteError
-from litetrack.store.fs import TMP_PREFIX, FileLock, atomic_create, atomic_write, ensure_dir
+from litetrack.store.fs import (
+    TMP_PREFIX,
+    FileLock,
+    atomic_create,
+    atomic_write,
+    ensure_dir,
+    mtime_past,
+)
 from litetrack.store.remote.base import ObjectMeta, Remote, check_key
 
 _CHUNK = 1 << 20
@@ -31,6 +41,14 @@ _CHUNK = 1 << 20
 
 def _etag(st: os.stat_result) -> str:
     return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
+
+
+def _mtime(path: str) -> int | None:
+    """The mtime of the version a replace is about to replace (None if there is none)."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 class FolderRemote(Remote):
@@ -87,7 +105,8 @@ class FolderRemote(Remote):
         path = self._path(key)
         self._parent(path, key)
         try:
-            return _etag(atomic_write(path, data))
+            with self._lock:
+                return _etag(atomic_write(path, data, newer_than=_mtime(path)))
         except OSError as e:
             raise self._error("writing", key, e) from None
 
@@ -100,8 +119,10 @@ class FolderRemote(Remote):
             f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{os.path.basename(dst)}",
         )
         try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, dst)
+            shutil.copyfile(path, tmp)  # outside the lock: it may be long
+            with self._lock:
+                mtime_past(tmp, _mtime(dst))
+                os.replace(tmp, dst)
         except OSError as e:
             try:
                 os.unlink(tmp)
@@ -134,7 +155,7 @@ class FolderRemote(Remote):
                     return None
                 if current != etag:
                     return None
-                return _etag(atomic_write(path, data))
+                return _etag(atomic_write(path, data, newer_than=_mtime(path)))
         except OSError as e:
             raise self._error("replacing", key, e) from None
 
