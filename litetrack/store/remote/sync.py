@@ -912,7 +912,7 @@ def _pull_run(
             atomic_write(log_path, local_log + tail)
             report.log_bytes += len(tail)
         if take_doc:
-            write_json(f"{run_dir}/{RUN_DOC}", local_doc)
+            write_json(f"{run_dir}/{RUN_DOC}", local_doc, replacing=True)
         if tail or take_doc:
             store.runs.release(run_id)
             store.runs.changed(run_id)
