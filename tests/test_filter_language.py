@@ -800,6 +800,11 @@ def exp_ids(text: str | None, order_by: list[str] | None = None) -> list[str]:
         ("name LIKE '%a%' AND (tags.env = 'dev' OR creation_time < 250)", {"0", "2", "10"}),
         ("NOT tags.env = 'prod'", {"10"}),
         (None, {"0", "1", "2", "10"}),
+        # MLflow 3.17 (SQLite store) answers these: experiment_id is a string attribute.
+        ("experiment_id = '1'", {"1"}),
+        ("experiment_id != '1'", {"0", "2", "10"}),
+        ("experiment_id IN ('1', '10')", {"1", "10"}),
+        ("attribute.experiment_id NOT IN ('1')", {"0", "2", "10"}),
     ],
 )
 def test_experiment_filters(text: str | None, expected: set[str]) -> None:
@@ -812,7 +817,7 @@ def test_experiment_filters(text: str | None, expected: set[str]) -> None:
         ("metrics.x > 1", "experiments have no metrics"),
         ("params.x = '1'", "unknown prefix"),
         ("run_name = 'x'", "unknown experiment attribute"),
-        ("experiment_id = '1'", "unknown experiment attribute"),
+        ("experiment_id > '1'", "operator >"),  # MLflow 3.17: "Invalid comparator for experiment_id: >"
         ("creation_time > '1'", "compares numerically"),
         ("name < 'b'", "operator <"),
         ("tags.x = 1", "quote the value"),

@@ -91,3 +91,44 @@ def test_download_uri_is_the_source_location(store_path: Path) -> None:
     assert uri == f"runs:/{rid}/model"
     local = mlflow.artifacts.download_artifacts(uri)
     assert (Path(local) / "model.bin").read_text() == "w"
+
+
+def test_explicit_version_order_breaks_ties_by_name_then_version_desc(store_path: Path) -> None:
+    # SqlAlchemyStore._parse_search_model_versions_order_by (and the file store's
+    # _get_sort_key) append name ASC, version DESC behind an explicit order_by,
+    # not the default order's last_updated_timestamp DESC.
+    client = Client()
+    rid = _model_run()
+    for name in ("b", "a", "c", "a", "b"):
+        mlflow.register_model(f"runs:/{rid}/model", name)
+        _tick()
+    client.set_model_version_tag("b", 1, "touched", "yes")  # b/1: the latest update
+    def names(**kw: object) -> list[str]:
+        return [f"{v.name}/{v.version}" for v in client.search_model_versions(**kw)]  # type: ignore[arg-type]
+
+    # MLflow 3.17 answers ['a/1', 'b/1', 'c/1', 'a/2', 'b/2']
+    assert names(order_by=["version_number"]) == ["a/1", "b/1", "c/1", "a/2", "b/2"]
+    # MLflow 3.17 answers ['c/1', 'b/2', 'b/1', 'a/2', 'a/1']
+    assert names(order_by=["name DESC"]) == ["c/1", "b/2", "b/1", "a/2", "a/1"]
+    page = client.search_model_versions(max_results=2, order_by=["version_number DESC"])
+    # MLflow 3.17 answers ['a/2', 'b/2'] then ['a/1', 'b/1', 'c/1']
+    assert [f"{v.name}/{v.version}" for v in page] == ["a/2", "b/2"]
+    rest = names(max_results=5, order_by=["version_number DESC"], page_token=page.token)
+    assert rest == ["a/1", "b/1", "c/1"]
+
+
+def test_version_number_takes_a_quoted_whole_number(store_path: Path) -> None:
+    # MLflow's registry stores cast the value with int(): version_number > '1' works,
+    # version_number = 2.5 raises "Invalid value for numeric attribute".
+    client = Client()
+    rid = _model_run()
+    for _ in range(3):
+        mlflow.register_model(f"runs:/{rid}/model", "m")
+    got = client.search_model_versions("version_number > '1'", order_by=["version_number"])
+    assert [v.version for v in got] == [2, 3]  # MLflow 3.17 answers [2, 3]
+    got = client.search_model_versions("version_number = ' 2'")
+    assert [v.version for v in got] == [2]  # MLflow 3.17 answers [2]
+    for bad in ("version_number = 2.5", "version_number = 'two'"):
+        with pytest.raises(MlflowException, match="version_number|whole number") as e:
+            client.search_model_versions(bad)
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"

@@ -71,13 +71,15 @@ RUN_ATTRIBUTES: Mapping[str, bool] = {
 }
 NUMERIC_RUN_ATTRIBUTES: frozenset[str] = frozenset(k for k, v in RUN_ATTRIBUTES.items() if v)
 
-#: Experiment attributes a filter may name (order_by also takes experiment_id).
+#: Experiment attributes a filter or an order_by may name (MLflow's
+#: SearchExperimentsUtils: experiment_id compares as a string, = != IN NOT IN).
 EXPERIMENT_ATTRIBUTES: Mapping[str, bool] = {
     "name": False,
+    "experiment_id": False,
     "creation_time": True,
     "last_update_time": True,
 }
-_EXPERIMENT_ORDER_ATTRIBUTES: Mapping[str, bool] = {**EXPERIMENT_ATTRIBUTES, "experiment_id": False}
+_EXPERIMENT_ORDER_ATTRIBUTES: Mapping[str, bool] = EXPERIMENT_ATTRIBUTES
 
 _NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
@@ -191,6 +193,12 @@ _NUMBER = _Lazy(
 )
 _INTEGER = _Lazy(r"[+-]?\d+")
 _TOKEN = _Lazy(r"\S+")
+
+
+def _is_version_number(field: Field) -> bool:
+    """The registry's ``version_number``: a whole number, quoted or not (as in MLflow)."""
+    return field.kind == "attribute" and field.key == "version_number"
+
 # Parsing, evaluation and compilation recurse once per level of nesting; a
 # bound keeps absurd input a FilterSyntaxError instead of a RecursionError.
 MAX_DEPTH = 100
@@ -562,6 +570,9 @@ class _Parser:
         char = self.text[self.pos]
         if char in "'\"":
             value = self.read_quoted(char, "string")
+            if numeric and _is_version_number(field) and _INTEGER.fullmatch(value.strip()):
+                # MLflow's registry stores cast a quoted version: version_number > '2'.
+                return int(value)
             if numeric:
                 raise self.error(
                     f"{field_text!r} compares numerically: expected a number, "
@@ -588,6 +599,9 @@ class _Parser:
                 "NaN is not a comparable value; use IS NULL to find NaN metrics", start
             )
         self.pos = start + len(token)
+        if _is_version_number(field) and not _INTEGER.fullmatch(token):
+            # MLflow: "Invalid value for numeric attribute 'version_number': 2.5".
+            raise self.error(f"version numbers are whole numbers, found {token}", start)
         if field.kind == "attribute" and _INTEGER.fullmatch(token):
             # Times are integers (ms); keep integer literals exact.
             return int(token)

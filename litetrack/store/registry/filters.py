@@ -24,6 +24,8 @@ __all__ = [
     "VERSION_ATTRIBUTES",
     "DEFAULT_MODEL_ORDER",
     "DEFAULT_VERSION_ORDER",
+    "MODEL_TIEBREAK",
+    "VERSION_TIEBREAK",
     "parse_model_filter",
     "parse_version_filter",
     "parse_model_order_by",
@@ -165,13 +167,20 @@ def filter_and_sort(
     expr: Expr | None,
     keys: Sequence[OrderKey],
     default: Sequence[OrderKey],
+    tiebreak: Sequence[OrderKey] = (),
 ) -> list[dict[str, Any]]:
-    """Records (flat dicts with a ``tags`` dict) matching ``expr``, ordered by ``keys`` then ``default``.
+    """Records (flat dicts with a ``tags`` dict) matching ``expr``, ordered.
 
+    Without ``keys`` the order is ``default``; with them, ``keys`` then the
+    ``tiebreak`` keys whose field ``keys`` do not name, as MLflow's stores do
+    (versions: ``name ASC``, ``version_number DESC``; its default order's
+    ``last_updated_timestamp DESC`` is not added behind an explicit order).
     Missing values sort last in both directions, as in run searches.
     """
     out = [r for r in records if expr is None or evaluate(expr, partial(_value, r)) is True]
-    for key in reversed([*keys, *default]):
+    named = {k.field for k in keys}
+    order = [*keys, *(t for t in tiebreak if t.field not in named)] if keys else list(default)
+    for key in reversed(order):
         present, missing = [], []
         for r in out:
             v = _value(r, key.field)
@@ -195,6 +204,10 @@ DEFAULT_VERSION_ORDER = (
     OrderKey(Field("attribute", "name"), True),
     OrderKey(Field("attribute", "version_number"), False),
 )
+
+#: What MLflow adds behind an explicit ``order_by`` (fields already named are skipped).
+MODEL_TIEBREAK = DEFAULT_MODEL_ORDER
+VERSION_TIEBREAK = DEFAULT_VERSION_ORDER[1:]
 
 
 def name_equals(expr: Any) -> str | None:
