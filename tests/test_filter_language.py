@@ -628,14 +628,14 @@ def test_non_string_filter_is_rejected() -> None:
 def test_parse_order_by() -> None:
     assert parse_order_by(None) == []
     assert parse_order_by([]) == []
-    assert parse_order_by(["metrics.rmse", "metrics.rmse DESC", "params.max_depth asc"]) == [
+    assert parse_order_by(["metrics.rmse", "metrics.rmse.min DESC", "params.max_depth asc"]) == [
         OrderKey(Field("metric", "rmse", "last"), True),
-        OrderKey(Field("metric", "rmse", "last"), False),
+        OrderKey(Field("metric", "rmse", "min"), False),
         OrderKey(Field("param", "max_depth"), True),
     ]
-    assert parse_order_by(["attributes.start_time DESC", "start_time", "tags.x Desc"]) == [
+    assert parse_order_by(["attributes.start_time DESC", "end_time", "tags.x Desc"]) == [
         OrderKey(Field("attribute", "start_time"), False),
-        OrderKey(Field("attribute", "start_time"), True),
+        OrderKey(Field("attribute", "end_time"), True),
         OrderKey(Field("tag", "x"), False),
     ]
     assert parse_order_by(["metrics.loss.min", "metrics.`loss.min` DESC", "metric.`my loss`"]) == [
@@ -666,6 +666,22 @@ def test_malformed_order_by(entry: str, position: int) -> None:
         parse_order_by([entry])
     assert info.value.text == entry
     assert info.value.position == position
+
+
+@pytest.mark.parametrize(
+    "order_by",
+    [
+        ["metrics.rmse", "metrics.rmse DESC"],
+        ["attributes.start_time DESC", "start_time"],
+        ["created", "params.x", "attribute.start_time ASC"],  # created is start_time
+        ["tags.t", "tags.t"],
+    ],
+)
+def test_order_by_naming_a_field_twice_is_refused(order_by: list[str]) -> None:
+    # MLflow 3.17 (SQLite store) raises "`order_by` contains duplicate fields".
+    with pytest.raises(FilterSyntaxError, match="same field twice") as info:
+        parse_order_by(order_by)
+    assert info.value.text == order_by[-1]
 
 
 def test_order_by_must_be_a_list() -> None:

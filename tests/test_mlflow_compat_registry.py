@@ -132,3 +132,22 @@ def test_version_number_takes_a_quoted_whole_number(store_path: Path) -> None:
         with pytest.raises(MlflowException, match="version_number|whole number") as e:
             client.search_model_versions(bad)
         assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize(
+    ("search", "order_by"),
+    [
+        ("search_registered_models", ["name", "name DESC"]),
+        ("search_registered_models", ["timestamp", "last_updated_timestamp DESC"]),
+        ("search_model_versions", ["version_number", "name", "version_number DESC"]),
+    ],
+)
+def test_registry_order_by_naming_a_field_twice_raises(
+    store_path: Path, search: str, order_by: list[str]
+) -> None:
+    # MLflow 3.17 (SQLite store) raises "`order_by` contains duplicate fields: [...]".
+    client = Client()
+    mlflow.register_model(f"runs:/{_model_run()}/model", "m")
+    with pytest.raises(MlflowException, match="same field twice") as info:
+        getattr(client, search)(order_by=order_by)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"

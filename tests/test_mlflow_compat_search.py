@@ -159,3 +159,20 @@ def test_filters_mlflow_refuses_are_kept_as_a_superset(client: Client) -> None:
     ordered = client.search_runs([exp], "", every, order_by=["params.x "])
     assert [r.info.run_id for r in ordered] == [gone, kept]
     assert client.search_runs([exp], "", every, order_by=["attribute.experiment_id"])
+
+
+@pytest.mark.parametrize(
+    "order_by",
+    [
+        ["metrics.x ASC", "metrics.x DESC"],
+        ["start_time", "attributes.start_time DESC"],
+        ["params.p", "tags.t", "params.p"],
+    ],
+)
+def test_order_by_naming_a_field_twice_raises(client: Client, order_by: list[str]) -> None:
+    # MLflow 3.17 (SQLite store) raises "`order_by` contains duplicate fields: [...]".
+    exp = client.create_experiment("dup")
+    client.create_run(exp)
+    with pytest.raises(MlflowException, match="same field twice") as info:
+        client.search_runs([exp], order_by=order_by)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"

@@ -674,8 +674,31 @@ def parse_experiment_filter(text: str | None) -> Expr | None:
     return _Parser(text, _EXPERIMENT_DIALECT).parse()
 
 
+def check_no_duplicate_keys(keys: list[OrderKey], items: list[str]) -> None:
+    """Refuse an ``order_by`` that names one field twice, as MLflow's SQL stores do.
+
+    (``["metrics.loss ASC", "metrics.loss DESC"]``: the second entry could
+    never matter, so it is a mistake; MLflow: "`order_by` contains duplicate
+    fields".) ``items`` are the entries ``keys`` were parsed from.
+    """
+    seen: dict[Field, str] = {}
+    for key, item in zip(keys, items):
+        if key.field in seen:
+            raise syntax_error(
+                f"order_by names the same field twice ({seen[key.field]!r} and {item!r}); "
+                "give each field once",
+                item,
+                0,
+                "order_by",
+            )
+        seen[key.field] = item
+
+
 def _parse_order(
-    order_by: Iterable[str] | None, dialect: _Dialect, attributes_only: bool = False
+    order_by: Iterable[str] | None,
+    dialect: _Dialect,
+    attributes_only: bool = False,
+    unique: bool = False,
 ) -> list[OrderKey]:
     if order_by is None:
         return []
@@ -685,7 +708,8 @@ def _parse_order(
             f"(write [{order_by!r}])"
         )
     keys = []
-    for item in order_by:
+    items = list(order_by)
+    for item in items:
         _check_text(item, "order_by entry")
         key = _Parser(item, dialect, what="order_by").parse_order_key()
         if attributes_only and key.field.kind != "attribute":
@@ -698,6 +722,8 @@ def _parse_order(
                 "order_by",
             )
         keys.append(key)
+    if unique:
+        check_no_duplicate_keys(keys, items)
     return keys
 
 
@@ -705,10 +731,10 @@ def parse_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:
     """Parse run ``order_by`` entries such as ``"metrics.rmse DESC"`` or ``"params.depth"``.
 
     ``None`` or ``[]`` gives ``[]`` (the default order: start_time DESC, run_id ASC).
-    Raises :class:`FilterSyntaxError` for a malformed entry and
+    Raises :class:`FilterSyntaxError` for a malformed entry or a field named twice, and
     :class:`InvalidArgument` when ``order_by`` is not a list of strings.
     """
-    return _parse_order(order_by, _RUN_DIALECT)
+    return _parse_order(order_by, _RUN_DIALECT, unique=True)
 
 
 def parse_experiment_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:

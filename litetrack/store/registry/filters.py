@@ -17,7 +17,7 @@ from typing import Any
 from litetrack.errors import InvalidArgument
 from litetrack.query.evaluate import evaluate
 from litetrack.query.nodes import And, Compare, Expr, Field, OrderKey
-from litetrack.query.parse import _Dialect, _Parser, syntax_error
+from litetrack.query.parse import _Dialect, _Parser, check_no_duplicate_keys, syntax_error
 
 __all__ = [
     "MODEL_ATTRIBUTES",
@@ -140,9 +140,11 @@ def _parse_order(order_by: Iterable[str] | None, dialect: _Dialect) -> list[Orde
             f"order_by must be a list of strings, not the string {order_by!r} (write [{order_by!r}])"
         )
     keys = []
-    for item in order_by:
+    items = list(order_by)
+    for item in items:
         _check_text(item, "order_by entry")
         keys.append(_RegistryParser(item, dialect, what="order_by").parse_order_key())
+    check_no_duplicate_keys(keys, items)  # as MLflow's SQL registry store
     return keys
 
 
