@@ -682,7 +682,7 @@ def check_no_duplicate_keys(keys: list[OrderKey], items: list[str]) -> None:
     fields".) ``items`` are the entries ``keys`` were parsed from.
     """
     seen: dict[Field, str] = {}
-    for key, item in zip(keys, items):
+    for key, item in zip(keys, items, strict=True):
         if key.field in seen:
             raise syntax_error(
                 f"order_by names the same field twice ({seen[key.field]!r} and {item!r}); "
