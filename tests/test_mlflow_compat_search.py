@@ -176,3 +176,32 @@ def test_order_by_naming_a_field_twice_raises(client: Client, order_by: list[str
     with pytest.raises(MlflowException, match="same field twice") as info:
         client.search_runs([exp], order_by=order_by)
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize(
+    "filter_string, expected",
+    [
+        # MLflow 3.17 answers these in its SQLite and file stores alike: a NaN
+        # metric compares as IEEE floats do (NaN != x is true, the rest false);
+        # a run without the metric never matches.
+        ("metrics.x != 1", ["nan"]),
+        ("metrics.x != 2", ["nan", "one"]),
+        ("metrics.x = 1", ["one"]),
+        ("metrics.x >= -1e300", ["one"]),
+        ("metrics.x < 1e300", ["one"]),
+        ("metrics.x != 2 AND params.p = 'a'", ["nan", "one"]),
+    ],
+)
+def test_nan_metric_is_unequal_to_every_number(
+    client: Client, filter_string: str, expected: list[str]
+) -> None:
+    exp = client.create_experiment("nan-filter")
+    names = {}
+    for i, (name, value) in enumerate((("one", 1.0), ("nan", math.nan), ("missing", None))):
+        run = client.create_run(exp, run_name=name, start_time=i + 1).info.run_id
+        names[run] = name
+        client.log_param(run, "p", "a")
+        if value is not None:
+            client.log_metric(run, "x", value)
+    found = client.search_runs([exp], filter_string, order_by=["attributes.start_time DESC"])
+    assert [names[r.info.run_id] for r in found] == expected
