@@ -418,6 +418,23 @@ def test_keywords_are_case_insensitive() -> None:
     assert a == b
 
 
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        # MLflow 3.17 answers these (SearchUtils reads them through sqlparse):
+        # a single-quoted key after the prefix, and a trailing comma in an IN list.
+        ("params.'lr' = '0.1'", "params.lr = '0.1'"),
+        ("metrics.'loss' > 0", "metrics.loss > 0"),
+        ("tags.'mlflow.user' = 'ann'", "tags.`mlflow.user` = 'ann'"),
+        ("attributes.run_id IN ('a',)", "attributes.run_id IN ('a')"),
+        ("attributes.run_id IN ('a', 'b' , )", "attributes.run_id IN ('a', 'b')"),
+        ("params.p NOT IN ('a', 'b',)", "params.p NOT IN ('a', 'b')"),  # litetrack's IN, same rule
+    ],
+)
+def test_mlflow_spellings_parse_as_their_plain_form(text: str, same_as: str) -> None:
+    assert parse_filter(text) == parse_filter(same_as)
+
+
 def test_parse_tree_shapes() -> None:
     assert parse_filter("metrics.a > 1 AND metrics.b > 2 AND metrics.c > 3") == And(
         tuple(Compare(Field("metric", k, "last"), ">", float(v)) for k, v in "a1 b2 c3".split())
@@ -519,7 +536,7 @@ def test_format_filter_rejects_unprintable_trees() -> None:
         ("metrics. rmse < 1", 8, "expected a key after '.'"),
         ("metrics.rmse < 1 AND AND metrics.a < 2", 21, "expected a field"),
         ("metrics.rmse < 1 OR OR", 20, "expected a field"),
-        ("params.a IN ('x',)", 17, "expected a quoted string in the IN list"),
+        ("params.a IN ('x',,)", 17, "expected a quoted string in the IN list"),
         ("params.a IN ('x' 'y')", 17, "expected ',' or ')'"),
         ("params.a IN 'x'", 12, "expected '('"),
         ("params.a IS 'x'", 12, "expected NULL"),

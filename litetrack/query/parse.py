@@ -404,7 +404,8 @@ class _Parser:
     def parse_segment(self, first: bool = False) -> _Segment:
         start = self.pos
         text = self.text
-        if start < len(text) and text[start] in '`"':
+        # After a prefix, MLflow also reads a single-quoted key: params.'lr'.
+        if start < len(text) and (text[start] in '`"' or (text[start] == "'" and not first)):
             quote = text[start]
             value = self.read_quoted(quote, "key")
             if not value:
@@ -627,6 +628,8 @@ class _Parser:
                 raise self.error(
                     f"expected ',' or ')' in the IN list, found {self.describe_here()}"
                 )
+            if self.take_char(")"):  # MLflow accepts a trailing comma: IN ('a', 'b',)
+                return tuple(values)
 
     # -- order_by ---------------------------------------------------------------
 
