@@ -854,7 +854,8 @@ def test_experiment_filters(text: str | None, expected: set[str]) -> None:
         ("metrics.x > 1", "experiments have no metrics"),
         ("params.x = '1'", "unknown prefix"),
         ("run_name = 'x'", "unknown experiment attribute"),
-        ("experiment_id > '1'", "operator >"),  # MLflow 3.17: "Invalid comparator for experiment_id: >"
+        # MLflow 3.17: "Invalid comparator for experiment_id: >"
+        ("experiment_id > '1'", "operator >"),
         ("creation_time > '1'", "compares numerically"),
         ("name < 'b'", "operator <"),
         ("tags.x = 1", "quote the value"),
