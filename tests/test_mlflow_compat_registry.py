@@ -151,3 +151,64 @@ def test_registry_order_by_naming_a_field_twice_raises(
     with pytest.raises(MlflowException, match="same field twice") as info:
         getattr(client, search)(order_by=order_by)
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_search_model_versions_order_by_simple(store_path: Path) -> None:
+    # MLflow's tests/store/model_registry/test_file_store.py, same names and expectations.
+    client = Client()
+    rid = _model_run()
+    names = ["RM1", "RM2", "RM3", "RM4", "RM1", "RM4"]
+    for name in sorted(set(names)):
+        client.create_registered_model(name)
+    for name in names:
+        client.create_model_version(name, f"runs:/{rid}/model", run_id=rid)
+        _tick()
+
+    def found(order_by: list[str] | None) -> list[tuple[str, int]]:
+        return [(v.name, v.version) for v in client.search_model_versions(order_by=order_by)]
+
+    assert found(None) == list(zip(names[::-1], [2, 2, 1, 1, 1, 1], strict=True))
+    assert found(["name DESC"]) == list(
+        zip(sorted(names)[::-1], [2, 1, 1, 1, 2, 1], strict=True)
+    )
+    assert found(["version_number DESC"]) == list(
+        zip(["RM1", "RM4", "RM1", "RM2", "RM3", "RM4"], [2, 2, 1, 1, 1, 1], strict=True)
+    )
+    assert found(["creation_timestamp DESC"]) == found(None)
+    client.update_model_version("RM1", 1, "latest updated")
+    assert found(["last_updated_timestamp ASC"])[-1] == ("RM1", 1)
+
+
+def test_search_model_versions_by_tag_and_run_id(store_path: Path) -> None:
+    # MLflow's test_search_model_versions_by_tag and the run_id cases of
+    # test_search_model_versions (test_file_store.py), expectations as MLflow writes them.
+    client = Client()
+    run_1, run_2 = _model_run("1"), _model_run("2")
+    client.create_registered_model("N")
+    client.create_model_version("N", f"runs:/{run_1}/model", run_1, {"t1": "abc", "t2": "xyz"})
+    _tick()
+    client.create_model_version("N", f"runs:/{run_2}/model", run_2, {"t1": "abc", "t2": "x123"})
+
+    def versions(filter_string: str) -> list[int]:
+        return [v.version for v in client.search_model_versions(filter_string)]
+
+    assert versions("name = 'N' and tag.t2 = 'xyz'") == [1]
+    assert versions("name = 'wrong_name' and tag.t2 = 'xyz'") == []
+    assert versions("tag.`t2` = 'xyz'") == [1]
+    assert versions("tag.t3 = 'xyz'") == []
+    assert versions("tag.t2 != 'xy'") == [2, 1]
+    assert versions("tag.t2 LIKE 'xy%'") == [1]
+    assert versions("tag.t2 LIKE 'xY%'") == []
+    assert versions("tag.t2 ILIKE 'xY%'") == [1]
+    assert versions("tag.T2 = 'xyz'") == []
+    assert versions("tag.t1 = 'abc' and tag.t2 LIKE 'x%'") == [2, 1]
+    assert versions("tag.t2 like 'x%' and tag.t2 != 'xyz'") == [2]
+    assert versions(f"run_id IN ('{run_1.upper()}','{run_2}')") == [2]  # case-sensitive
+    assert versions(f"run_id LIKE '{run_2[:30]}%'") == [2]
+    assert versions(f"run_id ILIKE '{run_2[:30].upper()}%'") == [2]
+    assert versions("source_path = ''") == []
+    for bad in ("run_id IN (1,2,3)", "run_id IN ()", "run_id IN (", "run_id IN", "name LIKE",
+                "run_id IN (,)", "run_id IN ('runid1',,'runid2')"):
+        with pytest.raises(MlflowException) as info:
+            client.search_model_versions(bad)
+        assert info.value.error_code == "INVALID_PARAMETER_VALUE", bad
