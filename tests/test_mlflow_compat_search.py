@@ -205,3 +205,55 @@ def test_nan_metric_is_unequal_to_every_number(
             client.log_metric(run, "x", value)
     found = client.search_runs([exp], filter_string, order_by=["attributes.start_time DESC"])
     assert [names[r.info.run_id] for r in found] == expected
+
+
+def _names(client: Client, exp: str, order_by: list[str]) -> list[str]:
+    return [r.info.run_name for r in client.search_runs([exp], order_by=order_by)]
+
+
+def test_order_by_metric_tag_param(client: Client) -> None:
+    # MLflow's test_sqlalchemy_store.py::test_order_by_metric_tag_param, its expectations.
+    exp = client.create_experiment("order_by_metric")
+    for x, y in zip(
+        [None, "nan", "inf", "-inf", "-1000", "0", "0", "1000"],
+        ["1", "2", "3", "4", "5", "6", "7", "8"],
+        strict=True,
+    ):
+        run = client.create_run(exp, start_time=123, tags={"metric": y}, run_name=f"{x}/{y}")
+        rid = run.info.run_id
+        if x is not None:
+            client.log_metric(rid, "x", float(x), timestamp=1, step=0)
+            client.log_metric(rid, "y", float(y), timestamp=1, step=0)
+        client.log_param(rid, "metric", y)
+    up = ["-inf/4", "-1000/5", "0/6", "0/7", "1000/8", "inf/3", "nan/2", "None/1"]
+    up_down = ["-inf/4", "-1000/5", "0/7", "0/6", "1000/8", "inf/3", "nan/2", "None/1"]
+    assert _names(client, exp, ["metrics.x asc", "metrics.y asc"]) == up
+    assert _names(client, exp, ["metrics.x asc", "tag.metric asc"]) == up
+    assert _names(client, exp, ["metrics.x asc", "metrics.y desc"]) == up_down
+    assert _names(client, exp, ["metrics.x asc", "tag.metric desc"]) == up_down
+    assert _names(client, exp, ["metrics.x desc", "metrics.y asc"]) == [
+        "inf/3", "1000/8", "0/6", "0/7", "-1000/5", "-inf/4", "nan/2", "None/1",
+    ]
+    assert _names(client, exp, ["metrics.x desc", "param.metric desc"]) == [
+        "inf/3", "1000/8", "0/7", "0/6", "-1000/5", "-inf/4", "nan/2", "None/1",
+    ]
+
+
+def test_order_by_attributes(client: Client) -> None:
+    # MLflow's test_sqlalchemy_store.py::test_order_by_attributes: a missing end time is
+    # last. MLflow's case has an end time of -123, which litetrack refuses as a
+    # time; 1 takes its place (same order).
+    exp = client.create_experiment("order_by_attributes")
+    for i, end in enumerate([234, None, 456, 1, 789, 123]):
+        rid = client.create_run(exp, start_time=123 + i, run_name=str(end)).info.run_id
+        if end is not None:
+            client.set_terminated(rid, "FINISHED", end)
+    assert _names(client, exp, ["attribute.end_time asc"]) == [
+        "1", "123", "234", "456", "789", "None",
+    ]
+    assert _names(client, exp, ["attribute.end_time desc"]) == [
+        "789", "456", "234", "123", "1", "None",
+    ]
+    assert _names(client, exp, ["attribute.start_time asc", "attribute.end_time desc"]) == [
+        "234", "None", "456", "1", "789", "123",
+    ]
