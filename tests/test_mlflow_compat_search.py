@@ -257,3 +257,44 @@ def test_order_by_attributes(client: Client) -> None:
     assert _names(client, exp, ["attribute.start_time asc", "attribute.end_time desc"]) == [
         "234", "None", "456", "1", "789", "123",
     ]
+
+
+def test_search_metrics_compare_the_latest_value(client: Client) -> None:
+    # MLflow's test_sqlalchemy_store.py::test_search_metrics: the value compared is the
+    # one with the latest (step, timestamp), not the latest logged or the largest.
+    exp = client.create_experiment("search_metric")
+    r1 = client.create_run(exp, start_time=2).info.run_id
+    r2 = client.create_run(exp, start_time=1).info.run_id
+    for run, key, value, timestamp in (
+        (r1, "common", 1.0, 1), (r2, "common", 1.0, 1),
+        (r1, "measure_a", 1.0, 1), (r2, "measure_a", 200.0, 2), (r2, "measure_a", 400.0, 3),
+        (r1, "m_a", 2.0, 2),
+        (r2, "m_b", 3.0, 2), (r2, "m_b", 4.0, 8), (r2, "m_b", 8.0, 3),  # 4.0: last timestamp
+    ):
+        client.log_metric(run, key, value, timestamp=timestamp, step=0)
+    both, one, two, none = [r1, r2], [r1], [r2], []
+    for filter_string, expected in (
+        ("metrics.common = 1.0", both), ("metrics.common > 0.0", both),
+        ("metrics.common >= 0.0", both), ("metrics.common < 4.0", both),
+        ("metrics.common <= 4.0", both), ("metrics.common != 1.0", none),
+        ("metrics.common >= 3.0", none), ("metrics.common <= 0.75", none),
+        ("metrics.measure_a > 0.0", both), ("metrics.measure_a < 50.0", one),
+        ("metrics.measure_a < 1000.0", both), ("metrics.measure_a != -12.0", both),
+        ("metrics.measure_a > 50.0", two), ("metrics.measure_a = 1.0", one),
+        ("metrics.measure_a = 400.0", two), ("metrics.m_a > 1.0", one),
+        ("metrics.m_b > 1.0", two), ("metrics.m_b > 5.0", none), ("metrics.m_b = 4.0", two),
+    ):
+        found = [r.info.run_id for r in client.search_runs([exp], filter_string)]
+        assert found == expected, filter_string
+
+
+def test_search_with_deterministic_max_results(client: Client) -> None:
+    # MLflow's test_sqlalchemy_store.py: runs with one start time come in run-id order,
+    # so every max_results gives a prefix of the same list; pages follow it.
+    exp = client.create_experiment("deterministic")
+    runs = sorted(client.create_run(exp, start_time=10).info.run_id for _ in range(10))
+    for n in (1, 2, 4, 8, 10, 20):
+        assert [r.info.run_id for r in client.search_runs([exp], max_results=n)] == runs[:n]
+    page = client.search_runs([exp], max_results=4)
+    rest = client.search_runs([exp], max_results=4, page_token=page.token)
+    assert [r.info.run_id for r in page] + [r.info.run_id for r in rest] == runs[:8]
