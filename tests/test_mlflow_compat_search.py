@@ -8,6 +8,7 @@ documents (``LITETRACK_INDEX=0``); both must give MLflow's answer.
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -298,3 +299,68 @@ def test_search_with_deterministic_max_results(client: Client) -> None:
     page = client.search_runs([exp], max_results=4)
     rest = client.search_runs([exp], max_results=4, page_token=page.token)
     assert [r.info.run_id for r in page] + [r.info.run_id for r in rest] == runs[:8]
+
+
+def _exp_names(client: Client, **kw: object) -> list[str]:
+    return [e.name for e in client.search_experiments(**kw)]  # type: ignore[arg-type]
+
+
+def test_search_experiments_filter_by_attribute_and_tag(client: Client) -> None:
+    # MLflow's test_sqlalchemy_store.py::test_search_experiments_filter_by_attribute,
+    # _by_tag and _by_attribute_and_tag, with their expectations (newest first).
+    for name in ("a", "ab", "Abc"):
+        client.create_experiment(name)
+    assert _exp_names(client, filter_string="name = 'a'") == ["a"]
+    assert _exp_names(client, filter_string="attribute.name = 'a'") == ["a"]
+    assert _exp_names(client, filter_string="attribute.`name` = 'a'") == ["a"]
+    assert _exp_names(client, filter_string="attribute.`name` != 'a'") == ["Abc", "ab", "Default"]
+    assert _exp_names(client, filter_string="name LIKE 'a%'") == ["ab", "a"]
+    assert _exp_names(client, filter_string="name ILIKE 'a%'") == ["Abc", "ab", "a"]
+    assert _exp_names(client, filter_string="name ILIKE 'a%' AND name ILIKE '%b'") == ["ab"]
+    for name, tags in (
+        ("exp1", {"key1": "value", "key2": "value", "a": "1"}),
+        ("exp2", {"key1": "vaLue", "key2": "vaLue", "a": "3"}),
+        ("exp3", {"k e y 1": "value"}),
+    ):
+        client.create_experiment(name, tags=tags)
+    for filter_string, expected in (
+        ("tag.key1 = 'value'", ["exp1"]),
+        ("tag.`k e y 1` = 'value'", ["exp3"]),
+        ('tag."k e y 1" = \'value\'', ["exp3"]),
+        ("tag.key1 != 'value'", ["exp2"]),
+        ("tag.key1 != 'VALUE'", ["exp2", "exp1"]),
+        ("tag.key1 LIKE 'val%'", ["exp1"]),
+        ("tag.key1 LIKE '%Lue'", ["exp2"]),
+        ("tag.key1 ILIKE '%alu%'", ["exp2", "exp1"]),
+        ("tag.key1 LIKE 'va%' AND tag.key2 LIKE '%Lue'", ["exp2"]),
+        ("tag.KEY = 'value'", []),
+        ("name ILIKE 'exp%' AND tags.a = '1'", ["exp1"]),
+    ):
+        assert _exp_names(client, filter_string=filter_string) == expected, filter_string
+
+
+def test_search_experiments_by_time_and_order(client: Client) -> None:
+    # MLflow's test_search_experiments_filter_by_time_attribute, _order_by and
+    # _order_by_time_attribute (test_sqlalchemy_store.py), expectations as there.
+    ids = [client.create_experiment(name) for name in ("x", "y", "z")]
+    x = client.get_experiment(ids[0])
+    assert _exp_names(client, filter_string=f"creation_time = {x.creation_time}") == ["x"]
+    assert _exp_names(client, filter_string=f"creation_time != {x.creation_time}") == [
+        "z", "y", "Default",
+    ]
+    assert _exp_names(client, filter_string=f"creation_time >= {x.creation_time}") == [
+        "z", "y", "x",
+    ]
+    assert _exp_names(client, filter_string=f"creation_time < {x.creation_time}") == ["Default"]
+    assert _exp_names(client, order_by=["name"]) == ["Default", "x", "y", "z"]
+    assert _exp_names(client, order_by=["name ASC"]) == ["Default", "x", "y", "z"]
+    assert _exp_names(client, order_by=["name DESC"]) == ["z", "y", "x", "Default"]
+    assert _exp_names(client, order_by=["experiment_id DESC"]) == ["z", "y", "x", "Default"]
+    assert _exp_names(client, order_by=["name", "experiment_id"]) == ["Default", "x", "y", "z"]
+    assert _exp_names(client, order_by=["creation_time"]) == ["Default", "x", "y", "z"]
+    assert _exp_names(client, order_by=["creation_time DESC"]) == ["z", "y", "x", "Default"]
+    time.sleep(0.002)
+    client.rename_experiment(ids[0], "new_name")
+    renamed = client.get_experiment(ids[0]).last_update_time
+    assert _exp_names(client, filter_string=f"last_update_time >= {renamed}") == ["new_name"]
+    assert _exp_names(client, order_by=["last_update_time"])[-1] == "new_name"
