@@ -181,9 +181,11 @@ def _query_docs(
     expr = parse_filter(filter_string)
     keys = parse_order_by(list(order_by) if order_by else None)
     stages = ViewType.stages(run_view_type)
-    limit = check_max_results(max_results, RUNS_MAX_RESULTS, allow_zero=True)
+    # MLflow 3.17's SQL store refuses 0 ("must be a positive integer"); the
+    # fluent search_runs answers max_results=0 itself, without asking.
+    limit = check_max_results(max_results, RUNS_MAX_RESULTS)
     offset = decode_token(page_token)
-    if not store.exists() or limit == 0:
+    if not store.exists():
         return [], None, True
     index = store.search_index()
     docs: list[dict[str, Any]] | None = None
