@@ -364,3 +364,20 @@ def test_search_experiments_by_time_and_order(client: Client) -> None:
     renamed = client.get_experiment(ids[0]).last_update_time
     assert _exp_names(client, filter_string=f"last_update_time >= {renamed}") == ["new_name"]
     assert _exp_names(client, order_by=["last_update_time"])[-1] == "new_name"
+
+
+def test_order_by_given_as_a_string_says_to_pass_a_list(client: Client) -> None:
+    # MLflow 3.17 reads order_by="metrics.loss" letter by letter ("Invalid attribute key
+    # 'm'"); litetrack raises as well, naming the mistake.
+    exp = client.create_experiment("str-order")
+    client.create_run(exp)
+    searches = (
+        lambda: client.search_runs([exp], order_by="metrics.loss"),  # type: ignore[arg-type]
+        lambda: client.search_experiments(order_by="name"),  # type: ignore[arg-type]
+        lambda: client.search_registered_models(order_by="name"),  # type: ignore[arg-type]
+        lambda: client.search_model_versions(order_by="name"),  # type: ignore[arg-type]
+    )
+    for search in searches:
+        with pytest.raises(MlflowException, match=r"must be a list of strings") as info:
+            search()
+        assert info.value.error_code == "INVALID_PARAMETER_VALUE"

@@ -179,7 +179,7 @@ def _query_docs(
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
     """(index views or, from a scan, folded documents; the next token; whether from the index)."""
     expr = parse_filter(filter_string)
-    keys = parse_order_by(list(order_by) if order_by else None)
+    keys = parse_order_by(order_by or None)  # a bare string gets its own message
     stages = ViewType.stages(run_view_type)
     # MLflow 3.17's SQL store refuses 0 ("must be a positive integer"); the
     # fluent search_runs answers max_results=0 itself, without asking.
@@ -242,7 +242,7 @@ def query_experiments(
 ) -> PagedList[Experiment]:
     """One page of experiments matching an experiment filter (``name``, ``tags.X`` ...)."""
     expr = parse_experiment_filter(filter_string)
-    keys = parse_experiment_order_by(list(order_by) if order_by else None)
+    keys = parse_experiment_order_by(order_by or None)  # a bare string: its own message
     stages = set(ViewType.stages(view_type))
     limit = check_max_results(max_results, EXPERIMENTS_MAX_RESULTS)
     offset = decode_token(page_token)
