@@ -176,7 +176,11 @@ def ids(conn: sqlite3.Connection, text: str) -> set[str]:
     ("text", "expected"),
     [
         ("metrics.rmse = 0.5", {"a1"}),
-        ("metrics.rmse != 0.5", {"b2", "c3", "d4"}),  # e5 is NaN: unknown, not !=
+        # e5's rmse is NaN: NaN != x is true (IEEE), every other comparison unknown.
+        # MLflow 3.17 answers the same in its SQLite and file stores.
+        ("metrics.rmse != 0.5", {"b2", "c3", "d4", "e5"}),
+        ("NOT metrics.rmse != 0.5", {"a1"}),
+        ("metrics.rmse = 0.5 OR metrics.rmse != 0.5", {"a1", "b2", "c3", "d4", "e5"}),
         ("metrics.rmse < 0.6", {"a1", "d4"}),
         ("metrics.rmse <= 0.7", {"a1", "b2", "d4"}),
         ("metrics.rmse > 0.5", {"b2", "c3"}),
@@ -414,6 +418,23 @@ def test_keywords_are_case_insensitive() -> None:
     assert a == b
 
 
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        # MLflow 3.17 answers these (SearchUtils reads them through sqlparse):
+        # a single-quoted key after the prefix, and a trailing comma in an IN list.
+        ("params.'lr' = '0.1'", "params.lr = '0.1'"),
+        ("metrics.'loss' > 0", "metrics.loss > 0"),
+        ("tags.'mlflow.user' = 'ann'", "tags.`mlflow.user` = 'ann'"),
+        ("attributes.run_id IN ('a',)", "attributes.run_id IN ('a')"),
+        ("attributes.run_id IN ('a', 'b' , )", "attributes.run_id IN ('a', 'b')"),
+        ("params.p NOT IN ('a', 'b',)", "params.p NOT IN ('a', 'b')"),  # litetrack's IN, same rule
+    ],
+)
+def test_mlflow_spellings_parse_as_their_plain_form(text: str, same_as: str) -> None:
+    assert parse_filter(text) == parse_filter(same_as)
+
+
 def test_parse_tree_shapes() -> None:
     assert parse_filter("metrics.a > 1 AND metrics.b > 2 AND metrics.c > 3") == And(
         tuple(Compare(Field("metric", k, "last"), ">", float(v)) for k, v in "a1 b2 c3".split())
@@ -515,7 +536,7 @@ def test_format_filter_rejects_unprintable_trees() -> None:
         ("metrics. rmse < 1", 8, "expected a key after '.'"),
         ("metrics.rmse < 1 AND AND metrics.a < 2", 21, "expected a field"),
         ("metrics.rmse < 1 OR OR", 20, "expected a field"),
-        ("params.a IN ('x',)", 17, "expected a quoted string in the IN list"),
+        ("params.a IN ('x',,)", 17, "expected a quoted string in the IN list"),
         ("params.a IN ('x' 'y')", 17, "expected ',' or ')'"),
         ("params.a IN 'x'", 12, "expected '('"),
         ("params.a IS 'x'", 12, "expected NULL"),
@@ -628,14 +649,14 @@ def test_non_string_filter_is_rejected() -> None:
 def test_parse_order_by() -> None:
     assert parse_order_by(None) == []
     assert parse_order_by([]) == []
-    assert parse_order_by(["metrics.rmse", "metrics.rmse DESC", "params.max_depth asc"]) == [
+    assert parse_order_by(["metrics.rmse", "metrics.rmse.min DESC", "params.max_depth asc"]) == [
         OrderKey(Field("metric", "rmse", "last"), True),
-        OrderKey(Field("metric", "rmse", "last"), False),
+        OrderKey(Field("metric", "rmse", "min"), False),
         OrderKey(Field("param", "max_depth"), True),
     ]
-    assert parse_order_by(["attributes.start_time DESC", "start_time", "tags.x Desc"]) == [
+    assert parse_order_by(["attributes.start_time DESC", "end_time", "tags.x Desc"]) == [
         OrderKey(Field("attribute", "start_time"), False),
-        OrderKey(Field("attribute", "start_time"), True),
+        OrderKey(Field("attribute", "end_time"), True),
         OrderKey(Field("tag", "x"), False),
     ]
     assert parse_order_by(["metrics.loss.min", "metrics.`loss.min` DESC", "metric.`my loss`"]) == [
@@ -666,6 +687,22 @@ def test_malformed_order_by(entry: str, position: int) -> None:
         parse_order_by([entry])
     assert info.value.text == entry
     assert info.value.position == position
+
+
+@pytest.mark.parametrize(
+    "order_by",
+    [
+        ["metrics.rmse", "metrics.rmse DESC"],
+        ["attributes.start_time DESC", "start_time"],
+        ["created", "params.x", "attribute.start_time ASC"],  # created is start_time
+        ["tags.t", "tags.t"],
+    ],
+)
+def test_order_by_naming_a_field_twice_is_refused(order_by: list[str]) -> None:
+    # MLflow 3.17 (SQLite store) raises "`order_by` contains duplicate fields".
+    with pytest.raises(FilterSyntaxError, match="same field twice") as info:
+        parse_order_by(order_by)
+    assert info.value.text == order_by[-1]
 
 
 def test_order_by_must_be_a_list() -> None:
@@ -800,6 +837,11 @@ def exp_ids(text: str | None, order_by: list[str] | None = None) -> list[str]:
         ("name LIKE '%a%' AND (tags.env = 'dev' OR creation_time < 250)", {"0", "2", "10"}),
         ("NOT tags.env = 'prod'", {"10"}),
         (None, {"0", "1", "2", "10"}),
+        # MLflow 3.17 (SQLite store) answers these: experiment_id is a string attribute.
+        ("experiment_id = '1'", {"1"}),
+        ("experiment_id != '1'", {"0", "2", "10"}),
+        ("experiment_id IN ('1', '10')", {"1", "10"}),
+        ("attribute.experiment_id NOT IN ('1')", {"0", "2", "10"}),
     ],
 )
 def test_experiment_filters(text: str | None, expected: set[str]) -> None:
@@ -812,7 +854,8 @@ def test_experiment_filters(text: str | None, expected: set[str]) -> None:
         ("metrics.x > 1", "experiments have no metrics"),
         ("params.x = '1'", "unknown prefix"),
         ("run_name = 'x'", "unknown experiment attribute"),
-        ("experiment_id = '1'", "unknown experiment attribute"),
+        # MLflow 3.17: "Invalid comparator for experiment_id: >"
+        ("experiment_id > '1'", "operator >"),
         ("creation_time > '1'", "compares numerically"),
         ("name < 'b'", "operator <"),
         ("tags.x = 1", "quote the value"),

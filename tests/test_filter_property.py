@@ -164,7 +164,10 @@ filters: st.SearchStrategy[Expr] = st.recursive(
     max_leaves=6,
 )
 
-order_keys = st.lists(st.builds(OrderKey, any_field, st.booleans()), max_size=3)
+# Each field once: parse_order_by refuses a field named twice (as MLflow does).
+order_keys = st.lists(
+    st.builds(OrderKey, any_field, st.booleans()), max_size=3, unique_by=lambda k: k.field
+)
 
 
 def index_of(runs: list[RunRecord]) -> sqlite3.Connection:

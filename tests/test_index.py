@@ -234,6 +234,7 @@ orders = st.lists(
                                "attributes.artifact_size", "attributes.model_size"]),
               st.sampled_from(["ASC", "DESC"])),
     max_size=2,
+    unique_by=lambda entry: entry.split()[0],  # a field named twice is refused (as in MLflow)
 )
 
 

@@ -91,3 +91,124 @@ def test_download_uri_is_the_source_location(store_path: Path) -> None:
     assert uri == f"runs:/{rid}/model"
     local = mlflow.artifacts.download_artifacts(uri)
     assert (Path(local) / "model.bin").read_text() == "w"
+
+
+def test_explicit_version_order_breaks_ties_by_name_then_version_desc(store_path: Path) -> None:
+    # SqlAlchemyStore._parse_search_model_versions_order_by (and the file store's
+    # _get_sort_key) append name ASC, version DESC behind an explicit order_by,
+    # not the default order's last_updated_timestamp DESC.
+    client = Client()
+    rid = _model_run()
+    for name in ("b", "a", "c", "a", "b"):
+        mlflow.register_model(f"runs:/{rid}/model", name)
+        _tick()
+    client.set_model_version_tag("b", 1, "touched", "yes")  # b/1: the latest update
+    def names(**kw: object) -> list[str]:
+        return [f"{v.name}/{v.version}" for v in client.search_model_versions(**kw)]  # type: ignore[arg-type]
+
+    # MLflow 3.17 answers ['a/1', 'b/1', 'c/1', 'a/2', 'b/2']
+    assert names(order_by=["version_number"]) == ["a/1", "b/1", "c/1", "a/2", "b/2"]
+    # MLflow 3.17 answers ['c/1', 'b/2', 'b/1', 'a/2', 'a/1']
+    assert names(order_by=["name DESC"]) == ["c/1", "b/2", "b/1", "a/2", "a/1"]
+    page = client.search_model_versions(max_results=2, order_by=["version_number DESC"])
+    # MLflow 3.17 answers ['a/2', 'b/2'] then ['a/1', 'b/1', 'c/1']
+    assert [f"{v.name}/{v.version}" for v in page] == ["a/2", "b/2"]
+    rest = names(max_results=5, order_by=["version_number DESC"], page_token=page.token)
+    assert rest == ["a/1", "b/1", "c/1"]
+
+
+def test_version_number_takes_a_quoted_whole_number(store_path: Path) -> None:
+    # MLflow's registry stores cast the value with int(): version_number > '1' works,
+    # version_number = 2.5 raises "Invalid value for numeric attribute".
+    client = Client()
+    rid = _model_run()
+    for _ in range(3):
+        mlflow.register_model(f"runs:/{rid}/model", "m")
+    got = client.search_model_versions("version_number > '1'", order_by=["version_number"])
+    assert [v.version for v in got] == [2, 3]  # MLflow 3.17 answers [2, 3]
+    got = client.search_model_versions("version_number = ' 2'")
+    assert [v.version for v in got] == [2]  # MLflow 3.17 answers [2]
+    for bad in ("version_number = 2.5", "version_number = 'two'"):
+        with pytest.raises(MlflowException, match="version_number|whole number") as e:
+            client.search_model_versions(bad)
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize(
+    ("search", "order_by"),
+    [
+        ("search_registered_models", ["name", "name DESC"]),
+        ("search_registered_models", ["timestamp", "last_updated_timestamp DESC"]),
+        ("search_model_versions", ["version_number", "name", "version_number DESC"]),
+    ],
+)
+def test_registry_order_by_naming_a_field_twice_raises(
+    store_path: Path, search: str, order_by: list[str]
+) -> None:
+    # MLflow 3.17 (SQLite store) raises "`order_by` contains duplicate fields: [...]".
+    client = Client()
+    mlflow.register_model(f"runs:/{_model_run()}/model", "m")
+    with pytest.raises(MlflowException, match="same field twice") as info:
+        getattr(client, search)(order_by=order_by)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_search_model_versions_order_by_simple(store_path: Path) -> None:
+    # MLflow's tests/store/model_registry/test_file_store.py, same names and expectations.
+    client = Client()
+    rid = _model_run()
+    names = ["RM1", "RM2", "RM3", "RM4", "RM1", "RM4"]
+    for name in sorted(set(names)):
+        client.create_registered_model(name)
+    for name in names:
+        client.create_model_version(name, f"runs:/{rid}/model", run_id=rid)
+        _tick()
+
+    def found(order_by: list[str] | None) -> list[tuple[str, int]]:
+        return [(v.name, v.version) for v in client.search_model_versions(order_by=order_by)]
+
+    assert found(None) == list(zip(names[::-1], [2, 2, 1, 1, 1, 1], strict=True))
+    assert found(["name DESC"]) == list(
+        zip(sorted(names)[::-1], [2, 1, 1, 1, 2, 1], strict=True)
+    )
+    assert found(["version_number DESC"]) == list(
+        zip(["RM1", "RM4", "RM1", "RM2", "RM3", "RM4"], [2, 2, 1, 1, 1, 1], strict=True)
+    )
+    assert found(["creation_timestamp DESC"]) == found(None)
+    client.update_model_version("RM1", 1, "latest updated")
+    assert found(["last_updated_timestamp ASC"])[-1] == ("RM1", 1)
+
+
+def test_search_model_versions_by_tag_and_run_id(store_path: Path) -> None:
+    # MLflow's test_search_model_versions_by_tag and the run_id cases of
+    # test_search_model_versions (test_file_store.py), expectations as MLflow writes them.
+    client = Client()
+    run_1, run_2 = _model_run("1"), _model_run("2")
+    client.create_registered_model("N")
+    client.create_model_version("N", f"runs:/{run_1}/model", run_1, {"t1": "abc", "t2": "xyz"})
+    _tick()
+    client.create_model_version("N", f"runs:/{run_2}/model", run_2, {"t1": "abc", "t2": "x123"})
+
+    def versions(filter_string: str) -> list[int]:
+        return [v.version for v in client.search_model_versions(filter_string)]
+
+    assert versions("name = 'N' and tag.t2 = 'xyz'") == [1]
+    assert versions("name = 'wrong_name' and tag.t2 = 'xyz'") == []
+    assert versions("tag.`t2` = 'xyz'") == [1]
+    assert versions("tag.t3 = 'xyz'") == []
+    assert versions("tag.t2 != 'xy'") == [2, 1]
+    assert versions("tag.t2 LIKE 'xy%'") == [1]
+    assert versions("tag.t2 LIKE 'xY%'") == []
+    assert versions("tag.t2 ILIKE 'xY%'") == [1]
+    assert versions("tag.T2 = 'xyz'") == []
+    assert versions("tag.t1 = 'abc' and tag.t2 LIKE 'x%'") == [2, 1]
+    assert versions("tag.t2 like 'x%' and tag.t2 != 'xyz'") == [2]
+    assert versions(f"run_id IN ('{run_1.upper()}','{run_2}')") == [2]  # case-sensitive
+    assert versions(f"run_id LIKE '{run_2[:30]}%'") == [2]
+    assert versions(f"run_id ILIKE '{run_2[:30].upper()}%'") == [2]
+    assert versions("source_path = ''") == []
+    for bad in ("run_id IN (1,2,3)", "run_id IN ()", "run_id IN (", "run_id IN", "name LIKE",
+                "run_id IN (,)", "run_id IN ('runid1',,'runid2')"):
+        with pytest.raises(MlflowException) as info:
+            client.search_model_versions(bad)
+        assert info.value.error_code == "INVALID_PARAMETER_VALUE", bad

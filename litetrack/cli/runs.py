@@ -381,6 +381,8 @@ def _views(client: Client, experiment_id: str, filter_string: str, view: int,
     # Loads the query language: when the command runs, not when the parser is built.
     from litetrack.store.search import query_run_views
 
+    if max_results == 0:  # --limit 0: nothing to show (the search itself refuses 0, as MLflow)
+        return []
     return list(query_run_views(client.store, [experiment_id], filter_string, view,
                                 max_results, order_by))
 

@@ -144,15 +144,19 @@ def _compare(op: str, left: Value, right: Value) -> bool:
 def evaluate(expr: Expr, get: Getter) -> bool | None:
     """Evaluate ``expr`` in three-valued logic; ``None`` means unknown.
 
-    ``get(field)`` returns the field's value, ``None`` when missing (NaN is
-    turned into ``None`` here).
+    ``get(field)`` returns the field's value, ``None`` when missing; a NaN
+    metric is unknown except that ``!=`` holds for it (as in MLflow).
     """
     if isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind == "dataset":
         return _evaluate_dataset(expr, get(expr.field))
     if isinstance(expr, Compare):
         value = get(expr.field)
-        if _missing(value):
+        if value is None:
             return None
+        if _missing(value):
+            # A NaN metric: MLflow's stores compare it as IEEE floats do, so
+            # NaN != x is true; every other comparison stays unknown.
+            return True if expr.op == "!=" else None
         return _compare(expr.op, value, expr.value)
     if isinstance(expr, InList):
         value = get(expr.field)
@@ -197,13 +201,19 @@ def _evaluate_dataset(expr: Compare | InList | IsNull, values: Iterable[str]) ->
 
 
 def run_value(record: RunRecord, field: Field) -> Value:
-    """The value ``field`` names in ``record``; ``None`` when absent or NaN."""
+    """The value ``field`` names in ``record``; ``None`` when absent.
+
+    A metric that exists with a NaN (or NULL) value gives NaN (``!=`` holds
+    for it); any other NaN gives ``None``.
+    """
     kind = field.kind
     if kind == "metric":
         summary = record.metrics.get(field.key)
         if summary is None:
             return None
         value = getattr(summary, field.aggregate or "last")
+        # The metric exists: a NaN value (None once stored) stays NaN.
+        return math.nan if _missing(value) else value
     elif kind == "param":
         value = record.params.get(field.key)
     elif kind == "tag":
@@ -270,8 +280,8 @@ def _sort_missing_last(items: list[T], key: Callable[[T], Value], ascending: boo
 
 def _run_sort_value(record: RunRecord, field: Field) -> Value:
     value = run_value(record, field)
-    if value is None and field.kind == "metric" and field.key in record.metrics:
-        return NAN
+    if _missing(value):
+        return None if value is None else NAN
     return value
 
 

@@ -71,13 +71,15 @@ RUN_ATTRIBUTES: Mapping[str, bool] = {
 }
 NUMERIC_RUN_ATTRIBUTES: frozenset[str] = frozenset(k for k, v in RUN_ATTRIBUTES.items() if v)
 
-#: Experiment attributes a filter may name (order_by also takes experiment_id).
+#: Experiment attributes a filter or an order_by may name (MLflow's
+#: SearchExperimentsUtils: experiment_id compares as a string, = != IN NOT IN).
 EXPERIMENT_ATTRIBUTES: Mapping[str, bool] = {
     "name": False,
+    "experiment_id": False,
     "creation_time": True,
     "last_update_time": True,
 }
-_EXPERIMENT_ORDER_ATTRIBUTES: Mapping[str, bool] = {**EXPERIMENT_ATTRIBUTES, "experiment_id": False}
+_EXPERIMENT_ORDER_ATTRIBUTES: Mapping[str, bool] = EXPERIMENT_ATTRIBUTES
 
 _NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
@@ -191,6 +193,12 @@ _NUMBER = _Lazy(
 )
 _INTEGER = _Lazy(r"[+-]?\d+")
 _TOKEN = _Lazy(r"\S+")
+
+
+def _is_version_number(field: Field) -> bool:
+    """The registry's ``version_number``: a whole number, quoted or not (as in MLflow)."""
+    return field.kind == "attribute" and field.key == "version_number"
+
 # Parsing, evaluation and compilation recurse once per level of nesting; a
 # bound keeps absurd input a FilterSyntaxError instead of a RecursionError.
 MAX_DEPTH = 100
@@ -396,7 +404,8 @@ class _Parser:
     def parse_segment(self, first: bool = False) -> _Segment:
         start = self.pos
         text = self.text
-        if start < len(text) and text[start] in '`"':
+        # After a prefix, MLflow also reads a single-quoted key: params.'lr'.
+        if start < len(text) and (text[start] in '`"' or (text[start] == "'" and not first)):
             quote = text[start]
             value = self.read_quoted(quote, "key")
             if not value:
@@ -562,6 +571,9 @@ class _Parser:
         char = self.text[self.pos]
         if char in "'\"":
             value = self.read_quoted(char, "string")
+            if numeric and _is_version_number(field) and _INTEGER.fullmatch(value.strip()):
+                # MLflow's registry stores cast a quoted version: version_number > '2'.
+                return int(value)
             if numeric:
                 raise self.error(
                     f"{field_text!r} compares numerically: expected a number, "
@@ -588,6 +600,9 @@ class _Parser:
                 "NaN is not a comparable value; use IS NULL to find NaN metrics", start
             )
         self.pos = start + len(token)
+        if _is_version_number(field) and not _INTEGER.fullmatch(token):
+            # MLflow: "Invalid value for numeric attribute 'version_number': 2.5".
+            raise self.error(f"version numbers are whole numbers, found {token}", start)
         if field.kind == "attribute" and _INTEGER.fullmatch(token):
             # Times are integers (ms); keep integer literals exact.
             return int(token)
@@ -613,6 +628,8 @@ class _Parser:
                 raise self.error(
                     f"expected ',' or ')' in the IN list, found {self.describe_here()}"
                 )
+            if self.take_char(")"):  # MLflow accepts a trailing comma: IN ('a', 'b',)
+                return tuple(values)
 
     # -- order_by ---------------------------------------------------------------
 
@@ -660,8 +677,31 @@ def parse_experiment_filter(text: str | None) -> Expr | None:
     return _Parser(text, _EXPERIMENT_DIALECT).parse()
 
 
+def check_no_duplicate_keys(keys: list[OrderKey], items: list[str]) -> None:
+    """Refuse an ``order_by`` that names one field twice, as MLflow's SQL stores do.
+
+    (``["metrics.loss ASC", "metrics.loss DESC"]``: the second entry could
+    never matter, so it is a mistake; MLflow: "`order_by` contains duplicate
+    fields".) ``items`` are the entries ``keys`` were parsed from.
+    """
+    seen: dict[Field, str] = {}
+    for key, item in zip(keys, items, strict=True):
+        if key.field in seen:
+            raise syntax_error(
+                f"order_by names the same field twice ({seen[key.field]!r} and {item!r}); "
+                "give each field once",
+                item,
+                0,
+                "order_by",
+            )
+        seen[key.field] = item
+
+
 def _parse_order(
-    order_by: Iterable[str] | None, dialect: _Dialect, attributes_only: bool = False
+    order_by: Iterable[str] | None,
+    dialect: _Dialect,
+    attributes_only: bool = False,
+    unique: bool = False,
 ) -> list[OrderKey]:
     if order_by is None:
         return []
@@ -671,7 +711,8 @@ def _parse_order(
             f"(write [{order_by!r}])"
         )
     keys = []
-    for item in order_by:
+    items = list(order_by)
+    for item in items:
         _check_text(item, "order_by entry")
         key = _Parser(item, dialect, what="order_by").parse_order_key()
         if attributes_only and key.field.kind != "attribute":
@@ -684,6 +725,8 @@ def _parse_order(
                 "order_by",
             )
         keys.append(key)
+    if unique:
+        check_no_duplicate_keys(keys, items)
     return keys
 
 
@@ -691,10 +734,10 @@ def parse_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:
     """Parse run ``order_by`` entries such as ``"metrics.rmse DESC"`` or ``"params.depth"``.
 
     ``None`` or ``[]`` gives ``[]`` (the default order: start_time DESC, run_id ASC).
-    Raises :class:`FilterSyntaxError` for a malformed entry and
+    Raises :class:`FilterSyntaxError` for a malformed entry or a field named twice, and
     :class:`InvalidArgument` when ``order_by`` is not a list of strings.
     """
-    return _parse_order(order_by, _RUN_DIALECT)
+    return _parse_order(order_by, _RUN_DIALECT, unique=True)
 
 
 def parse_experiment_order_by(order_by: Iterable[str] | None) -> list[OrderKey]:

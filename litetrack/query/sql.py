@@ -11,7 +11,8 @@ Why it agrees with the Python evaluator:
 * every (table, key) the query touches becomes one ``LEFT JOIN`` on the
   table's primary key, so a missing key reads as NULL and SQL's own
   three-valued logic gives "unknown" exactly where the evaluator does;
-* SQLite stores NaN as NULL, which is how the evaluator treats NaN;
+* SQLite stores NaN as NULL; ``!=`` on a metric also holds where the
+  metric's row exists with a NULL (NaN) value, as in the evaluator;
 * LIKE is compiled to GLOB (SQLite's LIKE ignores ASCII case), ILIKE to a
   registered function that runs the evaluator's own matcher;
 * strings compare with the BINARY collation, i.e. by code point, like Python.
@@ -292,6 +293,7 @@ class _Compiler:
         if isinstance(expr, (Compare, InList, IsNull)) and expr.field.kind == "dataset":
             return self.dataset(expr, params)
         if isinstance(expr, Compare):
+            start = len(params)
             column = self.column(expr.field, params)
             if expr.op == "LIKE":
                 params.append(like_to_glob(str(expr.value)))
@@ -304,6 +306,12 @@ class _Compiler:
             if isinstance(expr.value, float) and expr.value != expr.value:
                 raise InvalidArgument("A filter value cannot be NaN")
             params.append(_bind(expr.value))
+            if expr.op == "!=" and expr.field.kind == "metric":
+                # NaN (a row holding NULL) != x is true, as in MLflow and the
+                # evaluator; a missing metric (no row) stays unknown.
+                params.extend(params[start : len(params) - 1])  # column's own, if any
+                present = self.present(expr.field, params)
+                return f"({column} != ? OR ({column} IS NULL AND {present}))"
             return f"{column} {expr.op} ?"
         if isinstance(expr, InList):
             if not expr.values:

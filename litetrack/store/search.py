@@ -229,11 +229,13 @@ def _query_docs(
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
     """(index views or, from a scan, folded documents; the next token; whether from the index)."""
     expr = parse_filter(filter_string)
-    keys = parse_order_by(list(order_by) if order_by else None)
+    keys = parse_order_by(order_by or None)  # a bare string gets its own message
     stages = ViewType.stages(run_view_type)
-    limit = check_max_results(max_results, RUNS_MAX_RESULTS, allow_zero=True)
+    # MLflow 3.17's SQL store refuses 0 ("must be a positive integer"); the
+    # fluent search_runs answers max_results=0 itself, without asking.
+    limit = check_max_results(max_results, RUNS_MAX_RESULTS)
     offset = decode_token(page_token)
-    if not store.exists() or limit == 0:
+    if not store.exists():
         return [], None, True
     index = store.search_index()
     docs: list[dict[str, Any]] | None = None
@@ -297,7 +299,7 @@ def query_experiments(
 ) -> PagedList[Experiment]:
     """One page of experiments matching an experiment filter (``name``, ``tags.X`` ...)."""
     expr = parse_experiment_filter(filter_string)
-    keys = parse_experiment_order_by(list(order_by) if order_by else None)
+    keys = parse_experiment_order_by(order_by or None)  # a bare string: its own message
     stages = set(ViewType.stages(view_type))
     limit = check_max_results(max_results, EXPERIMENTS_MAX_RESULTS)
     offset = decode_token(page_token)

@@ -17,13 +17,15 @@ from typing import Any
 from litetrack.errors import InvalidArgument
 from litetrack.query.evaluate import evaluate
 from litetrack.query.nodes import And, Compare, Expr, Field, OrderKey
-from litetrack.query.parse import _Dialect, _Parser, syntax_error
+from litetrack.query.parse import _Dialect, _Parser, check_no_duplicate_keys, syntax_error
 
 __all__ = [
     "MODEL_ATTRIBUTES",
     "VERSION_ATTRIBUTES",
     "DEFAULT_MODEL_ORDER",
     "DEFAULT_VERSION_ORDER",
+    "MODEL_TIEBREAK",
+    "VERSION_TIEBREAK",
     "parse_model_filter",
     "parse_version_filter",
     "parse_model_order_by",
@@ -138,9 +140,11 @@ def _parse_order(order_by: Iterable[str] | None, dialect: _Dialect) -> list[Orde
             f"order_by must be a list of strings, not the string {order_by!r} (write [{order_by!r}])"
         )
     keys = []
-    for item in order_by:
+    items = list(order_by)
+    for item in items:
         _check_text(item, "order_by entry")
         keys.append(_RegistryParser(item, dialect, what="order_by").parse_order_key())
+    check_no_duplicate_keys(keys, items)  # as MLflow's SQL registry store
     return keys
 
 
@@ -165,13 +169,20 @@ def filter_and_sort(
     expr: Expr | None,
     keys: Sequence[OrderKey],
     default: Sequence[OrderKey],
+    tiebreak: Sequence[OrderKey] = (),
 ) -> list[dict[str, Any]]:
-    """Records (flat dicts with a ``tags`` dict) matching ``expr``, ordered by ``keys`` then ``default``.
+    """Records (flat dicts with a ``tags`` dict) matching ``expr``, ordered.
 
+    Without ``keys`` the order is ``default``; with them, ``keys`` then the
+    ``tiebreak`` keys whose field ``keys`` do not name, as MLflow's stores do
+    (versions: ``name ASC``, ``version_number DESC``; its default order's
+    ``last_updated_timestamp DESC`` is not added behind an explicit order).
     Missing values sort last in both directions, as in run searches.
     """
     out = [r for r in records if expr is None or evaluate(expr, partial(_value, r)) is True]
-    for key in reversed([*keys, *default]):
+    named = {k.field for k in keys}
+    order = [*keys, *(t for t in tiebreak if t.field not in named)] if keys else list(default)
+    for key in reversed(order):
         present, missing = [], []
         for r in out:
             v = _value(r, key.field)
@@ -195,6 +206,10 @@ DEFAULT_VERSION_ORDER = (
     OrderKey(Field("attribute", "name"), True),
     OrderKey(Field("attribute", "version_number"), False),
 )
+
+#: What MLflow adds behind an explicit ``order_by`` (fields already named are skipped).
+MODEL_TIEBREAK = DEFAULT_MODEL_ORDER
+VERSION_TIEBREAK = DEFAULT_VERSION_ORDER[1:]
 
 
 def name_equals(expr: Any) -> str | None:

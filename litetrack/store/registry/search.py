@@ -163,7 +163,9 @@ def search_models(
         # stable sort by name, which every model document has).
         found = sorted(records, key=_NAME)
     else:
-        found = filters.filter_and_sort(records, expr, keys, filters.DEFAULT_MODEL_ORDER)
+        found = filters.filter_and_sort(
+            records, expr, keys, filters.DEFAULT_MODEL_ORDER, filters.MODEL_TIEBREAK
+        )
     items = page(
         found,
         max_results if max_results is not None else MODELS_DEFAULT_RESULTS,
@@ -325,7 +327,9 @@ def _search_versions(
                     "_docs": (m, v),
                 }
             )
-    found = filters.filter_and_sort(records, expr, keys, filters.DEFAULT_VERSION_ORDER)
+    found = filters.filter_and_sort(
+        records, expr, keys, filters.DEFAULT_VERSION_ORDER, filters.VERSION_TIEBREAK
+    )
     items = page(
         found,
         max_results if max_results is not None else VERSIONS_DEFAULT_RESULTS,
@@ -398,7 +402,9 @@ def _search_cached(
             )
     found = [
         r["_row"]
-        for r in filters.filter_and_sort(records, expr, keys, filters.DEFAULT_VERSION_ORDER)
+        for r in filters.filter_and_sort(
+            records, expr, keys, filters.DEFAULT_VERSION_ORDER, filters.VERSION_TIEBREAK
+        )
     ]
     return _entities(found, 0, max_results, page_token)
 
