@@ -135,9 +135,6 @@ def test_register_single_file_artifact(store_path: Path) -> None:
     "name",
     [
         "with space",
-        "team/taxi",
-        "../escape",
-        "a/../../b",
         "Ünïcødé 模型",
         "x" * 500,
         ".hidden",
@@ -372,12 +369,12 @@ def test_runs_uri_resolution_for_loaders(store_path: Path) -> None:
 
 def test_download_uri(store_path: Path) -> None:
     rid = _model_run()
-    register_model(f"runs:/{rid}/model", "team/taxi")
-    uri = Client().get_model_version_download_uri("team/taxi", 1)
+    register_model(f"runs:/{rid}/model", "team-taxi")
+    uri = Client().get_model_version_download_uri("team-taxi", 1)
     assert uri == f"runs:/{rid}/model"  # the source location, as MLflow
     assert resolve_model_uri(uri)[1]
     with pytest.raises(ModelVersionNotFound):
-        Client().get_model_version_download_uri("team/taxi", 2)
+        Client().get_model_version_download_uri("team-taxi", 2)
 
 
 # -- versions: update, delete ------------------------------------------------------------------
@@ -444,17 +441,17 @@ def test_rename_keeps_versions_stages_aliases_and_history(store_path: Path) -> N
     c = Client()
     c.transition_model_version_stage("old", 2, "Production")
     c.set_registered_model_alias("old", "champion", 1)
-    rm = c.rename_registered_model("old", "team/new")
-    assert rm.name == "team/new" and rm.aliases == {"champion": 1}
+    rm = c.rename_registered_model("old", "team-new")
+    assert rm.name == "team-new" and rm.aliases == {"champion": 1}
     with pytest.raises(RegisteredModelNotFound):
         c.get_registered_model("old")
-    assert c.get_model_version("team/new", 2).current_stage == "Production"
-    assert resolve_model_uri("models:/team/new@champion")[1]
-    actions = [h["action"] for h in c.get_registered_model_history("team/new")]
+    assert c.get_model_version("team-new", 2).current_stage == "Production"
+    assert resolve_model_uri("models:/team-new@champion")[1]
+    actions = [h["action"] for h in c.get_registered_model_history("team-new")]
     assert actions[0] == "create_model" and actions[-1] == "rename_model"
     register_model(f"runs:/{rid}/model", "other")
     with pytest.raises(AlreadyExists):
-        c.rename_registered_model("team/new", "other")
+        c.rename_registered_model("team-new", "other")
     with pytest.raises(RegisteredModelNotFound):
         c.rename_registered_model("absent", "x")
 
@@ -716,3 +713,44 @@ def test_resolving_a_models_uri_imports_nothing_heavy(store_path: Path) -> None:
         "print(sorted(files), [m for m in ('pydantic', 'pandas', 'numpy', 'yaml') if m in sys.modules])"
     ).stdout.strip()
     assert out == "['MLmodel', 'model.bin'] []"
+
+
+# -- model names MLflow refuses ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["a/b", "team/model", "x:y", ".", "..", "..x", "a/../b", "../escape", "a/../../b"]
+)
+def test_new_model_names_follow_mlflows_rule(name: str, store_path: Path) -> None:
+    # MLflow 3.17: "Names cannot contain '/' or ':'" and a name must stay itself as a
+    # path; models:/a/b/1 would otherwise name two things.
+    client = Client()
+    with pytest.raises(InvalidArgument, match="Invalid registered model name") as e:
+        client.create_registered_model(name)
+    assert repr(name) in str(e.value)
+    run_id = _model_run()
+    with pytest.raises(InvalidArgument, match="Invalid registered model name"):
+        register_model(f"runs:/{run_id}/model", name)
+    client.create_registered_model("fine")
+    with pytest.raises(InvalidArgument, match="Invalid registered model name"):
+        client.rename_registered_model("fine", name)
+    assert [m.name for m in client.search_registered_models()] == ["fine"]
+
+
+def test_a_model_an_older_store_holds_under_such_a_name_still_works(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litetrack.store.registry import writer
+
+    checked = writer.validate_new_model_name
+    monkeypatch.setattr(writer, "validate_new_model_name", lambda name: name)  # an older litetrack
+    client = Client()
+    client.create_registered_model("team/model")
+    monkeypatch.setattr(writer, "validate_new_model_name", checked)
+    run_id = _model_run()
+    version = register_model(f"runs:/{run_id}/model", "team/model")
+    assert version.version == 1
+    assert client.get_registered_model("team/model").name == "team/model"
+    assert [v.version for v in client.search_model_versions("name = 'team/model'")] == [1]
+    client.rename_registered_model("team/model", "team-model")
+    assert client.get_model_version("team-model", 1).run_id == run_id

@@ -38,6 +38,32 @@ def validate_model_name(name: Any) -> str:
     return validate_name(name, "registered model name")
 
 
+def validate_new_model_name(name: Any) -> str:
+    """The name of a model about to be created or renamed to: MLflow's rule on top of
+    :func:`validate_model_name`: no ``/`` or ``:`` (``models:/a/b/1`` would be ambiguous),
+    and a name that stays itself as a path (not ``.``, ``..`` or ``..x``).
+
+    Only new names are checked: a model a store already holds keeps its name.
+    """
+    import posixpath
+
+    name = validate_model_name(name)
+    if "/" in name or ":" in name:
+        raise InvalidArgument(
+            f"Invalid registered model name {name!r}: names cannot contain '/' or ':' "
+            "(as in MLflow: models:/NAME/VERSION must name one model)",
+            name=name,
+        )
+    norm = posixpath.normpath(name)
+    if norm != name or norm == "." or norm.startswith(".."):
+        raise InvalidArgument(
+            f"Invalid registered model name {name!r}: a name must not resolve to another one "
+            f"when treated as a path (this one resolves to {norm!r}), as in MLflow",
+            name=name,
+        )
+    return name
+
+
 def validate_version(version: Any) -> int:
     """A version number from an int or a string of digits (``3``, ``"3"``); >= 1."""
     if isinstance(version, bool):

@@ -60,6 +60,7 @@ from litetrack.store.registry.checks import (
     model_key,
     now_ms,
     validate_model_name,
+    validate_new_model_name,
     validate_tags,
     validate_version,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "stage_of",
     "aliases_of",
     "validate_model_name",
+    "validate_new_model_name",
     "validate_version",
     "validate_tags",
     "MODEL_DOC",
@@ -182,7 +184,7 @@ class RegistryStore(RegistryWriter):
     def rename_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model (versions, stages, aliases and history follow)."""
         name = validate_model_name(name)
-        new_name = validate_model_name(new_name)
+        new_name = validate_new_model_name(new_name)
         with self.locked(name, new_name):
             key, mdoc = self._read_for_write(name)
             new_key = model_key(new_name)

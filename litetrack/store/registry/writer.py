@@ -50,6 +50,7 @@ from litetrack.store.registry.checks import (
     validate_comment,
     validate_description,
     validate_model_name,
+    validate_new_model_name,
     validate_tags,
     validate_version,
 )
@@ -198,6 +199,7 @@ class RegistryWriter(RegistryReader, ABC):
         self, name: str, tags: dict[str, str], description: str | None
     ) -> tuple[str, dict[str, Any]] | None:
         """Create the model (caller holds its lock); None when a model of that name exists."""
+        validate_new_model_name(name)
         ts = now_ms()
         mdoc = new_model_doc(name, tags, description, ts)
         key = model_key(name)
@@ -599,6 +601,8 @@ class RegistryWriter(RegistryReader, ABC):
         validate_tags(tags)
         if not create_model:
             self.read_model(name)
+        elif self._try_read_model(model_key(name), name) is None:
+            validate_new_model_name(name)  # before any copy, as the other checks
         source = os.fspath(source) if isinstance(source, os.PathLike) else source
         # Imported here: a process that only reads or searches never needs it.
         from litetrack.store.registry import pinning
