@@ -6,7 +6,6 @@ each one fails on the code before its fix.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +64,105 @@ def test_a_folder_in_place_of_the_index_makes_searches_scan(
     assert main(["ls", "sweep"]) == 0
     assert main(["ls"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+# A child that changes a finished run and is killed (os._exit) before the journal
+# line after the change; it stops just before the change until the parent has
+# searched (so the index has read the journal up to that point).
+_CHANGER = """
+import os, sys
+import litetrack.store.runs as runs
+from litetrack import Client
+
+store, what, rid = sys.argv[1:4]
+c = Client(store)
+real_write_json, real_append = runs.write_json, runs.append_whole
+journal_fd = []
+
+def pause():
+    print("changing", flush=True)
+    sys.stdin.readline()
+
+def write_json(path, doc):
+    pause()
+    return real_write_json(path, doc)
+
+def append_whole(fd, data):
+    if fd not in journal_fd:
+        pause()
+    return real_append(fd, data)
+
+def changed(self, *args, **kwargs):
+    os._exit(9)  # killed before the line that follows the change
+
+c.store.runs._journal_fd = runs.open_append(c.store.runs.journal_path)
+c.store.runs._journal_pid = os.getpid()
+journal_fd.append(c.store.runs._journal_fd)
+runs.write_json, runs.append_whole = write_json, append_whole
+runs.RunStore.changed = changed
+if what == "delete":
+    c.delete_run(rid)
+elif what == "metric":
+    c.log_metric(rid, "m", 100.0, step=3)
+elif what == "rename":
+    c.set_tag(rid, "mlflow.runName", "renamed")
+elif what == "resume":
+    c.store.runs.resume(rid)
+elif what == "status":
+    c.set_terminated(rid, "FAILED")
+print("not killed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("what", ["delete", "metric", "rename", "resume", "status"])
+def test_a_writer_killed_between_a_change_and_its_journal_line_changes_no_answer(
+    store_path: Path, what: str
+) -> None:
+    """The index reads the journal, the writer changes an ended run and dies before the line after it.
+
+    The change is announced before it is made, and the index re-reads the
+    run until the change is confirmed or its writer is dead.
+    """
+    eid = _sweep(store_path)
+    rid = query_runs(Store(store_path), [eid], "params.p = '1'", ViewType.ALL, 1)[0].info.run_id
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHANGER, str(store_path), what, rid],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline() == "changing\n"
+    reader = Store(store_path)
+    before = _answers(reader, eid)  # the index reads the journal before the change lands
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    proc.communicate(timeout=120)
+    assert proc.returncode == 9
+    after = _scan(store_path, eid)
+    assert after != before  # the change landed
+    assert _answers(reader, eid) == after
+    assert _answers(Store(store_path), eid) == after
+    # Once the writer is known dead, the run is read one last time and left alone.
+    index = reader.search_index()
+    assert index is not None
+    meta = index._meta(index._connect())
+    assert meta["pending"] == "{}"
+    assert _answers(reader, eid) == after
+
+
+def test_confirmed_changes_leave_nothing_pending(store_path: Path) -> None:
+    """Every announced change that its writer confirmed is forgotten: the refresh stays a stat."""
+    eid = _sweep(store_path)
+    c = Client(str(store_path))
+    rid = c.search_runs([eid], "params.p = '1'")[0].info.run_id
+    c.log_metric(rid, "m", 50.0, step=2)
+    c.set_tag(rid, "mlflow.runName", "renamed")
+    c.delete_run(rid)
+    c.restore_run(rid)
+    lines = (store_path / "changes.log").read_bytes().splitlines()
+    mine = [line.partition(b"\t")[2][:1] for line in lines if line.startswith(rid.encode())]
+    assert mine.count(b"~") == mine.count(b"=") == 5  # metric, tag, run_name, delete, restore
+    store = Store(store_path)
+    assert _answers(store, eid) == _scan(store_path, eid)
+    index = store.search_index()
+    assert index is not None
+    assert index._meta(index._connect())["pending"] == "{}"
