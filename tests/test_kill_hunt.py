@@ -166,3 +166,55 @@ def test_confirmed_changes_leave_nothing_pending(store_path: Path) -> None:
     index = store.search_index()
     assert index is not None
     assert index._meta(index._connect())["pending"] == "{}"
+
+
+_OWNER = """
+import os, sys
+import litetrack
+
+litetrack.set_tracking_uri(sys.argv[1])
+litetrack.set_experiment("sweep")
+run = litetrack.start_run(capture_source=False, capture_environment=False)
+litetrack.log_metric("m", 1.0)
+print(run.info.run_id, flush=True)
+sys.stdin.readline()  # meanwhile another process ends the run
+litetrack.log_metric("m", 30.0, step=5)  # the owner does not know: no journal line
+print("logged", flush=True)
+sys.stdin.readline()
+os._exit(0)  # killed before it ends the run
+"""
+
+
+@pytest.mark.parametrize("how", ["terminate", "resume"])
+def test_a_live_run_ended_by_another_process_keeps_being_read(store_path: Path, how: str) -> None:
+    """Process B ends (or takes over) process A's live run; A goes on logging, unaware, then dies.
+
+    A journals nothing (the run is RUNNING and its own), so B announces the
+    change on A's behalf: the index re-reads the run while A lives, and once
+    more after.
+    """
+    eid = _sweep(store_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OWNER, str(store_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    rid = proc.stdout.readline().strip()
+    c = Client(str(store_path))
+    if how == "terminate":
+        c.set_terminated(rid, "KILLED")
+    else:
+        c.store.runs.resume(rid)
+        c.set_terminated(rid)
+    reader = Store(store_path)
+    assert _answers(reader, eid) == _scan(store_path, eid)  # ingested as ended, with m = 1
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "logged\n"
+    assert _answers(reader, eid) == _scan(store_path, eid)  # m = 30 while A lives
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    proc.communicate(timeout=120)
+    after = _scan(store_path, eid)
+    assert any(30.0 in [r[4].get("m") for r in page] for page in after)
+    assert _answers(reader, eid) == after
+    assert _answers(Store(store_path), eid) == after

@@ -57,7 +57,7 @@ from litetrack.store.fs import (
     stat_key,
     write_json,
 )
-from litetrack.store.procs import hostname, own_start_time, owner_token
+from litetrack.store.procs import hostname, own_start_time, owner_token, process_alive
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
 from litetrack.store.runlog import apply_metric, apply_records, metric_point
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
@@ -400,10 +400,17 @@ class RunStore:
                     pass
             if doc is None:
                 doc = self.read(run_id)
+            owner = _live_owner_elsewhere(doc)
             change(doc)
             # Announced first: a kill after the rewrite but before the line
             # below must not leave the index unaware of it.
             token = self.intend(run_id)
+            if owner is not None and (doc["status"] != RunStatus.RUNNING or _owner(doc) != owner):
+                # Another live process of this machine owns the run and
+                # appends to its log without journaling (it is RUNNING and
+                # its own): announce a change on its behalf that only its
+                # end confirms, so the index re-reads the run until then.
+                self._journal(run_id, run_id.encode() + b"\t~" + owner.encode() + b"\n", before=True)
             try:
                 st = write_json(doc_path, doc, replacing=True)
             except OSError as e:
@@ -519,6 +526,21 @@ def _copy_doc(doc: dict[str, Any]) -> dict[str, Any]:
     if "artifacts" in doc:
         out["artifacts"] = dict(sorted(doc["artifacts"].items()))
     return out
+
+
+def _owner(doc: dict[str, Any]) -> str:
+    """The :func:`~litetrack.store.procs.owner_token` of the process a run document names."""
+    return f"{doc.get('pid')} {doc.get('proc_start') or '-'} {doc.get('host')}"
+
+
+def _live_owner_elsewhere(doc: dict[str, Any]) -> str | None:
+    """The owner token of a RUNNING run owned by another live process of this machine, else None."""
+    if doc.get("status") != RunStatus.RUNNING or doc.get("host") != hostname():
+        return None
+    pid = doc.get("pid")
+    if type(pid) is not int or pid == os.getpid():
+        return None
+    return _owner(doc) if process_alive(pid, doc["host"], doc.get("proc_start")) else None
 
 
 def _needs_journal(doc: dict[str, Any]) -> bool:
