@@ -218,3 +218,59 @@ def test_a_live_run_ended_by_another_process_keeps_being_read(store_path: Path, 
     assert any(30.0 in [r[4].get("m") for r in page] for page in after)
     assert _answers(reader, eid) == after
     assert _answers(Store(store_path), eid) == after
+
+
+_OTHER_CHANGE = """
+import sys
+from litetrack import Client
+c = Client(sys.argv[1])
+rid, change = sys.argv[2:4]
+if change == "log":
+    c.log_metric(rid, "m", 99.0, step=5)
+elif change == "rename":
+    c.set_tag(rid, "mlflow.runName", "renamed")
+else:
+    c.delete_run(rid)
+"""
+
+
+@pytest.mark.parametrize("change", ["log", "rename", "delete"])
+@pytest.mark.parametrize("ingest_between", [False, True])
+def test_an_end_killed_before_voiding_its_summary_changes_no_answer(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, ingest_between: bool
+) -> None:
+    """Another process changes a run while its writer ends it; the writer dies before the line voiding its row.
+
+    The writer checked the run before writing the journal line with the
+    run's row, the other process changed it (its lines land before that
+    line), and the writer was killed before the plain line that voids the
+    row: the index must not take the row from the journal.
+    """
+    import litetrack
+    from litetrack.store.runs import RunStore, RunWriter
+
+    real = RunStore.changed
+    raced: list[str] = []
+
+    def changed(self: RunStore, run_id: str, summary: bytes | None = None, **kw: bytes | None) -> None:
+        if summary is not None and not raced:
+            raced.append(run_id)
+            subprocess.run([sys.executable, "-c", _OTHER_CHANGE, str(store_path), run_id, change],
+                           check=True, timeout=120)
+            if ingest_between:
+                Store(store_path).search_index().refresh()  # type: ignore[union-attr]
+        real(self, run_id, summary, **kw)
+
+    monkeypatch.setattr(RunStore, "changed", changed)
+    # Killed between the journal line carrying the row and the check after it.
+    monkeypatch.setattr(RunWriter, "unchanged_since_end", lambda self: True)
+    litetrack.set_tracking_uri(str(store_path))
+    exp = litetrack.set_experiment("sweep")
+    for i in range(2):
+        with litetrack.start_run(capture_source=False, capture_environment=False):
+            litetrack.log_params({"p": str(i % 2)})
+            litetrack.log_metric("m", float(i))
+    monkeypatch.undo()
+    assert raced
+    want = _scan(store_path, exp.experiment_id)
+    assert _answers(Store(store_path), exp.experiment_id) == want

@@ -437,6 +437,19 @@ class SearchIndex:
         if not run_ids:
             return
         ids = sorted(run_ids)
+        if journal.summaries:
+            # A writer's row on the journal is its view of the run's end; if
+            # the index already holds the run as ended, another change came
+            # first (another process's, whose lines were read by an earlier
+            # ingest) and the writer may have been killed before the line
+            # voiding its row: such a run is read from its files.
+            ended = conn.execute(
+                "SELECT run_id FROM runs WHERE status != 'RUNNING' "
+                "AND run_id IN (SELECT value FROM json_each(?))",
+                (json.dumps([r for r in ids if r in journal.summaries]),),
+            )
+            for (rid,) in ended:
+                journal.summaries.pop(rid, None)
         filled = self._filled_keys(conn)
         self._delete_rows(conn, ids, [t for t, keys in filled.items() if keys])
         _, gone = self._store_rows(conn, ids, journal)
