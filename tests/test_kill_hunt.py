@@ -274,3 +274,43 @@ def test_an_end_killed_before_voiding_its_summary_changes_no_answer(
     assert raced
     want = _scan(store_path, exp.experiment_id)
     assert _answers(Store(store_path), exp.experiment_id) == want
+
+
+_PULL_KILLED = """
+import os, sys
+import litetrack.store.runs as runs
+from litetrack.store.core import Store
+from litetrack.store.remote.sync import pull
+
+runs.RunStore.changed = lambda self, *a, **k: os._exit(9)  # killed before the line after the rewrite
+pull(Store(__import__("pathlib").Path(sys.argv[1])), progress=False)
+"""
+
+
+def test_a_pull_killed_before_its_journal_line_changes_no_answer(tmp_path: Path) -> None:
+    """A pull rewrites a run that the index holds, and is killed before the journal line after it."""
+    from litetrack.store.remote.config import add_remote
+    from litetrack.store.remote.sync import pull, push
+
+    remote = (tmp_path / "remote").as_uri()
+    a = Client(str(tmp_path / "a"))
+    eid = a.create_experiment("shared")
+    rid = a.create_run(eid).info.run_id
+    a.log_metric(rid, "m", 1.0)
+    a.set_terminated(rid)
+    add_remote(tmp_path / "a", "team", remote, default=True)
+    push(a.store, progress=False)
+    b_path = tmp_path / "b"
+    b = Client(str(b_path))
+    add_remote(b_path, "team", remote, default=True)
+    pull(b.store, progress=False)
+    b_eid = b.get_experiment_by_name("shared").experiment_id
+    assert _answers(Store(b_path), b_eid) == _scan(b_path, b_eid)  # the index holds the run
+    a.log_metric(rid, "m", 7.0, step=1)
+    a.set_tag(rid, "mlflow.runName", "renamed")
+    push(a.store, progress=False)
+    proc = subprocess.run([sys.executable, "-c", _PULL_KILLED, str(b_path)], timeout=120)
+    assert proc.returncode == 9
+    after = _scan(b_path, b_eid)
+    assert after[0][0][2] == "renamed"
+    assert _answers(Store(b_path), b_eid) == after
