@@ -314,3 +314,44 @@ def test_a_pull_killed_before_its_journal_line_changes_no_answer(tmp_path: Path)
     after = _scan(b_path, b_eid)
     assert after[0][0][2] == "renamed"
     assert _answers(Store(b_path), b_eid) == after
+
+
+_IMPORT_KILLED = """
+import os, sys
+from pathlib import Path
+import litetrack.importers.mlflow_import as imp
+import litetrack.store.index as index_mod
+import litetrack.store.runs as runs
+from litetrack.cli import main
+from litetrack.store.core import Store
+
+store, source = sys.argv[1:3]
+index_mod.mtime_settled = lambda *a: True  # the search below comes long after the folder appeared
+real = imp.write_json
+
+def write_json(path, doc):
+    if str(path).endswith("run.json"):
+        Store(Path(store)).search_index().refresh()  # a search lists runs/: the folder has no run.json
+    return real(path, doc)
+
+imp.write_json = write_json
+runs.RunStore.changed = lambda self, *a, **k: os._exit(9)  # killed before the line after the run
+main(["--store", store, "import-mlflow", source])
+"""
+
+
+def test_an_import_killed_before_its_journal_line_changes_no_answer(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search lists the run folder before its document exists; the import is killed after writing it."""
+    import litetrack.store.index as index_mod
+
+    source = Path(__file__).parent / "data" / "mlflow3" / "mlruns"
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_KILLED, str(store_path), str(source)], timeout=120)
+    assert proc.returncode == 9
+    monkeypatch.setattr(index_mod, "mtime_settled", lambda *a: True)
+    c = Client(str(store_path))
+    eids = [e.experiment_id for e in c.search_experiments(ViewType.ALL)]
+    imported = [p.name for p in (store_path / "runs").iterdir() if (p / "run.json").exists()]
+    assert len(imported) == 1
+    assert [r.info.run_id for r in c.search_runs(eids, "", ViewType.ALL)] == imported
