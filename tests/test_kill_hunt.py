@@ -83,9 +83,9 @@ def pause():
     print("changing", flush=True)
     sys.stdin.readline()
 
-def write_json(path, doc):
+def write_json(path, doc, **kw):
     pause()
-    return real_write_json(path, doc)
+    return real_write_json(path, doc, **kw)
 
 def append_whole(fd, data):
     if fd not in journal_fd:
@@ -329,10 +329,10 @@ store, source = sys.argv[1:3]
 index_mod.mtime_settled = lambda *a: True  # the search below comes long after the folder appeared
 real = imp.write_json
 
-def write_json(path, doc):
+def write_json(path, doc, **kw):
     if str(path).endswith("run.json"):
         Store(Path(store)).search_index().refresh()  # a search lists runs/: the folder has no run.json
-    return real(path, doc)
+    return real(path, doc, **kw)
 
 imp.write_json = write_json
 runs.RunStore.changed = lambda self, *a, **k: os._exit(9)  # killed before the line after the run
