@@ -300,7 +300,7 @@ def test_a_change_racing_the_end_voids_the_journal_row(
     real = RunStore.changed
     raced: list[str] = []
 
-    def changed(self: RunStore, run_id: str, summary: bytes | None = None) -> None:
+    def changed(self: RunStore, run_id: str, summary: bytes | None = None, **kw: bytes | None) -> None:
         if summary is not None and not raced:
             raced.append(run_id)
             other = Client(str(store_path))  # its own Store: another writer of the run
@@ -311,7 +311,7 @@ def test_a_change_racing_the_end_voids_the_journal_row(
             else:
                 other.delete_run(run_id)
             # The other process's journal line lands first, then this one's.
-        real(self, run_id, summary)
+        real(self, run_id, summary, **kw)
 
     monkeypatch.setattr(RunStore, "changed", changed)
     ids = _sweep(store_path, 2)

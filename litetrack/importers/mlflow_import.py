@@ -161,6 +161,18 @@ class MlflowImporter:
         if self.dry_run:
             return
         assert exp_id is not None
+        # Announced first (RunStore.intend): a search may list runs/ while the
+        # folder has no run.json yet, and the line after it may be lost to a
+        # kill; the index re-reads the run until the line after it, or until
+        # this process is gone.
+        token = self.store.runs.intend(run.run_id)
+        try:
+            self._write_run(run, exp_id, files, run_dir)
+        finally:
+            self.store.runs.changed(run.run_id, done=token)
+
+    def _write_run(self, run: MlflowRun, exp_id: str, files: list[tuple[Path, str]], run_dir: Path) -> None:
+        """Write the folder of one run: its log, then its document (which marks it complete)."""
         if run_dir.exists():
             shutil.rmtree(run_dir)  # left by a killed import: redo it
         run_dir.mkdir(parents=True)
@@ -218,7 +230,6 @@ class MlflowImporter:
         fold_log(doc, log_path)
         # run.json last: its presence marks the run as completely imported.
         write_json(run_dir / RUN_DOC, doc)
-        self.store.runs.changed(run.run_id)
 
     def _artifact_files(self, folder: Path | None, base: str | None) -> list[tuple[Path, str]]:
         """(file, artifact path) for the regular files under ``folder`` that

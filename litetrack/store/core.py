@@ -104,7 +104,14 @@ class Store:
         """Active runs per experiment id (from the index when available)."""
         index = self.search_index()
         if index is not None and self.exists():
-            return index.run_counts()
+            import sqlite3  # loaded already: the index uses it
+
+            try:
+                return index.run_counts()
+            except (sqlite3.Error, OSError) as e:
+                # A cache: a broken or locked index (or a folder in its place)
+                # makes the count slower, never fail.
+                logger.warning("Search index unavailable (%s); counting the run documents", e)
         counts: dict[str, int] = {}
         for doc in self.runs.iter_docs():
             if doc.get("lifecycle_stage", "active") == "active":

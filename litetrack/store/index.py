@@ -26,6 +26,13 @@ Keeping it up to date without costing the writers anything:
 * every document rewrite (and every log write to a run that is not RUNNING)
   appends the run id to ``<store>/changes.log``; the index remembers how far
   it has read that journal and re-reads the runs named after that point;
+* a change to a run the index may hold as ended is also *announced* on
+  the journal before it is made (``<id>\t~<writer>``) and confirmed after it
+  (``<id>\t=<writer>``, instead of the plain line): the line after a change
+  can be lost to a kill, and the index may have read the run between the
+  announcement and the change, so an announced run is re-read at every
+  refresh until its confirmation is read or its writer is dead (``pending``
+  in ``meta``);
 * RUNNING runs are re-read at every refresh (their log grows without a
   journal entry); a dead owner turns them KILLED;
 * a run folder added or removed by hand changes the mtime of ``runs/``; the
@@ -57,6 +64,7 @@ from litetrack import settings
 from litetrack.errors import CorruptDocument, RunNotFound
 from litetrack.query import INDEX_SCHEMA, compile_sql, configure_connection, fields_of
 from litetrack.store.fs import FileLock, mtime_settled, stat_key
+from litetrack.store.procs import token_alive
 from litetrack.store.runs import (
     RUN_DOC,
     RUN_LOG,
@@ -429,6 +437,19 @@ class SearchIndex:
         if not run_ids:
             return
         ids = sorted(run_ids)
+        if journal.summaries:
+            # A writer's row on the journal is its view of the run's end; if
+            # the index already holds the run as ended, another change came
+            # first (another process's, whose lines were read by an earlier
+            # ingest) and the writer may have been killed before the line
+            # voiding its row: such a run is read from its files.
+            ended = conn.execute(
+                "SELECT run_id FROM runs WHERE status != 'RUNNING' "
+                "AND run_id IN (SELECT value FROM json_each(?))",
+                (json.dumps([r for r in ids if r in journal.summaries]),),
+            )
+            for (rid,) in ended:
+                journal.summaries.pop(rid, None)
         filled = self._filled_keys(conn)
         self._delete_rows(conn, ids, [t for t, keys in filled.items() if keys])
         _, gone = self._store_rows(conn, ids, journal)
@@ -438,6 +459,42 @@ class SearchIndex:
                 self._fill_keys(conn, table, None, ids)
 
     # -- journal ------------------------------------------------------------------
+    @staticmethod
+    def _pending(meta: dict[str, str], journal: _Journal) -> tuple[set[str], str]:
+        """(runs to re-read from their files, the pending changes to keep in ``meta``).
+
+        A change announced in the journal (:meth:`~litetrack.store.runs.RunStore.intend`)
+        may land after this ingest reads the run, and the line confirming it
+        may never come (its writer killed in between): the run is re-read at
+        every refresh until the confirmation is read or the writer is dead,
+        then once more. Kept in ``meta`` as ``{run id: {token: count}}``.
+        """
+        try:
+            pending: dict[str, dict[str, int]] = json.loads(meta.get("pending") or "{}")
+        except ValueError:
+            pending = {}
+        for (rid, token), delta in journal.intents.items():
+            owners = pending.setdefault(rid, {})
+            owners[token] = owners.get(token, 0) + delta
+        reread = set()
+        for rid, owners in list(pending.items()):
+            # Gone writers are checked before the files are read (by the
+            # caller): whatever they changed has landed by then.
+            for token, count in list(owners.items()):
+                if count <= 0 or not token_alive(token):
+                    del owners[token]
+            if not _RUN_ID.fullmatch(rid):
+                owners.clear()  # a damaged line: it names no run folder
+            else:
+                reread.add(rid)
+            if not owners:
+                del pending[rid]
+        # A pending run is read from its files: the summary on the journal
+        # may predate the announced change.
+        for rid in reread:
+            journal.summaries.pop(rid, None)
+        return reread, json.dumps(pending, sort_keys=True)
+
     def _journal_since(self, offset: int) -> _Journal:
         """The journal's complete lines from byte ``offset`` (all of it if it shrank)."""
         return _Journal.read(self.store.runs.journal_path, offset)
@@ -504,6 +561,7 @@ class SearchIndex:
             # so anything changed during the scan is re-read next refresh.
             journal = self._journal_since(0)
             stamp = self._runs_stamp()
+            _, pending = self._pending({}, journal)
             count = 0
             ids = list(self.store.runs.iter_ids())
             for i in range(0, len(ids), 2000):
@@ -512,7 +570,7 @@ class SearchIndex:
                     progress("runs", min(i + 2000, len(ids)), len(ids))
             self._set_meta(
                 conn, format_version=FORMAT_VERSION, journal_offset=journal.end, runs_mtime=stamp,
-                built_at=int(time.time()), analyzed_runs=count,
+                built_at=int(time.time()), analyzed_runs=count, pending=pending,
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -535,6 +593,7 @@ class SearchIndex:
         if (
             not self._journal_grew(int(meta.get("journal_offset", 0)))
             and _same_listing(stamp, meta.get("runs_mtime"))
+            and meta.get("pending", "{}") == "{}"
             and not conn.execute("SELECT 1 FROM runs WHERE status = 'RUNNING' LIMIT 1").fetchall()
         ):
             return
@@ -556,7 +615,9 @@ class SearchIndex:
             meta = self._meta(conn)
             journal = self._journal_since(int(meta.get("journal_offset", 0)))
             todo = set(journal.ids)
-            moved: dict[str, Any] = {}
+            reread, pending = self._pending(meta, journal)
+            todo |= reread
+            moved: dict[str, Any] = {"pending": pending}
             if stamp is not None:
                 todo.update(r[0] for r in conn.execute("SELECT run_id FROM runs WHERE status = 'RUNNING'"))
                 if not _same_listing(stamp, meta.get("runs_mtime")):
@@ -746,7 +807,7 @@ class _Journal:
     later line means a later change).
     """
 
-    __slots__ = ("ids", "end", "summaries")
+    __slots__ = ("ids", "end", "summaries", "intents")
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
@@ -754,6 +815,9 @@ class _Journal:
         self.end = 0
         #: Run id -> the summary on its last line, for the runs whose last line has one.
         self.summaries: dict[str, bytes] = {}
+        #: (run id, writer token) -> changes announced minus changes confirmed
+        #: (``<id>\t~<token>`` and ``<id>\t=<token>`` lines, see RunStore.intend).
+        self.intents: dict[tuple[str, str], int] = {}
 
     @classmethod
     def read(cls, path: os.PathLike[str] | str, offset: int) -> _Journal:
@@ -777,6 +841,15 @@ class _Journal:
         by_id = {rid.decode("ascii", "replace"): summary for rid, summary in last.items()}
         out.ids = set(by_id)
         out.summaries = {rid: summary for rid, summary in by_id.items() if summary}
+        if b"\t~" in data or b"\t=" in data:
+            # Announcements and confirmations are rare (changes to ended
+            # runs): a line-by-line pass only when there are any.
+            for line in data[:end].split(b"\n"):
+                rid, _, payload = line.partition(b"\t")
+                mark = payload[:1]
+                if mark == b"~" or mark == b"=":
+                    key = (rid.decode("ascii", "replace"), payload[1:].decode("utf-8", "replace"))
+                    out.intents[key] = out.intents.get(key, 0) + (1 if mark == b"~" else -1)
         return out
 
 

@@ -72,3 +72,26 @@ def process_alive(pid: int | None, host: str | None, start: str | None) -> bool:
     if start is not None and started != start:
         return False  # the pid was reused by another process
     return True
+
+
+def owner_token() -> str:
+    """This process as the changes journal names it: ``"<pid> <start time> <host>"``.
+
+    A writer announces a change to a run with it before making the change
+    (see :meth:`litetrack.store.runs.RunStore.intend`), so that a reader can
+    tell, once the writer is gone, that the change will never be confirmed.
+    """
+    return f"{os.getpid()} {own_start_time() or '-'} {hostname()}"
+
+
+def token_alive(token: str) -> bool:
+    """Whether the process named by an :func:`owner_token` may still exist (True when unknown)."""
+    pid, _, rest = token.partition(" ")
+    start, _, host = rest.partition(" ")
+    try:
+        number = int(pid)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        return False  # not a token any writer writes: nothing will confirm it
+    return process_alive(number, host or None, None if start == "-" else start)

@@ -57,7 +57,7 @@ from litetrack.store.fs import (
     stat_key,
     write_json,
 )
-from litetrack.store.procs import hostname, own_start_time
+from litetrack.store.procs import hostname, own_start_time, owner_token, process_alive
 from litetrack.store.runlog import RUN_NAME_TAG as RUN_NAME_TAG
 from litetrack.store.runlog import apply_metric, apply_records, metric_point
 from litetrack.store.runlog import artifact_sizes as artifact_sizes
@@ -156,27 +156,63 @@ class RunStore:
         """The folder of a run (the id is validated first: it becomes a path)."""
         return self.dir / validate_run_id(run_id)
 
-    def changed(self, run_id: str, summary: bytes | None = None) -> None:
+    def changed(self, run_id: str, summary: bytes | None = None, done: bytes | None = None) -> None:
         """Record in the journal that a run's document or terminal log changed.
 
         ``summary`` (from :attr:`RunWriter.end_summary`): the run was just
         ended by its own writer, and the line carries the run's index row so
         that the index ingests it without opening the run's files (see
-        :mod:`litetrack.store.index`). One append either way.
+        :mod:`litetrack.store.index`). ``done``: the token :meth:`intend`
+        returned before the change, which this line confirms. One append
+        either way.
         """
+        if done is not None:
+            line = run_id.encode() + b"\t=" + done + b"\n"
+        else:
+            line = run_id.encode() + (b"\t" + summary if summary else b"\n")
+        self._journal(run_id, line)
+
+    def intend(self, run_id: str) -> bytes:
+        """Announce in the journal a change about to be made to a run; returns the token for ``changed(done=)``.
+
+        The line after a change can be lost to a kill between the two; the
+        change would then be invisible to the search index until the run
+        changes again. A change to a run the index may hold as ended (a
+        document rewrite, an append to an ended run) is therefore announced
+        first: the index re-reads the run at every refresh until the line
+        confirming it arrives, or its writer is dead (see
+        :mod:`litetrack.store.index`).
+        """
+        token = owner_token().encode()
+        self._journal(run_id, run_id.encode() + b"\t~" + token + b"\n", before=True)
+        return token
+
+    def _unannounce(self, run_id: str, token: bytes) -> None:
+        """Confirm an announced change that failed (nothing changed), if the journal takes it.
+
+        If it does not, the index keeps re-reading the run until this process ends.
+        """
+        try:
+            self.changed(run_id, done=token)
+        except StoreError:
+            pass
+
+    def _journal(self, run_id: str, line: bytes, before: bool = False) -> None:
         pid = os.getpid()
         if self._journal_fd is None or self._journal_pid != pid:
             # A forked child must not share the parent's descriptor
             # bookkeeping; O_APPEND keeps each line whole either way.
             self._journal_fd = open_append(self.journal_path)
             self._journal_pid = pid
-        line = run_id.encode() + (b"\t" + summary if summary else b"\n")
         try:
             append_whole(self._journal_fd, line)
         except OSError as e:
+            outcome = (
+                "nothing was changed" if before
+                else "the run itself was written (`python -m litetrack reindex` catches the index up)"
+            )
             raise StoreError(
-                f"Could not record a change of run {run_id!r} in {self.journal_path}: {e}; "
-                "the run itself was written (`python -m litetrack reindex` catches the index up)",
+                f"Could not record a change of run {run_id!r} in {self.journal_path}: {e}; {outcome}",
                 run_id=run_id,
                 path=str(self.journal_path),
             ) from e
@@ -364,10 +400,21 @@ class RunStore:
                     pass
             if doc is None:
                 doc = self.read(run_id)
+            owner = _live_owner_elsewhere(doc)
             change(doc)
+            # Announced first: a kill after the rewrite but before the line
+            # below must not leave the index unaware of it.
+            token = self.intend(run_id)
+            if owner is not None and (doc["status"] != RunStatus.RUNNING or _owner(doc) != owner):
+                # Another live process of this machine owns the run and
+                # appends to its log without journaling (it is RUNNING and
+                # its own): announce a change on its behalf that only its
+                # end confirms, so the index re-reads the run until then.
+                self._journal(run_id, run_id.encode() + b"\t~" + owner.encode() + b"\n", before=True)
             try:
                 st = write_json(doc_path, doc, replacing=True)
             except OSError as e:
+                self._unannounce(run_id, token)
                 if isinstance(e, StoreError):
                     raise
                 raise StoreError(
@@ -380,7 +427,7 @@ class RunStore:
                 ) from e
         finally:
             os.close(dir_fd)  # closing releases the flock
-        self.changed(run_id)
+        self.changed(run_id, done=token)
         if w is not None:
             w.sync_state(doc)
             w.doc_cache = (stat_key(st), doc)
@@ -481,6 +528,21 @@ def _copy_doc(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _owner(doc: dict[str, Any]) -> str:
+    """The :func:`~litetrack.store.procs.owner_token` of the process a run document names."""
+    return f"{doc.get('pid')} {doc.get('proc_start') or '-'} {doc.get('host')}"
+
+
+def _live_owner_elsewhere(doc: dict[str, Any]) -> str | None:
+    """The owner token of a RUNNING run owned by another live process of this machine, else None."""
+    if doc.get("status") != RunStatus.RUNNING or doc.get("host") != hostname():
+        return None
+    pid = doc.get("pid")
+    if type(pid) is not int or pid == os.getpid():
+        return None
+    return _owner(doc) if process_alive(pid, doc["host"], doc.get("proc_start")) else None
+
+
 def _needs_journal(doc: dict[str, Any]) -> bool:
     """Whether appends to this run must be announced in the changes journal.
 
@@ -561,6 +623,9 @@ class RunWriter:
         ``parsed``: the caller applies the records to ``shadow`` itself.
         """
         fd = self._fd if self._fd is not None else self._open()
+        # An append to a run the index may hold as ended is announced first
+        # (see RunStore.intend); a RUNNING run of ours is re-read anyway.
+        token = self.store.intend(self.run_id) if self.terminal else None
         try:
             if self._fresh_line:
                 size = os.fstat(fd).st_size
@@ -576,6 +641,8 @@ class RunWriter:
         except OSError as e:
             self._fresh_line = True
             self.shadow = None
+            if token is not None:
+                self.store._unannounce(self.run_id, token)
             raise StoreError(
                 f"Could not append to the log of run {self.run_id!r} ({self.log_path}): "
                 f"{errno.errorcode.get(e.errno or 0, 'error')} {e.strerror or e}; nothing of this "
@@ -588,8 +655,8 @@ class RunWriter:
             self.known_size += len(data)
             if not parsed and not apply_records(self.shadow, data):
                 self.shadow = None
-        if self.terminal:
-            self.store.changed(self.run_id)
+        if token is not None:
+            self.store.changed(self.run_id, done=token)
 
     def close(self) -> None:
         """Close the log descriptor (the writer can still reopen it)."""

@@ -242,9 +242,10 @@ def _query_docs(
     if index is not None:
         try:
             docs, more = index.search(experiment_ids, stages, expr, keys, limit, offset)
-        except sqlite3.Error as e:
-            # The index is only a cache: a locked or broken one must not
-            # fail the search, just slow it down.
+        except (sqlite3.Error, OSError) as e:
+            # The index is only a cache: a locked or broken one (or a folder
+            # in its place, which cannot be rebuilt) must not fail the
+            # search, just slow it down.
             logger.warning("Search index unavailable (%s); scanning the run documents", e)
     from_index = docs is not None
     if docs is None:
@@ -280,7 +281,7 @@ def run_keys(
     if index is not None:
         try:
             return index.run_keys(list(experiment_ids), list(stages))
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             logger.warning("Search index unavailable (%s); scanning the run documents", e)
     found: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": set()}
     for doc in scan_documents(store, experiment_ids, stages):

@@ -908,14 +908,20 @@ def _pull_run(
             report.conflicts.append(f"run {run_id}: the local log and the remote's differ; kept")
             return None
         take_doc = rdoc_sha != mine and (mine == base or (base is None and local_end < remote_end))
-        if tail:
-            atomic_write(log_path, local_log + tail)
-            report.log_bytes += len(tail)
-        if take_doc:
-            write_json(f"{run_dir}/{RUN_DOC}", local_doc, replacing=True)
+        # Announced first (RunStore.intend): a kill after the rewrite but
+        # before the line confirming it must not leave the index behind.
+        token = store.runs.intend(run_id) if tail or take_doc else None
+        try:
+            if tail:
+                atomic_write(log_path, local_log + tail)
+                report.log_bytes += len(tail)
+            if take_doc:
+                write_json(f"{run_dir}/{RUN_DOC}", local_doc, replacing=True)
+        finally:
+            if token is not None:
+                store.runs.release(run_id)
+                store.runs.changed(run_id, done=token)
         if tail or take_doc:
-            store.runs.release(run_id)
-            store.runs.changed(run_id)
             report.runs += 1
         else:
             report.runs_unchanged += 1
