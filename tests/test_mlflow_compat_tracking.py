@@ -316,3 +316,20 @@ def test_search_runs_frame_has_nan_for_missing_params_and_tags(store_path: Path)
     assert frame["params.p"].tolist()[0] == "1"
     assert math.isnan(frame["params.p"].tolist()[1])
     assert math.isnan(frame["tags.t"].tolist()[1])
+
+
+def test_search_runs_frame_string_columns_have_pandas_inferred_dtype(store_path: Path) -> None:
+    # MLflow builds the frame from plain lists, so params and tags get the dtype pandas
+    # infers for strings (``str`` on pandas 3, ``object`` before), like run_id and status.
+    pd = pytest.importorskip("pandas")
+    client = Client()
+    a = client.create_run("0", start_time=2).info.run_id
+    client.create_run("0", start_time=1)
+    client.log_param(a, "p", "1")
+    client.set_tag(a, "t", "x")
+    frame = mlflow.search_runs(["0"])
+    expected = pd.Series(["x", float("nan")]).dtype
+    assert frame["params.p"].dtype == expected
+    assert frame["tags.t"].dtype == expected
+    assert frame["run_id"].dtype == pd.Series(["x"]).dtype
+    assert frame["params.p"].str.len().tolist()[0] == 1
