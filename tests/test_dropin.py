@@ -80,6 +80,7 @@ def _needs(*modules: str) -> None:
         ("dataset_tracking.py", ["pandas"]),
         ("child_runs_tuning.py", ["sklearn", "pandas"]),
         ("search_runs_frame.py", ["pandas"]),
+        ("registry_lifecycle.py", ["sklearn"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
