@@ -28,6 +28,7 @@ __all__ = [
     "list_artifacts",
     "load_text",
     "load_dict",
+    "load_image",
     "log_artifact",
     "log_artifacts",
     "log_text",
@@ -94,7 +95,35 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     text = load_text(artifact_uri)
     if artifact_uri.endswith((".yaml", ".yml")):
         return yamlfmt.load(text, artifact_uri)  # type: ignore[no-any-return]
-    return json.loads(text)  # type: ignore[no-any-return]
+    try:
+        return json.loads(text)  # type: ignore[no-any-return]
+    except ValueError:
+        # MLflow raises its own exception here, not json's.
+        raise InvalidArgument(
+            f"Unable to form a JSON object from the content of {artifact_uri!r}"
+        ) from None
+
+
+def load_image(artifact_uri: str) -> Any:
+    """A ``PIL.Image.Image`` from an image artifact (needs Pillow), its digest verified."""
+    try:
+        from PIL import Image  # here: Pillow is optional and heavy
+    except ImportError:
+        raise ImportError(
+            "litetrack.artifacts.load_image needs Pillow: pip install Pillow"
+        ) from None
+    import io
+
+    rid, path = parse_runs_uri(artifact_uri)
+    data = _store_artifacts.read_bytes(current_store(), rid, path)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:  # Pillow raises many kinds for bytes that are not an image
+        raise InvalidArgument(
+            f"Unable to read {artifact_uri!r} as an image ({len(data)} bytes)"
+        ) from None
+    return image
 
 
 # -- fluent --------------------------------------------------------------------------

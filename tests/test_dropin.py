@@ -81,6 +81,8 @@ def _needs(*modules: str) -> None:
         ("child_runs_tuning.py", ["sklearn", "pandas"]),
         ("search_runs_frame.py", ["pandas"]),
         ("registry_lifecycle.py", ["sklearn"]),
+        ("pyfunc_custom_model.py", ["pandas"]),
+        ("artifacts_everyday.py", ["numpy", "matplotlib", "PIL"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
