@@ -107,3 +107,58 @@ def test_disable(data) -> None:
     lsk.autolog(disable=True)
     LinearRegression().fit(X, y)
     assert litetrack.last_active_run() is None
+
+
+def test_parameter_search_as_in_mlflow(data) -> None:
+    # MLflow's sklearn autolog on GridSearchCV: the search's own params plus best_<param>,
+    # training metrics (score() refuses sample_weight=None on a search), best_cv_score,
+    # cv_results.csv, the best estimator, and a child run for the best max_tuning_runs.
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    labels = (y > 0).astype(int)
+    lsk.autolog(max_tuning_runs=2)
+    try:
+        search = GridSearchCV(LogisticRegression(), {"C": [0.001, 1.0, 100.0]}, cv=3)
+        with _no_warning():
+            search.fit(X, labels)
+    finally:
+        lsk.autolog(disable=True)
+    parent = litetrack.last_active_run()
+    params, metrics = parent.data.params, parent.data.metrics
+    assert params["best_C"] == str(search.best_params_["C"]) and params["cv"] == "3"
+    assert "estimator__C" not in params and "C" not in params
+    assert metrics["best_cv_score"] == pytest.approx(search.best_score_)
+    assert metrics["training_score"] == pytest.approx(search.score(X, labels))
+    client = litetrack.MlflowClient()
+    artifacts = {f.path for f in client.list_artifacts(parent.info.run_id)}
+    assert {"cv_results.csv", "best_estimator", "model"} <= artifacts
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    ranks = search.cv_results_["rank_test_score"]
+    grid = search.cv_results_["params"]
+    best_two = sorted(str(p["C"]) for p, r in zip(grid, ranks, strict=True) if r <= 2)
+    assert sorted(c.data.params["C"] for c in children) == best_two
+    child = children[0]
+    assert child.info.status == "FINISHED" and child.data.params["max_iter"] == "100"
+    assert {"mean_test_score", "std_test_score", "rank_test_score", "mean_fit_time"} <= set(
+        child.data.metrics
+    )
+    assert not any(k.startswith("split") for k in child.data.metrics)
+    with pytest.raises(litetrack.MlflowException, match="max_tuning_runs"):
+        lsk.autolog(max_tuning_runs=-1)
+
+
+class _no_warning:
+    """Fails the test on any autolog warning (a logging step that failed)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.filterwarnings("error", message="litetrack sklearn autolog")
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)

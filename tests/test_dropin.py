@@ -85,6 +85,7 @@ def _needs(*modules: str) -> None:
         ("artifacts_everyday.py", ["numpy", "matplotlib", "PIL"]),
         ("resume_and_env.py", ["pandas"]),
         ("sklearn_pipeline_signature.py", ["sklearn", "pandas"]),
+        ("autolog_gridsearch.py", ["sklearn", "pandas"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
