@@ -86,6 +86,7 @@ def _needs(*modules: str) -> None:
         ("resume_and_env.py", ["pandas"]),
         ("sklearn_pipeline_signature.py", ["sklearn", "pandas"]),
         ("autolog_gridsearch.py", ["sklearn", "pandas"]),
+        ("tables_and_history.py", ["pandas"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:

@@ -92,6 +92,28 @@ def test_log_table_appends_and_records_the_artifact(store_path: Path) -> None:
         mlflow.log_table({"a": [1]}, "table.csv")
 
 
+def test_load_table_reads_back_what_log_table_wrote(store_path: Path) -> None:
+    pytest.importorskip("pandas")
+    # test_fluent.py::test_load_table: tables of several runs, extra_columns, missing runs.
+    run_ids = []
+    for i in range(3):
+        with mlflow.start_run() as run:
+            mlflow.log_param("i", i)
+            mlflow.log_table({"x": [i, i + 1], "run_id": ["a", "b"]}, "dir/tab_1.json")
+            run_ids.append(run.info.run_id)
+    with mlflow.start_run() as other:  # a table whose name differs only where LIKE's _ matches
+        mlflow.log_table({"x": [9]}, "dir/tabX1.json")
+    both = mlflow.load_table("dir/tab_1.json", run_ids=run_ids[:2], extra_columns=["run_id"])
+    assert sorted(both["x"]) == [0, 1, 1, 2]
+    assert set(both["run_id_"]) == set(run_ids[:2])  # the table has run_id: suffixed
+    assert list(both["run_id"]) == ["a", "b", "a", "b"]
+    every = mlflow.load_table("dir/tab_1.json", extra_columns=["params.i"])
+    assert len(every) == 6 and sorted(set(every["params.i"])) == ["0", "1", "2"]
+    with pytest.raises(MlflowException, match="No run has the table") as e:
+        mlflow.load_table("dir/tab_1.json", run_ids=[other.info.run_id])
+    assert _code(e) == "RESOURCE_DOES_NOT_EXIST"
+
+
 def test_log_image_array_and_key_step(store_path: Path) -> None:
     np = pytest.importorskip("numpy")
     pytest.importorskip("PIL")
