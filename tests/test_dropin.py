@@ -87,6 +87,8 @@ def _needs(*modules: str) -> None:
         ("sklearn_pipeline_signature.py", ["sklearn", "pandas"]),
         ("autolog_gridsearch.py", ["sklearn", "pandas"]),
         ("tables_and_history.py", ["pandas"]),
+        ("experiments_admin.py", []),
+        ("xgboost_sklearn_api.py", ["xgboost", "sklearn", "pandas"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
