@@ -355,3 +355,25 @@ def test_search_runs_frame_string_columns_have_pandas_inferred_dtype(store_path:
     assert frame["tags.t"].dtype == expected
     assert frame["run_id"].dtype == pd.Series(["x"]).dtype
     assert frame["params.p"].str.len().tolist()[0] == 1
+
+
+def test_mlflow_names_left_out_say_so(store_path: Path) -> None:
+    # A common MLflow call litetrack does not implement fails at once, naming the call
+    # and why, with the AttributeError hasattr() expects (never a deep traceback).
+    for name, why in [
+        ("evaluate", "evaluation"),
+        ("pytorch", "flavours"),
+        ("search_logged_models", "LoggedModel"),
+        ("trace", "tracing"),
+    ]:
+        with pytest.raises(AttributeError, match=rf"does not implement mlflow\.{name}: .*{why}"):
+            getattr(mlflow, name)
+        assert not hasattr(mlflow, name)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_call'"):
+        mlflow.no_such_call  # noqa: B018
+    # Accepted and ignored, as log_system_metrics= and synchronous=False are.
+    with mlflow.start_run():
+        mlflow.log_metric("m", 1.0, synchronous=False)
+        mlflow.flush_async_logging()
+    mlflow.enable_system_metrics_logging()
+    mlflow.disable_system_metrics_logging()
