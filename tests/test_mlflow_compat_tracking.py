@@ -377,3 +377,18 @@ def test_mlflow_names_left_out_say_so(store_path: Path) -> None:
         mlflow.flush_async_logging()
     mlflow.enable_system_metrics_logging()
     mlflow.disable_system_metrics_logging()
+
+
+def test_mlflow_module_paths_import() -> None:
+    # Paths MLflow's docs and notebooks import from, after the mlflow -> litetrack rewrite.
+    from litetrack.client import MlflowClient as FromClient
+    from litetrack.data.numpy_dataset import NumpyDataset
+    from litetrack.data.pandas_dataset import PandasDataset
+    from litetrack.models.signature import ModelSignature
+    from litetrack.tracking.client import MlflowClient as FromTrackingClient
+    from litetrack.types.schema import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+
+    assert FromClient is FromTrackingClient is mlflow.MlflowClient
+    assert PandasDataset is mlflow.data.PandasDataset and NumpyDataset is mlflow.data.NumpyDataset
+    assert Schema is mlflow.types.Schema and ColSpec is mlflow.types.ColSpec
+    assert ParamSchema and ParamSpec and TensorSpec and ModelSignature
