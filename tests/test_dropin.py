@@ -92,6 +92,7 @@ def _needs(*modules: str) -> None:
         ("values_and_types.py", ["numpy", "pandas"]),
         ("pyfunc_save_and_code.py", ["sklearn", "pandas"]),
         ("signatures_by_hand.py", ["sklearn", "pandas"]),
+        ("registry_client_admin.py", ["pandas"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
