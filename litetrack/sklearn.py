@@ -158,10 +158,12 @@ def _training_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str,
     if not hasattr(est, "predict"):
         return out
     if is_regressor(est):
+        # MLflow's names, so searches and charts written for MLflow find them.
         pred = est.predict(X)
-        mse = metrics.mean_squared_error(y, pred, sample_weight=sample_weight)
-        out["training_rmse"] = math.sqrt(float(mse))
-        out["training_mae"] = float(
+        mse = float(metrics.mean_squared_error(y, pred, sample_weight=sample_weight))
+        out["training_mean_squared_error"] = mse
+        out["training_root_mean_squared_error"] = math.sqrt(mse)
+        out["training_mean_absolute_error"] = float(
             metrics.mean_absolute_error(y, pred, sample_weight=sample_weight)
         )
         out["training_r2_score"] = float(metrics.r2_score(y, pred, sample_weight=sample_weight))
@@ -178,6 +180,34 @@ def _training_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str,
             out[f"training_{name}_score"] = float(
                 fn(y, pred, average="weighted", sample_weight=sample_weight, zero_division=0)
             )
+        if hasattr(est, "predict_proba"):
+            out.update(_probability_metrics(est, X, y, sample_weight))
+    return out
+
+
+def _probability_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str, float]:
+    """MLflow's ``training_log_loss`` and ``training_roc_auc`` (weighted one-vs-one for
+    several classes); each one left out when it cannot be computed (one class only ...)."""
+    from sklearn import metrics
+
+    out: dict[str, float] = {}
+    try:
+        proba = est.predict_proba(X)
+    except Exception:  # noqa: BLE001 - e.g. SVC(probability=False) exposes the method
+        return out
+    try:
+        out["training_log_loss"] = float(metrics.log_loss(y, proba, sample_weight=sample_weight))
+    except ValueError:
+        pass
+    score = proba[:, 1] if proba.ndim == 2 and proba.shape[1] == 2 else proba
+    try:
+        out["training_roc_auc"] = float(
+            metrics.roc_auc_score(
+                y, score, average="weighted", sample_weight=sample_weight, multi_class="ovo"
+            )
+        )
+    except ValueError:
+        pass
     return out
 
 
@@ -364,10 +394,12 @@ def autolog(
     After ``autolog()``, each top-level ``fit`` of an estimator (nested fits,
     as in pipelines and searches, are part of their parent's) logs the
     estimator's ``get_params()``, ``training_score`` (``score`` on the
-    training data), for regressors ``training_rmse``, ``training_mae`` and
+    training data), for regressors ``training_mean_squared_error``,
+    ``training_root_mean_squared_error``, ``training_mean_absolute_error`` and
     ``training_r2_score``, for classifiers ``training_accuracy_score``,
     ``training_precision_score``, ``training_recall_score`` and
-    ``training_f1_score``, and the fitted model under ``model`` (with a
+    ``training_f1_score`` (and with ``predict_proba`` ``training_log_loss`` and
+    ``training_roc_auc``): MLflow's names. And the fitted model under ``model`` (with a
     signature and, if asked, an input example). A run is started when none
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.

@@ -46,8 +46,12 @@ def test_regressor(autolog, data) -> None:
     m = run.data.metrics
     pred = est.predict(X)
     assert m["training_score"] == pytest.approx(est.score(X, y))
-    assert m["training_rmse"] == pytest.approx(math.sqrt(np.mean((pred - y) ** 2)))
-    assert m["training_mae"] == pytest.approx(np.mean(np.abs(pred - y)))
+    # MLflow's metric names (mlflow/sklearn/utils.py _get_regressor_metrics).
+    assert m["training_mean_squared_error"] == pytest.approx(np.mean((pred - y) ** 2))
+    rmse = math.sqrt(np.mean((pred - y) ** 2))
+    assert m["training_root_mean_squared_error"] == pytest.approx(rmse)
+    assert m["training_mean_absolute_error"] == pytest.approx(np.mean(np.abs(pred - y)))
+    assert "training_rmse" not in m
     assert m["training_r2_score"] == pytest.approx(est.score(X, y))
     model = pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     assert np.array_equal(model.predict(X), pred)
@@ -65,8 +69,18 @@ def test_classifier(autolog, data) -> None:
         "training_precision_score",
         "training_recall_score",
         "training_f1_score",
+        "training_roc_auc",
     ):
         assert 0.5 < metrics[name] <= 1.0
+    # With predict_proba, as in MLflow: log loss and ROC AUC (weighted one-vs-one).
+    from sklearn.metrics import log_loss
+
+    model = LogisticRegression().fit(X, labels)
+    assert metrics["training_log_loss"] == pytest.approx(log_loss(labels, model.predict_proba(X)))
+    from sklearn.svm import LinearSVC
+
+    LinearSVC().fit(X, labels)  # no predict_proba: neither metric
+    assert "training_log_loss" not in litetrack.last_active_run().data.metrics
 
 
 def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
@@ -76,6 +90,7 @@ def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
         assert litetrack.active_run() is run
     got = litetrack.get_run(run.info.run_id)
     assert got.data.tags["estimator_name"] == "Pipeline"
+    assert "mlflow.autologging" not in got.data.tags  # as in MLflow: only runs autolog starts
     assert "linearregression__fit_intercept" in got.data.params
     assert len(litetrack.search_runs()) == 1
     assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == ["model"]

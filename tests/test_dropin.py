@@ -93,6 +93,7 @@ def _needs(*modules: str) -> None:
         ("pyfunc_save_and_code.py", ["sklearn", "pandas"]),
         ("signatures_by_hand.py", ["sklearn", "pandas"]),
         ("registry_client_admin.py", ["pandas"]),
+        ("autolog_sklearn_pipeline.py", ["sklearn", "pandas"]),
     ],
 )
 def test_mlflow_script_runs_unchanged(script: str, needs: list[str], store_path: Path, tmp_path: Path) -> None:
