@@ -392,3 +392,16 @@ def test_mlflow_module_paths_import() -> None:
     assert PandasDataset is mlflow.data.PandasDataset and NumpyDataset is mlflow.data.NumpyDataset
     assert Schema is mlflow.types.Schema and ColSpec is mlflow.types.ColSpec
     assert ParamSchema and ParamSpec and TensorSpec and ModelSignature
+
+
+def test_mlflow_tags_constants_are_the_keys_litetrack_writes(store_path: Path) -> None:
+    from litetrack.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
+
+    with mlflow.start_run(run_name="outer") as outer:
+        with mlflow.start_run(run_name="inner", nested=True) as inner:
+            pass
+    tags = mlflow.get_run(inner.info.run_id).data.tags
+    assert tags[MLFLOW_PARENT_RUN_ID] == outer.info.run_id
+    assert tags[MLFLOW_RUN_NAME] == "inner" and MLFLOW_USER in tags
+    found = mlflow.search_runs(filter_string=f"tags.{MLFLOW_PARENT_RUN_ID} = '{outer.info.run_id}'")
+    assert list(found["run_id"]) == [inner.info.run_id]
