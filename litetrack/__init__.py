@@ -29,6 +29,9 @@ from litetrack.fluent import (
     get_tracking_uri,
     last_active_run,
     delete_experiment_tag,
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    flush_async_logging,
     log_input,
     log_inputs,
     log_metric,
@@ -76,12 +79,52 @@ _LAZY_ATTRS: dict[str, str] = {
     "log_dict": "litetrack.artifacts",
     "log_figure": "litetrack.artifacts",
     "log_table": "litetrack.artifacts",
+    "load_table": "litetrack.artifacts",
     "log_image": "litetrack.artifacts",
     "autolog": "litetrack.autologging",
     "get_artifact_uri": "litetrack.artifacts",
     "register_model": "litetrack.registry",
     "search_registered_models": "litetrack.registry",
     "search_model_versions": "litetrack.registry",
+}
+
+# MLflow names litetrack leaves out, and why: reaching one says so, instead of a bare
+# AttributeError (still an AttributeError, so ``hasattr`` keeps its meaning).
+_NOT_IMPLEMENTED: dict[str, str] = {
+    **dict.fromkeys(
+        ("evaluate", "validate_evaluation_results"), "model evaluation is out of scope"
+    ),
+    **dict.fromkeys(
+        (
+            "trace", "start_span", "get_trace", "search_traces", "update_current_trace",
+            "get_current_active_span", "get_last_active_trace_id", "log_trace", "tracing",
+        ),
+        "tracing is out of scope",
+    ),
+    **dict.fromkeys(
+        ("genai", "load_prompt", "register_prompt", "search_prompts", "openai", "anthropic",
+         "langchain", "llama_index", "dspy", "deployments", "gateway"),
+        "GenAI, prompts and deployments are out of scope",
+    ),
+    **dict.fromkeys(
+        ("pytorch", "tensorflow", "keras", "lightgbm", "catboost", "statsmodels", "prophet",
+         "transformers", "sentence_transformers", "onnx", "h2o", "pmdarima", "spacy",
+         "fastai", "paddle", "johnsnowlabs", "diviner", "shap", "pyspark"),
+        "litetrack's flavours are sklearn, xgboost, pyfunc and spark (litetrack.spark); "
+        "save other models with a custom mlflow.pyfunc.PythonModel",
+    ),
+    **dict.fromkeys(
+        ("search_logged_models", "get_logged_model", "last_logged_model", "set_active_model",
+         "initialize_logged_model", "create_external_model", "log_model_params",
+         "log_outputs", "finalize_logged_model", "set_logged_model_tags"),
+        "MLflow 3's LoggedModel entity is not kept; models are run artifacts "
+        "(runs:/<run_id>/<name>) and registry versions",
+    ),
+    "run": "run projects with `python -m litetrack run` (docs/projects.md)",
+    "spark": "Spark ML models are not a flavour; score models on Spark with "
+    "mlflow.pyfunc.spark_udf",
+    "login": "there is no server to log in to",
+    "doctor": "use `python -m litetrack verify`",
 }
 
 __all__ = [
@@ -95,6 +138,9 @@ __all__ = [
     "create_experiment",
     "delete_experiment",
     "delete_experiment_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
+    "flush_async_logging",
     "delete_run",
     "delete_tag",
     "end_run",
@@ -116,6 +162,7 @@ __all__ = [
     "log_input",
     "log_inputs",
     "log_table",
+    "load_table",
     "log_text",
     "log_metric",
     "log_metrics",
@@ -143,6 +190,12 @@ def __getattr__(name: str) -> Any:
     target = _LAZY_ATTRS.get(name)
     if target is not None:
         return getattr(importlib.import_module(target), name)
+    why = _NOT_IMPLEMENTED.get(name)
+    if why is not None:
+        raise AttributeError(
+            f"litetrack does not implement mlflow.{name}: {why} "
+            "(docs/mlflow-compat.md lists what `import litetrack as mlflow` keeps)"
+        )
     raise AttributeError(f"module 'litetrack' has no attribute {name!r}")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from litetrack import yamlfmt
-from litetrack.errors import InvalidArgument
+from litetrack.errors import ArtifactNotFound, InvalidArgument
 from litetrack.fluent import active_run_writer
 from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry import resolve_model_uri
@@ -28,6 +28,8 @@ __all__ = [
     "list_artifacts",
     "load_text",
     "load_dict",
+    "load_image",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_text",
@@ -94,7 +96,90 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
     text = load_text(artifact_uri)
     if artifact_uri.endswith((".yaml", ".yml")):
         return yamlfmt.load(text, artifact_uri)  # type: ignore[no-any-return]
-    return json.loads(text)  # type: ignore[no-any-return]
+    try:
+        return json.loads(text)  # type: ignore[no-any-return]
+    except ValueError:
+        # MLflow raises its own exception here, not json's.
+        raise InvalidArgument(
+            f"Unable to form a JSON object from the content of {artifact_uri!r}"
+        ) from None
+
+
+def load_image(artifact_uri: str) -> Any:
+    """A ``PIL.Image.Image`` from an image artifact (needs Pillow), its digest verified."""
+    try:
+        from PIL import Image  # here: Pillow is optional and heavy
+    except ImportError:
+        raise ImportError(
+            "litetrack.artifacts.load_image needs Pillow: pip install Pillow"
+        ) from None
+    import io
+
+    rid, path = parse_runs_uri(artifact_uri)
+    data = _store_artifacts.read_bytes(current_store(), rid, path)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:  # Pillow raises many kinds for bytes that are not an image
+        raise InvalidArgument(
+            f"Unable to read {artifact_uri!r} as an image ({len(data)} bytes)"
+        ) from None
+    return image
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: list[str] | None = None,
+    extra_columns: list[str] | None = None,
+) -> Any:
+    """MLflow's ``mlflow.load_table``: the tables ``log_table`` wrote at ``artifact_file``,
+    one DataFrame, from ``run_ids`` or every run of the current experiment that has it.
+
+    ``extra_columns`` names columns of ``search_runs``' frame (``run_id``,
+    ``params.x`` ...) added to each run's rows (``name_`` when the table has that
+    column already). Raises :class:`ArtifactNotFound` when no run has the table.
+    """
+    import io
+    import logging
+
+    import pandas as pd  # log_table needs pandas, as in MLflow
+
+    from litetrack.search import search_runs
+
+    path = validate_artifact_path(artifact_file)
+    entry = {"path": path, "type": "table"}
+    # The index narrows the search; the exact check below decides (LIKE's _ is a wildcard).
+    pattern = f'"path"%:%"{path}",%"type"%:%"table"'.replace("'", "''")
+    filter_string = f"tags.mlflow.loggedArtifacts LIKE '%{pattern}%'"
+    if run_ids:
+        quoted = ", ".join("'" + str(r).replace("'", "''") + "'" for r in run_ids)
+        filter_string += f" and attributes.run_id IN ({quoted})"
+    runs = search_runs(filter_string=filter_string)
+    assert isinstance(runs, pd.DataFrame)
+    if not runs.empty:
+        keep = runs["tags.mlflow.loggedArtifacts"].map(
+            lambda tag: isinstance(tag, str) and entry in json.loads(tag)
+        )
+        runs = runs[keep.astype(bool)]
+    if run_ids and len(runs) != len(run_ids):
+        logging.getLogger(__name__).warning(
+            "Not all runs have the table %s; some runs are skipped", artifact_file
+        )
+    if runs.empty:
+        raise ArtifactNotFound(
+            f"No run has the table {artifact_file!r}"
+            + (f" among {list(run_ids)}" if run_ids else " in the current experiment"),
+            path=path,
+        )
+    store = current_store()
+    frames = []
+    for _, run in runs.iterrows():
+        text = _store_artifacts.read_bytes(store, run["run_id"], path).decode("utf-8")
+        frame = pd.read_json(io.StringIO(text), orient="split")
+        for column in extra_columns or ():
+            frame[f"{column}_" if column in frame else column] = run[column]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 # -- fluent --------------------------------------------------------------------------

@@ -397,3 +397,7 @@ class _CreatedRun:
 
     def get_run(self) -> Run:
         return self.client.get_run(self.run_id)
+
+
+#: MLflow's name (``from mlflow.client import MlflowClient``), kept for drop-in use.
+MlflowClient = Client

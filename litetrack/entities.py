@@ -27,6 +27,7 @@ __all__ = [
     "RunData",
     "RunInputs",
     "DatasetInput",
+    "DatasetRecord",
     "Run",
     "ALL_STAGES",
     "STAGE_NONE",
@@ -283,13 +284,62 @@ class RunData(_Entity):
         self.tags: dict[str, str] = tags if type(tags) is dict else dict(tags or {})
 
 
+class DatasetRecord(dict):  # type: ignore[type-arg]
+    """A recorded dataset description: a dict (the JSON form litetrack keeps, ``source``,
+    ``schema`` and ``profile`` as objects) that also reads as MLflow's
+    ``mlflow.entities.Dataset``: ``.name``, ``.digest``, ``.source_type``, and ``.source``,
+    ``.schema``, ``.profile`` as JSON strings, so code written from MLflow's docs
+    (``json.loads(run.inputs.dataset_inputs[0].dataset.schema)``) works unchanged.
+    """
+
+    __slots__ = ()
+
+    def _json(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        import json  # here: entities are built by the thousand; most never need it
+
+        return json.dumps(value)
+
+    @property
+    def name(self) -> str | None:
+        """The dataset's name."""
+        return self.get("name")
+
+    @property
+    def digest(self) -> str | None:
+        """The dataset's content digest."""
+        return self.get("digest")
+
+    @property
+    def source_type(self) -> str | None:
+        """Where it came from: ``local``, ``s3``, ``http``, ``code`` ..."""
+        return self.get("source_type")
+
+    @property
+    def source(self) -> str | None:
+        """The source, as MLflow's JSON string (``dataset["source"]`` is the object)."""
+        return self._json("source")
+
+    @property
+    def schema(self) -> str | None:
+        """The schema, as MLflow's JSON string (``dataset["schema"]`` is the object)."""
+        return self._json("schema")
+
+    @property
+    def profile(self) -> str | None:
+        """The profile, as MLflow's JSON string (``dataset["profile"]`` is the object)."""
+        return self._json("profile")
+
+
 class DatasetInput(_Entity):
     """A dataset a run used: its description and the context (training, eval ...)."""
 
     __slots__ = ("dataset", "tags")
 
     def __init__(self, dataset: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> None:
-        self.dataset = dict(dataset)
+        self.dataset = DatasetRecord(dataset)
         self.tags = dict(tags or {})
 
     @property

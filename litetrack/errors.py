@@ -28,6 +28,7 @@ __all__ = [
     "ModelNotFound",
     "RegisteredModelNotFound",
     "ModelVersionNotFound",
+    "AliasNotFound",
     "AlreadyExists",
     "ExperimentAlreadyExists",
     "InvalidState",
@@ -129,6 +130,17 @@ class RegisteredModelNotFound(NotFound):
 
 class ModelVersionNotFound(NotFound):
     """The registered model has no such version, stage or alias."""
+
+
+class AliasNotFound(ModelVersionNotFound):
+    """The registered model has no such alias.
+
+    A :class:`NotFound` like any missing version, but with MLflow's error code
+    for it (both its stores raise ``INVALID_PARAMETER_VALUE``), so code that
+    checks ``e.error_code`` after ``get_model_version_by_alias`` keeps working.
+    """
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class AlreadyExists(LitetrackError):

@@ -451,6 +451,18 @@ def _operations(synchronous: bool | None) -> RunOperations | None:
     return RunOperations() if synchronous is False else None
 
 
+def flush_async_logging() -> None:
+    """MLflow's wait for pending asynchronous logging: nothing is ever pending here."""
+
+
+def enable_system_metrics_logging() -> None:
+    """Accepted and ignored, as ``log_system_metrics`` is: system metrics are out of scope."""
+
+
+def disable_system_metrics_logging() -> None:
+    """Accepted and ignored (see :func:`enable_system_metrics_logging`)."""
+
+
 def log_metric(
     key: str,
     value: float,

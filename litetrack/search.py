@@ -68,8 +68,10 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     for col in ("start_time", "end_time"):
         columns[col] = pd.to_datetime(pd.Series(info[col], dtype="float64"), unit="ms", utc=True)
     columns.update({f"metrics.{k}": pd.Series(v, dtype="float64") for k, v in metrics.items()})
-    columns.update({f"params.{k}": pd.Series(v, dtype="object") for k, v in params.items()})
-    columns.update({f"tags.{k}": pd.Series(v, dtype="object") for k, v in tags.items()})
+    # Params and tags: pandas infers the dtype, as MLflow lets it (``str`` on pandas 3,
+    # ``object`` before), so ``.str`` methods and dtype checks behave as there.
+    columns.update({f"params.{k}": pd.Series(v) for k, v in params.items()})
+    columns.update({f"tags.{k}": pd.Series(v) for k, v in tags.items()})
     return pd.DataFrame(columns)
 
 

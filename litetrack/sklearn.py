@@ -20,8 +20,9 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack.artifacts import log_text
 from litetrack.errors import InvalidArgument
-from litetrack.fluent import active_run_writer, log_metrics, log_params
+from litetrack.fluent import active_run_writer, end_run, log_metrics, log_params, start_run
 from litetrack.models import autolog as A
 from litetrack.models.base import ModelDir, log_flavor_model, open_model
 from litetrack.models.model import Model, ModelInfo
@@ -146,17 +147,23 @@ def _training_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str,
     if y is None:
         return out
     if hasattr(est, "score"):
-        try:
-            out["training_score"] = float(est.score(X, y, sample_weight=sample_weight))
-        except TypeError:
+        if sample_weight is None:
+            # Meta-estimators (GridSearchCV ...) refuse even sample_weight=None.
             out["training_score"] = float(est.score(X, y))
+        else:
+            try:
+                out["training_score"] = float(est.score(X, y, sample_weight=sample_weight))
+            except TypeError:
+                out["training_score"] = float(est.score(X, y))
     if not hasattr(est, "predict"):
         return out
     if is_regressor(est):
+        # MLflow's names, so searches and charts written for MLflow find them.
         pred = est.predict(X)
-        mse = metrics.mean_squared_error(y, pred, sample_weight=sample_weight)
-        out["training_rmse"] = math.sqrt(float(mse))
-        out["training_mae"] = float(
+        mse = float(metrics.mean_squared_error(y, pred, sample_weight=sample_weight))
+        out["training_mean_squared_error"] = mse
+        out["training_root_mean_squared_error"] = math.sqrt(mse)
+        out["training_mean_absolute_error"] = float(
             metrics.mean_absolute_error(y, pred, sample_weight=sample_weight)
         )
         out["training_r2_score"] = float(metrics.r2_score(y, pred, sample_weight=sample_weight))
@@ -173,6 +180,34 @@ def _training_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str,
             out[f"training_{name}_score"] = float(
                 fn(y, pred, average="weighted", sample_weight=sample_weight, zero_division=0)
             )
+        if hasattr(est, "predict_proba"):
+            out.update(_probability_metrics(est, X, y, sample_weight))
+    return out
+
+
+def _probability_metrics(est: Any, X: Any, y: Any, sample_weight: Any) -> dict[str, float]:
+    """MLflow's ``training_log_loss`` and ``training_roc_auc`` (weighted one-vs-one for
+    several classes); each one left out when it cannot be computed (one class only ...)."""
+    from sklearn import metrics
+
+    out: dict[str, float] = {}
+    try:
+        proba = est.predict_proba(X)
+    except Exception:  # noqa: BLE001 - e.g. SVC(probability=False) exposes the method
+        return out
+    try:
+        out["training_log_loss"] = float(metrics.log_loss(y, proba, sample_weight=sample_weight))
+    except ValueError:
+        pass
+    score = proba[:, 1] if proba.ndim == 2 and proba.shape[1] == 2 else proba
+    try:
+        out["training_roc_auc"] = float(
+            metrics.roc_auc_score(
+                y, score, average="weighted", sample_weight=sample_weight, multi_class="ovo"
+            )
+        )
+    except ValueError:
+        pass
     return out
 
 
@@ -180,7 +215,9 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -
     return args[index] if len(args) > index else kwargs.get(name)
 
 
-def _log_model(est: Any, X: Any, config: dict[str, Any]) -> None:
+def _log_model(
+    est: Any, X: Any, config: dict[str, Any], name: str = "model", register: bool = True
+) -> None:
     example = A.head(X)
     signature = None
     if example is not None and config["log_model_signatures"]:
@@ -193,11 +230,83 @@ def _log_model(est: Any, X: Any, config: dict[str, Any]) -> None:
             )
     log_model(
         est,
-        "model",
+        name,
         signature=signature,
         input_example=example if config["log_input_examples"] else None,
-        registered_model_name=config["registered_model_name"],
+        registered_model_name=config["registered_model_name"] if register else None,
     )
+
+
+def _is_search(est: Any) -> bool:
+    """True for the parameter searches MLflow's autolog expands (Grid/RandomizedSearchCV)."""
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    return isinstance(est, (GridSearchCV, RandomizedSearchCV))
+
+
+def _search_rows(est: Any, max_runs: int | None) -> list[int]:
+    """The rows of ``cv_results_`` that get a child run: the best ``max_runs`` by rank."""
+    results = est.cv_results_
+    n = len(results["params"])
+    if max_runs is None:
+        return list(range(n))
+    rank_key = "rank_test_score"
+    if rank_key not in results:  # several scorers: the first rank column, as MLflow does
+        rank_key = next((k for k in results if k.startswith("rank_test_")), "")
+    ranks = results.get(rank_key)
+    order = sorted(range(n), key=lambda i: (ranks[i], i)) if ranks is not None else range(n)
+    return list(order)[: max(0, max_runs)]
+
+
+def _log_search(run_id: str, est: Any, X: Any, config: dict[str, Any]) -> None:
+    """MLflow's parameter-search logging: best params and score, the best estimator,
+    ``cv_results.csv``, and one child run per candidate (the best ``max_tuning_runs``)."""
+    import numbers
+
+    if config["log_models"] and hasattr(est, "best_estimator_"):
+        A.safely(
+            lambda: _log_model(est.best_estimator_, X, config, "best_estimator", register=False),
+            INTEGRATION,
+            "logging the best estimator",
+        )
+    if hasattr(est, "best_score_"):
+        log_metrics({"best_cv_score": float(est.best_score_)}, run_id=run_id)
+    if hasattr(est, "best_params_"):
+        best = {f"best_{k}": v for k, v in est.best_params_.items()}
+        log_params(A.truncated_params(best), run_id=run_id)
+    if not hasattr(est, "cv_results_"):
+        return
+    seed = est.estimator
+    base = seed.get_params(deep=not _is_search(seed))
+    cls = type(seed)
+    tags = {
+        "mlflow.autologging": INTEGRATION,
+        "estimator_name": cls.__name__,
+        "estimator_class": f"{cls.__module__}.{cls.__qualname__}",
+    }
+    results = est.cv_results_
+    for i in _search_rows(est, config["max_tuning_runs"]):
+        metrics = {}
+        for key, column in results.items():
+            if key.startswith(("param", "split")):
+                continue
+            value = column[i]
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                metrics[key] = float(value)
+        start_run(nested=True, tags=tags)
+        try:
+            log_params(A.truncated_params({**base, **results["params"][i]}))
+            log_metrics(metrics)
+        finally:
+            end_run()
+
+    def _csv() -> None:
+        import pandas as pd
+
+        text = pd.DataFrame.from_dict(results).to_csv(index=False)
+        log_text(text, "cv_results.csv", run_id=run_id)
+
+    A.safely(_csv, INTEGRATION, "logging cv_results.csv")
 
 
 def _after_fit(
@@ -213,6 +322,8 @@ def _after_fit(
         A.safely(lambda: log_metrics(values, run_id=run_id), INTEGRATION, "logging metrics")
     if config["log_models"]:
         A.safely(lambda: _log_model(est, X, config), INTEGRATION, "logging the model")
+    if _is_search(est):
+        A.safely(lambda: _log_search(run_id, est, X, config), INTEGRATION, "logging the search")
 
 
 def _patched(original: Any, method: str) -> Any:
@@ -233,9 +344,12 @@ def _patched(original: Any, method: str) -> Any:
                     INTEGRATION,
                     "setting tags",
                 )
+                # A search logs its own params only (``estimator``, ``param_grid`` ...),
+                # not its seed's, as in MLflow: those go to the child runs.
                 A.safely(
                     lambda: log_params(
-                        A.truncated_params(self.get_params(deep=True)), run_id=run_id
+                        A.truncated_params(self.get_params(deep=not _is_search(self))),
+                        run_id=run_id,
                     ),
                     INTEGRATION,
                     "logging params",
@@ -272,6 +386,7 @@ def autolog(
     silent: bool = False,
     extra_tags: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
+    max_tuning_runs: int | None = 5,
     **_: Any,
 ) -> None:
     """Log params, training metrics and the model of every scikit-learn ``fit``.
@@ -279,14 +394,30 @@ def autolog(
     After ``autolog()``, each top-level ``fit`` of an estimator (nested fits,
     as in pipelines and searches, are part of their parent's) logs the
     estimator's ``get_params()``, ``training_score`` (``score`` on the
-    training data), for regressors ``training_rmse``, ``training_mae`` and
+    training data), for regressors ``training_mean_squared_error``,
+    ``training_root_mean_squared_error``, ``training_mean_absolute_error`` and
     ``training_r2_score``, for classifiers ``training_accuracy_score``,
     ``training_precision_score``, ``training_recall_score`` and
-    ``training_f1_score``, and the fitted model under ``model`` (with a
+    ``training_f1_score`` (and with ``predict_proba`` ``training_log_loss`` and
+    ``training_roc_auc``): MLflow's names. And the fitted model under ``model`` (with a
     signature and, if asked, an input example). A run is started when none
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.
+
+    A parameter search (``GridSearchCV``, ``RandomizedSearchCV``) also logs, as
+    MLflow does, ``best_<param>`` params, the ``best_cv_score`` metric, the best
+    estimator under ``best_estimator``, ``cv_results.csv``, and one child run per
+    candidate with its params and ``mean_test_score``-style metrics: the best
+    ``max_tuning_runs`` by rank (all of them for None).
     """
+    if max_tuning_runs is not None and (
+        not isinstance(max_tuning_runs, int)
+        or isinstance(max_tuning_runs, bool)
+        or max_tuning_runs < 0
+    ):
+        raise InvalidArgument(
+            f"Invalid max_tuning_runs {max_tuning_runs!r}: expected a non-negative int or None"
+        )
     from sklearn.base import BaseEstimator
 
     A.revert(INTEGRATION)
@@ -299,6 +430,7 @@ def autolog(
         "silent": silent,
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
+        "max_tuning_runs": max_tuning_runs,
     }
     for cls in A.all_subclasses(BaseEstimator):
         _patch_class(cls)

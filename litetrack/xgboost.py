@@ -305,6 +305,24 @@ def _best(
     return {"best_iteration": float(best), "best_score": values[best]}
 
 
+def _log_best_step(run_id: str, model: Any, history: dict[str, dict[str, list[float]]]) -> None:
+    """After early stopping, as MLflow does: ``stopped_iteration``, and every evaluation
+    metric's value at the best iteration logged once more at the step after the last, so
+    that a run's latest ``validation-rmse`` (what searches and ``run.data.metrics`` show)
+    is the best model's, not the last, worse iteration's."""
+    best = int(model.best_iteration)
+    rounds = max(len(v) for ms in history.values() for v in ms.values())
+    at_best = {
+        f"{data}-{metric}": values[best]
+        for data, by_metric in history.items()
+        for metric, values in by_metric.items()
+        if best < len(values)
+    }
+    _log_metrics(run_id, {"stopped_iteration": float(rounds - 1)}, 0)
+    if at_best:
+        _log_metrics(run_id, at_best, rounds)
+
+
 def _log_importance(run_id: str, booster: Any, types: list[str]) -> None:
     store = current_store()
     for imp in types:
@@ -339,10 +357,13 @@ def _after_training(
     maximize: bool | None,
     example: Any,
     config: dict[str, Any],
+    early_stopping: bool = False,
 ) -> None:
     best = _best(model, history, maximize)
     if best:
         A.safely(lambda: _log_metrics(run_id, best, 0), INTEGRATION)
+    if early_stopping and history:
+        A.safely(lambda: _log_best_step(run_id, model, history), INTEGRATION)
     A.safely(
         lambda: _log_importance(run_id, booster, config["importance_types"]),
         INTEGRATION,
@@ -420,6 +441,7 @@ def _patched_train(original: Any) -> Any:
                     arguments.get("maximize"),
                     example,
                     config,
+                    early_stopping=bool(arguments.get("early_stopping_rounds")),
                 )
             return booster
 
@@ -435,13 +457,15 @@ def _patched_fit(original: Any) -> Any:
             if not top or config is None:
                 return original(self, *args, **kwargs)
             with A.autolog_run(INTEGRATION, config["extra_tags"]) as run_id:
-                A.safely(
-                    lambda: log_params(
-                        A.truncated_params(self.get_params(deep=False)), run_id=run_id
-                    ),
-                    INTEGRATION,
-                    "logging params",
-                )
+                def params() -> None:
+                    values = self.get_params(deep=False)
+                    # MLflow logs the wrappers' fits with xgboost.train's names too:
+                    # n_estimators is num_boost_round there.
+                    if values.get("n_estimators") is not None:
+                        values["num_boost_round"] = values["n_estimators"]
+                    log_params(A.truncated_params(values), run_id=run_id)
+
+                A.safely(params, INTEGRATION, "logging params")
                 result = original(self, *args, **kwargs)
                 X = args[0] if args else kwargs.get("X")
 
@@ -464,7 +488,13 @@ def _patched_fit(original: Any) -> Any:
                     return history
 
                 history = A.safely(metrics, INTEGRATION, "logging metrics") or {}
-                _after_training(run_id, self, self.get_booster(), history, None, A.head(X), config)
+                stopping = bool(
+                    kwargs.get("early_stopping_rounds")
+                    or getattr(self, "early_stopping_rounds", None)
+                )
+                _after_training(
+                    run_id, self, self.get_booster(), history, None, A.head(X), config, stopping
+                )
             return result
 
     fit.__wrapped__ = original  # type: ignore[attr-defined]
@@ -502,7 +532,9 @@ def autolog(
     arguments such as ``num_boost_round``); each evaluation metric of each
     ``evals`` set as metric history (``validation-rmse`` at steps 0, 1, ...);
     ``best_iteration`` and ``best_score`` (early stopping's, else those of
-    the last metric on the last evaluation set); feature importance as
+    the last metric on the last evaluation set); after early stopping, as in
+    MLflow, ``stopped_iteration`` and the metrics of the best iteration again
+    at the step after the last; feature importance as
     ``feature_importance_<type>.json`` (``importance_types``, default
     ``["weight"]``); and the model under ``model`` with a signature and an
     input example (the first rows of the training data, when they can be

@@ -57,6 +57,23 @@ def test_log_and_read_back(store_path: Path, tmp_path: Path) -> None:
     assert litetrack.get_run(rid).sizes[0] > 0
 
 
+def test_load_image_and_bad_json_as_in_mlflow(store_path: Path) -> None:
+    # mlflow.artifacts.load_image returns a PIL image; load_dict on text that is not JSON
+    # raises an MlflowException ("Unable to form a JSON object"), not json's own error.
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    image = np.zeros((4, 6, 3), dtype=np.uint8)
+    with litetrack.start_run() as run:
+        litetrack.log_image(image, "img/black.png")
+        litetrack.log_text("not json", "bad.json")
+    img = litetrack.artifacts.load_image(f"runs:/{run.run_id}/img/black.png")
+    assert (img.size, img.mode) == ((6, 4), "RGB")
+    with pytest.raises(InvalidArgument, match="as an image"):
+        litetrack.artifacts.load_image(f"runs:/{run.run_id}/bad.json")
+    with pytest.raises(InvalidArgument, match="Unable to form a JSON object"):
+        litetrack.artifacts.load_dict(f"runs:/{run.run_id}/bad.json")
+
+
 def test_same_bytes_stored_once(store_path: Path, tmp_path: Path) -> None:
     f = tmp_path / "model.bin"
     f.write_bytes(os.urandom(100_000))

@@ -46,8 +46,12 @@ def test_regressor(autolog, data) -> None:
     m = run.data.metrics
     pred = est.predict(X)
     assert m["training_score"] == pytest.approx(est.score(X, y))
-    assert m["training_rmse"] == pytest.approx(math.sqrt(np.mean((pred - y) ** 2)))
-    assert m["training_mae"] == pytest.approx(np.mean(np.abs(pred - y)))
+    # MLflow's metric names (mlflow/sklearn/utils.py _get_regressor_metrics).
+    assert m["training_mean_squared_error"] == pytest.approx(np.mean((pred - y) ** 2))
+    rmse = math.sqrt(np.mean((pred - y) ** 2))
+    assert m["training_root_mean_squared_error"] == pytest.approx(rmse)
+    assert m["training_mean_absolute_error"] == pytest.approx(np.mean(np.abs(pred - y)))
+    assert "training_rmse" not in m
     assert m["training_r2_score"] == pytest.approx(est.score(X, y))
     model = pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     assert np.array_equal(model.predict(X), pred)
@@ -65,8 +69,18 @@ def test_classifier(autolog, data) -> None:
         "training_precision_score",
         "training_recall_score",
         "training_f1_score",
+        "training_roc_auc",
     ):
         assert 0.5 < metrics[name] <= 1.0
+    # With predict_proba, as in MLflow: log loss and ROC AUC (weighted one-vs-one).
+    from sklearn.metrics import log_loss
+
+    model = LogisticRegression().fit(X, labels)
+    assert metrics["training_log_loss"] == pytest.approx(log_loss(labels, model.predict_proba(X)))
+    from sklearn.svm import LinearSVC
+
+    LinearSVC().fit(X, labels)  # no predict_proba: neither metric
+    assert "training_log_loss" not in litetrack.last_active_run().data.metrics
 
 
 def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
@@ -76,6 +90,7 @@ def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
         assert litetrack.active_run() is run
     got = litetrack.get_run(run.info.run_id)
     assert got.data.tags["estimator_name"] == "Pipeline"
+    assert "mlflow.autologging" not in got.data.tags  # as in MLflow: only runs autolog starts
     assert "linearregression__fit_intercept" in got.data.params
     assert len(litetrack.search_runs()) == 1
     assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == ["model"]
@@ -107,3 +122,58 @@ def test_disable(data) -> None:
     lsk.autolog(disable=True)
     LinearRegression().fit(X, y)
     assert litetrack.last_active_run() is None
+
+
+def test_parameter_search_as_in_mlflow(data) -> None:
+    # MLflow's sklearn autolog on GridSearchCV: the search's own params plus best_<param>,
+    # training metrics (score() refuses sample_weight=None on a search), best_cv_score,
+    # cv_results.csv, the best estimator, and a child run for the best max_tuning_runs.
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    labels = (y > 0).astype(int)
+    lsk.autolog(max_tuning_runs=2)
+    try:
+        search = GridSearchCV(LogisticRegression(), {"C": [0.001, 1.0, 100.0]}, cv=3)
+        with _no_warning():
+            search.fit(X, labels)
+    finally:
+        lsk.autolog(disable=True)
+    parent = litetrack.last_active_run()
+    params, metrics = parent.data.params, parent.data.metrics
+    assert params["best_C"] == str(search.best_params_["C"]) and params["cv"] == "3"
+    assert "estimator__C" not in params and "C" not in params
+    assert metrics["best_cv_score"] == pytest.approx(search.best_score_)
+    assert metrics["training_score"] == pytest.approx(search.score(X, labels))
+    client = litetrack.MlflowClient()
+    artifacts = {f.path for f in client.list_artifacts(parent.info.run_id)}
+    assert {"cv_results.csv", "best_estimator", "model"} <= artifacts
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    ranks = search.cv_results_["rank_test_score"]
+    grid = search.cv_results_["params"]
+    best_two = sorted(str(p["C"]) for p, r in zip(grid, ranks, strict=True) if r <= 2)
+    assert sorted(c.data.params["C"] for c in children) == best_two
+    child = children[0]
+    assert child.info.status == "FINISHED" and child.data.params["max_iter"] == "100"
+    assert {"mean_test_score", "std_test_score", "rank_test_score", "mean_fit_time"} <= set(
+        child.data.metrics
+    )
+    assert not any(k.startswith("split") for k in child.data.metrics)
+    with pytest.raises(litetrack.MlflowException, match="max_tuning_runs"):
+        lsk.autolog(max_tuning_runs=-1)
+
+
+class _no_warning:
+    """Fails the test on any autolog warning (a logging step that failed)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.filterwarnings("error", message="litetrack sklearn autolog")
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)

@@ -97,6 +97,25 @@ def test_early_stopping_best_iteration(autolog, data) -> None:
     metrics = litetrack.get_run(run.info.run_id).data.metrics
     assert metrics["best_iteration"] == booster.best_iteration < 199
     assert metrics["best_score"] == pytest.approx(booster.best_score)
+    # As in MLflow: stopped_iteration, and the best iteration's value logged again at the
+    # step after the last, so the run's latest val-rmse is the best model's.
+    rounds = booster.num_boosted_rounds()
+    assert metrics["stopped_iteration"] == rounds - 1
+    assert metrics["val-rmse"] == pytest.approx(booster.best_score)
+    got = history(run.info.run_id, "val-rmse")
+    assert [s for s, _ in got] == [*range(rounds), rounds]
+
+
+def test_sklearn_wrapper_early_stopping_and_mlflow_param_names(autolog, data) -> None:
+    X, y = data
+    reg = xgb.XGBRegressor(n_estimators=200, max_depth=6, learning_rate=0.9, n_jobs=1,
+                           early_stopping_rounds=3)
+    reg.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False)
+    run = litetrack.last_active_run()
+    assert run.data.params["num_boost_round"] == run.data.params["n_estimators"] == "200"
+    scores = reg.evals_result()["validation_0"]["rmse"]
+    assert run.data.metrics["stopped_iteration"] == len(scores) - 1
+    assert run.data.metrics["validation_0-rmse"] == pytest.approx(scores[reg.best_iteration])
 
 
 def test_sklearn_wrapper_fit(autolog, data) -> None:

@@ -169,6 +169,36 @@ def test_run_inputs_list_datasets(tmp_path: Path) -> None:
     assert [i.dataset["name"] for i in found[0].inputs.dataset_inputs] == ["train", "val.csv"]
 
 
+def test_run_inputs_read_as_mlflow_dataset_entities(tmp_path: Path) -> None:
+    # The mlflow.data docs example: dataset_info.name / .digest / .schema (a JSON string),
+    # mlflow.data.get_source(dataset_info).load(), and the mlflow.data.pandas_dataset path.
+    import json
+
+    from litetrack.data.pandas_dataset import PandasDataset
+
+    f = tmp_path / "trips.csv"
+    frame(5).to_csv(f, index=False)
+    dataset = data.from_pandas(frame(5), source=str(f), name="trips")
+    assert isinstance(dataset, PandasDataset)
+    with litetrack.start_run() as run:
+        litetrack.log_input(dataset, context="training")
+    info = litetrack.get_run(run.info.run_id).inputs.dataset_inputs[0].dataset
+    assert (info.name, info.digest, info.source_type) == ("trips", dataset.digest, "local")
+    assert json.loads(info.schema) == info["schema"] == dataset.schema
+    assert json.loads(info.profile)["num_rows"] == 5
+    assert json.loads(info.source) == {"uri": str(f)}
+    assert info == dataset.to_dict()  # still the recorded dict
+    source = data.get_source(info)
+    assert (source.source_type, source.uri, source.load()) == ("local", str(f), str(f))
+    copied = source.load(dst_path=str(tmp_path / "copy"))
+    assert Path(copied).read_text() == f.read_text()
+    assert data.get_source(dataset).uri == str(f)
+    with pytest.raises(InvalidArgument, match="local sources only"):
+        data.get_source(data.from_pandas(frame(5), source="s3://bucket/trips.csv")).load()
+    with pytest.raises(InvalidArgument, match="get_source needs a dataset"):
+        data.get_source(42)
+
+
 def test_same_dataset_recorded_once_per_run(store_path: Path) -> None:
     ds = data.from_pandas(frame(), name="train")
     runs = []

@@ -30,7 +30,13 @@ PACKAGE = ROOT / "litetrack"
 # (``litetrack.__init__`` loads submodules by name on first access, with
 # ``importlib``: no import statement, so nothing to list) and MLflow-path
 # re-export modules, which only re-export names from below.
-REEXPORT_MODULES = {"litetrack.tracking", "litetrack.exceptions", "litetrack.types"}
+REEXPORT_MODULES = {
+    "litetrack.tracking",
+    "litetrack.tracking.client",
+    "litetrack.exceptions",
+    "litetrack.types",
+    "litetrack.types.schema",
+}
 
 # Module -> layer, by longest matching prefix.
 LAYERS: dict[str, str] = {
@@ -41,6 +47,7 @@ LAYERS: dict[str, str] = {
     "litetrack.settings": "base",
     "litetrack.yamlfmt": "base",
     "litetrack.paging": "base",
+    "litetrack.utils": "base",
     "litetrack.store": "store",
     "litetrack.client": "api",
     "litetrack.fluent": "api",

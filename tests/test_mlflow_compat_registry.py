@@ -212,3 +212,26 @@ def test_search_model_versions_by_tag_and_run_id(store_path: Path) -> None:
         with pytest.raises(MlflowException) as info:
             client.search_model_versions(bad)
         assert info.value.error_code == "INVALID_PARAMETER_VALUE", bad
+
+
+def test_missing_alias_is_invalid_parameter_value_as_in_mlflow(store_path: Path) -> None:
+    # file_store.py / sqlalchemy_store.py get_model_version_by_alias: "Registered model
+    # alias {alias} not found." with INVALID_PARAMETER_VALUE (a NotFound here all the same).
+    from litetrack.errors import NotFound
+
+    rid = _model_run()
+    mlflow.register_model(f"runs:/{rid}/model", "m")
+    client = Client()
+    client.set_registered_model_alias("m", "champion", 1)
+    client.delete_registered_model_alias("m", "champion")
+    for call in (
+        lambda: client.get_model_version_by_alias("m", "champion"),
+        lambda: mlflow.pyfunc.load_model("models:/m@champion"),
+    ):
+        with pytest.raises(MlflowException, match="no alias 'champion'") as e:
+            call()
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+        assert isinstance(e.value, NotFound)
+    with pytest.raises(MlflowException) as e:  # a missing version keeps its code
+        client.get_model_version("m", 7)
+    assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"

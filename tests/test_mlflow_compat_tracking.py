@@ -92,6 +92,28 @@ def test_log_table_appends_and_records_the_artifact(store_path: Path) -> None:
         mlflow.log_table({"a": [1]}, "table.csv")
 
 
+def test_load_table_reads_back_what_log_table_wrote(store_path: Path) -> None:
+    pytest.importorskip("pandas")
+    # test_fluent.py::test_load_table: tables of several runs, extra_columns, missing runs.
+    run_ids = []
+    for i in range(3):
+        with mlflow.start_run() as run:
+            mlflow.log_param("i", i)
+            mlflow.log_table({"x": [i, i + 1], "run_id": ["a", "b"]}, "dir/tab_1.json")
+            run_ids.append(run.info.run_id)
+    with mlflow.start_run() as other:  # a table whose name differs only where LIKE's _ matches
+        mlflow.log_table({"x": [9]}, "dir/tabX1.json")
+    both = mlflow.load_table("dir/tab_1.json", run_ids=run_ids[:2], extra_columns=["run_id"])
+    assert sorted(both["x"]) == [0, 1, 1, 2]
+    assert set(both["run_id_"]) == set(run_ids[:2])  # the table has run_id: suffixed
+    assert list(both["run_id"]) == ["a", "b", "a", "b"]
+    every = mlflow.load_table("dir/tab_1.json", extra_columns=["params.i"])
+    assert len(every) == 6 and sorted(set(every["params.i"])) == ["0", "1", "2"]
+    with pytest.raises(MlflowException, match="No run has the table") as e:
+        mlflow.load_table("dir/tab_1.json", run_ids=[other.info.run_id])
+    assert _code(e) == "RESOURCE_DOES_NOT_EXIST"
+
+
 def test_log_image_array_and_key_step(store_path: Path) -> None:
     np = pytest.importorskip("numpy")
     pytest.importorskip("PIL")
@@ -318,3 +340,70 @@ def test_search_runs_frame_has_nan_for_missing_params_and_tags(store_path: Path)
     assert frame["params.p"].tolist()[0] == "1"
     assert math.isnan(frame["params.p"].tolist()[1])
     assert math.isnan(frame["tags.t"].tolist()[1])
+
+
+def test_search_runs_frame_string_columns_have_pandas_inferred_dtype(store_path: Path) -> None:
+    # MLflow builds the frame from plain lists, so params and tags get the dtype pandas
+    # infers for strings (``str`` on pandas 3, ``object`` before), like run_id and status.
+    pd = pytest.importorskip("pandas")
+    client = Client()
+    a = client.create_run("0", start_time=2).info.run_id
+    client.create_run("0", start_time=1)
+    client.log_param(a, "p", "1")
+    client.set_tag(a, "t", "x")
+    frame = mlflow.search_runs(["0"])
+    expected = pd.Series(["x", float("nan")]).dtype
+    assert frame["params.p"].dtype == expected
+    assert frame["tags.t"].dtype == expected
+    assert frame["run_id"].dtype == pd.Series(["x"]).dtype
+    assert frame["params.p"].str.len().tolist()[0] == 1
+
+
+def test_mlflow_names_left_out_say_so(store_path: Path) -> None:
+    # A common MLflow call litetrack does not implement fails at once, naming the call
+    # and why, with the AttributeError hasattr() expects (never a deep traceback).
+    for name, why in [
+        ("evaluate", "evaluation"),
+        ("pytorch", "flavours"),
+        ("search_logged_models", "LoggedModel"),
+        ("trace", "tracing"),
+    ]:
+        with pytest.raises(AttributeError, match=rf"does not implement mlflow\.{name}: .*{why}"):
+            getattr(mlflow, name)
+        assert not hasattr(mlflow, name)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_call'"):
+        mlflow.no_such_call  # noqa: B018
+    # Accepted and ignored, as log_system_metrics= and synchronous=False are.
+    with mlflow.start_run():
+        mlflow.log_metric("m", 1.0, synchronous=False)
+        mlflow.flush_async_logging()
+    mlflow.enable_system_metrics_logging()
+    mlflow.disable_system_metrics_logging()
+
+
+def test_mlflow_module_paths_import() -> None:
+    # Paths MLflow's docs and notebooks import from, after the mlflow -> litetrack rewrite.
+    from litetrack.client import MlflowClient as FromClient
+    from litetrack.data.numpy_dataset import NumpyDataset
+    from litetrack.data.pandas_dataset import PandasDataset
+    from litetrack.models.signature import ModelSignature
+    from litetrack.tracking.client import MlflowClient as FromTrackingClient
+    from litetrack.types.schema import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+
+    assert FromClient is FromTrackingClient is mlflow.MlflowClient
+    assert PandasDataset is mlflow.data.PandasDataset and NumpyDataset is mlflow.data.NumpyDataset
+    assert Schema is mlflow.types.Schema and ColSpec is mlflow.types.ColSpec
+    assert ParamSchema and ParamSpec and TensorSpec and ModelSignature
+
+
+def test_mlflow_tags_constants_are_the_keys_litetrack_writes(store_path: Path) -> None:
+    from litetrack.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
+
+    with mlflow.start_run(run_name="outer") as outer:
+        with mlflow.start_run(run_name="inner", nested=True) as inner:
+            pass
+    tags = mlflow.get_run(inner.info.run_id).data.tags
+    assert tags[MLFLOW_PARENT_RUN_ID] == outer.info.run_id
+    assert tags[MLFLOW_RUN_NAME] == "inner" and MLFLOW_USER in tags
+    found = mlflow.search_runs(filter_string=f"tags.{MLFLOW_PARENT_RUN_ID} = '{outer.info.run_id}'")
+    assert list(found["run_id"]) == [inner.info.run_id]

@@ -230,6 +230,23 @@ def test_log_model_records_run_and_path_and_history() -> None:
     assert history[-1]["artifact_path"] == "scaler" and "sklearn" in history[-1]["flavors"]
 
 
+def test_model_load_accepts_model_uris_as_in_mlflow() -> None:
+    # mlflow.models.Model.load(model_info.model_uri): runs:/ and models:/ URIs, not only folders.
+    from sklearn.preprocessing import StandardScaler
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    with litetrack.start_run():
+        info = lsk.log_model(StandardScaler().fit(X), name="scaler", input_example=X.head(2))
+    litetrack.register_model(info.model_uri, "scaler")
+    for uri in (info.model_uri, "models:/scaler/1"):
+        model = Model.load(uri)
+        assert sorted(model.flavors) == ["python_function", "sklearn"]
+        assert model.load_input_example().equals(X.head(2))
+        assert model.load_input_example(litetrack.artifacts.download_artifacts(uri)).equals(X.head(2))
+    with pytest.raises(LookupError, match="nothing-here"):  # ArtifactNotFound, a NotFound
+        Model.load(f"runs:/{info.run_id}/nothing-here")
+
+
 def test_log_model_starts_a_run_when_none_is_active() -> None:
     from sklearn.preprocessing import StandardScaler
 

@@ -67,14 +67,16 @@ def outermost() -> Iterator[bool]:
 
 @contextmanager
 def autolog_run(integration: str, extra_tags: dict[str, Any] | None = None) -> Iterator[str]:
-    """The id of the run to log into: the active one, else a new one ended afterwards."""
-    tags = {"mlflow.autologging": integration, **(extra_tags or {})}
+    """The id of the run to log into: the active one, else a new one ended afterwards.
+
+    As in MLflow, ``mlflow.autologging`` and ``extra_tags`` mark the runs autologging
+    creates; a run the user started keeps only the tags the user gave it.
+    """
     active = fluent.active_run()
     if active is not None:
-        safely(lambda: active.writer.set_tags(tags), integration)
         yield active.run_id
         return
-    run = fluent.start_run(tags=tags)
+    run = fluent.start_run(tags={"mlflow.autologging": integration, **(extra_tags or {})})
     try:
         yield run.run_id
     except BaseException:

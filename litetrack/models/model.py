@@ -52,13 +52,14 @@ from typing import Any
 
 from litetrack import yamlfmt
 from litetrack.errors import ChecksumMismatch, CorruptDocument, ModelNotFound
+from litetrack.models import uri as _uri
 from litetrack.models.input_example import load_input_example
 from litetrack.models.signature import ModelSignature, ParamSchema, Schema
 from litetrack.store.fs import atomic_write
 
 __all__ = ["MLMODEL_FILE", "Model", "ModelInfo", "file_sha256"]
 
-MLMODEL_FILE = "MLmodel"
+MLMODEL_FILE = _uri.MLMODEL_FILE
 #: Version of the ``litetrack:`` section of MLmodel files.
 SCHEMA_VERSION = 1
 PYFUNC = "python_function"
@@ -230,7 +231,8 @@ class Model:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], expected_sha256: str | None = None) -> Model:
-        """Read ``MLmodel`` from a model folder (or the file itself).
+        """Read ``MLmodel`` from a model folder (or the file itself), or from a model
+        URI as MLflow's ``Model.load`` does (``runs:/``, ``models:/``, ``file:``).
 
         ``expected_sha256`` (from a run's artifact manifest) is checked
         against the file's bytes first. Raises
@@ -238,6 +240,12 @@ class Model:
         :class:`~litetrack.errors.ChecksumMismatch` when its digest differs,
         :class:`~litetrack.errors.CorruptDocument` when it cannot be parsed.
         """
+        if isinstance(path, str) and path.startswith(("runs:", "models:", "file:")):
+            # As in MLflow, a model URI is accepted too (its folder, digests checked).
+            resolved = _uri.resolve_model(path)
+            entry = (resolved.digests or {}).get(MLMODEL_FILE)
+            path = resolved.path
+            expected_sha256 = expected_sha256 or entry
         p = Path(path)
         file = p / MLMODEL_FILE if p.is_dir() else p
         try:

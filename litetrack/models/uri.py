@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from litetrack.errors import ModelNotFound, UnsupportedURI
-from litetrack.models.model import MLMODEL_FILE
 from litetrack.store import artifacts as store_artifacts
 from litetrack.store.core import current_store
 from litetrack.store.location import file_uri_path
 
-__all__ = ["ResolvedModel", "model_folder", "resolve_model"]
+__all__ = ["MLMODEL_FILE", "ResolvedModel", "model_folder", "resolve_model"]
+
+#: The file that makes a folder a model (defined here, not in ``model``, so that
+#: ``Model.load`` can resolve model URIs without an import cycle).
+MLMODEL_FILE = "MLmodel"
 
 
 @dataclass(frozen=True)

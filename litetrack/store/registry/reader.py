@@ -23,7 +23,12 @@ from litetrack.entities import (
     RegisteredModel,
     canonical_stage,
 )
-from litetrack.errors import CorruptDocument, ModelVersionNotFound, RegisteredModelNotFound
+from litetrack.errors import (
+    AliasNotFound,
+    CorruptDocument,
+    ModelVersionNotFound,
+    RegisteredModelNotFound,
+)
 from litetrack.store.fs import FileLock, mtime_settled, remove_tree
 from litetrack.store.registry import cache, docs, history
 from litetrack.store.registry.cache import SearchCache
@@ -225,7 +230,7 @@ class RegistryReader:
         if ref.kind == "alias":
             version = mdoc["aliases"].get(ref.value)
             if version is None:
-                raise ModelVersionNotFound(
+                raise AliasNotFound(
                     f"Registered model {ref.name!r} has no alias {ref.value!r}; aliases: "
                     + (
                         ", ".join(f"{a} -> {v}" for a, v in sorted(mdoc["aliases"].items()))

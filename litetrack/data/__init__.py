@@ -6,8 +6,9 @@ size) and where the data came from. ``litetrack.log_input(dataset,
 context="training")`` records that description in the active run (one log
 record, folded into ``run.json`` under ``inputs``); the data itself is never
 copied, so a dataset used by a thousand runs costs a thousand small records.
-``run.inputs.dataset_inputs[i].dataset`` is the description as a dict and
-``.tags["mlflow.data.context"]`` the context.
+``run.inputs.dataset_inputs[i].dataset`` is the description as a dict (which
+also reads as MLflow's entity: ``.name``, ``.schema`` as a JSON string ...) and
+``.tags["mlflow.data.context"]`` the context; :func:`get_source` gives its source.
 
 Digests are SHA-256 hex strings, equal for equal data:
 
@@ -54,6 +55,8 @@ __all__ = [
     "from_file",
     "from_numpy",
     "from_pandas",
+    "get_source",
+    "DatasetSource",
     "CONTEXT_TAG",
 ]
 
@@ -141,6 +144,82 @@ class FileDataset(Dataset):
 
 
 # -- sources ----------------------------------------------------------------------
+
+
+class DatasetSource:
+    """Where a dataset came from (MLflow's ``DatasetSource``), as :func:`get_source` returns it.
+
+    ``source_type`` (``local``, ``s3``, ``http``, ``code`` ...), ``uri`` when the source has
+    one, ``to_dict()``/``to_json()`` (the recorded form), and ``load()`` for local sources.
+    """
+
+    def __init__(self, source_type: str, source: Mapping[str, Any]) -> None:
+        self.source_type = source_type
+        self._source = dict(source)
+
+    @property
+    def uri(self) -> str | None:
+        """The path or URI the data was read from (None for data made by code)."""
+        uri = self._source.get("uri")
+        return uri if isinstance(uri, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recorded source (plain JSON types)."""
+        return dict(self._source)
+
+    def to_json(self) -> str:
+        """The recorded source as a JSON string (MLflow's form)."""
+        return json.dumps(self._source)
+
+    def load(self, dst_path: str | None = None) -> str:
+        """The local path of the source's data; copied into ``dst_path`` when given.
+
+        Only local sources load: other kinds raise :class:`InvalidArgument` naming
+        the source (litetrack does not download datasets).
+        """
+        path = self.uri
+        if self.source_type != "local" or path is None:
+            raise InvalidArgument(
+                f"Cannot load a dataset source of type {self.source_type!r} "
+                f"({self.uri or self._source}): litetrack loads local sources only"
+            )
+        if not os.path.exists(path):
+            raise InvalidArgument(f"Dataset source {path!r} no longer exists")
+        if dst_path is None:
+            return path
+        import shutil  # here: only loading copies
+
+        target = os.path.join(dst_path, os.path.basename(path.rstrip(os.sep)))
+        if os.path.isdir(path):
+            shutil.copytree(path, target, dirs_exist_ok=True)
+        else:
+            os.makedirs(dst_path, exist_ok=True)
+            shutil.copyfile(path, target)
+        return target
+
+    def __repr__(self) -> str:
+        return f"<DatasetSource {self.source_type}: {self.uri or self._source}>"
+
+
+def get_source(dataset: Any) -> DatasetSource:
+    """The :class:`DatasetSource` of a dataset: one built here (``from_pandas`` ...), one
+    read back from a run (``run.inputs.dataset_inputs[i].dataset``), or that input itself.
+    """
+    record = getattr(dataset, "dataset", dataset)  # a DatasetInput holds the record
+    if isinstance(record, Dataset):
+        return DatasetSource(record.source_type, record.source)
+    if isinstance(record, Mapping) and isinstance(record.get("source_type"), str):
+        src = record.get("source")
+        if isinstance(src, str):  # MLflow's form: a JSON string
+            try:
+                src = json.loads(src)
+            except ValueError:
+                src = {"uri": src}
+        return DatasetSource(record["source_type"], src if isinstance(src, Mapping) else {})
+    raise InvalidArgument(
+        f"get_source needs a dataset (from_pandas/from_numpy/from_file) or a run's dataset "
+        f"input, got {type(dataset).__name__}"
+    )
 
 
 def _strip_credentials(uri: str) -> str:

@@ -1,0 +1,1 @@
+"""MLflow's ``mlflow.utils`` path: only :mod:`litetrack.utils.mlflow_tags` is kept."""
