@@ -519,7 +519,7 @@ def test_the_remote_registry_has_no_cache() -> None:
 
 # -- property: cache and scan agree over random operations -----------------------------
 
-_NAMES = ["taxi", "other", "x/y"]
+_NAMES = ["taxi", "other", "x y.z"]
 _op = st.one_of(
     st.tuples(
         st.just("register"), st.sampled_from(_NAMES), st.integers(1, 4), st.sampled_from(["a", "b"])
@@ -551,7 +551,7 @@ _op = st.one_of(
 _VERSION_FILTERS = [
     None,
     "name = 'taxi'",
-    "name = 'x/y'",
+    "name = 'x y.z'",
     "tags.t = 'a'",
     "tags.t IS NULL",
     "current_stage = 'Production' OR version_number <= 2",
@@ -656,7 +656,7 @@ def test_property_cached_and_scanned_searches_agree(
     c = Client()
     # A registry to work on (random operations on absent models mostly do nothing).
     _apply(("register", "taxi", 3, "a"), store)
-    _apply(("register", "x/y", 2, "b"), store)
+    _apply(("register", "x y.z", 2, "b"), store)
 
     def both(fn: Callable[[], Any]) -> Any:
         got = fn()
