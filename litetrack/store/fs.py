@@ -75,6 +75,14 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
+def current_mtime(path: str | os.PathLike[str]) -> int | None:
+    """The mtime (ns) of the version at ``path`` that a write is about to replace; None if none."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
 def mtime_past(path: str, newer_than: int | None) -> os.stat_result:
     """The stat of ``path``, after setting its mtime to ``newer_than + 1`` if it is not past it.
 
@@ -95,21 +103,22 @@ def atomic_write(
     data: bytes,
     *,
     fsync: bool | None = None,
-    newer_than: int | None = None,
+    replacing: bool = False,
 ) -> os.stat_result:
     """Replace ``path`` with ``data`` atomically; return the new file's stat.
 
     The parent folder must exist. Raises ``OSError`` from the filesystem; on
     any error the temp file is removed and ``path`` is left as it was. The
     stat lets callers recognise their own write later (inode, size, mtime)
-    without reading the file back. ``newer_than`` (an mtime in ns): the new
-    file's mtime is set past it before it is published, when the clock
-    tick has not moved on since (see :mod:`litetrack.store.remote.folder`).
+    without reading the file back. ``replacing``: the new file's mtime is
+    set past the replaced version's before it is published, when the clock
+    tick has not moved on since (see :func:`mtime_past`); for a file others
+    recognise by :func:`stat_key`, replaced under its lock.
     """
     path = os.fspath(path)
     tmp = _write_temp(path, data, fsync)
     try:
-        st = mtime_past(tmp, newer_than)
+        st = mtime_past(tmp, current_mtime(path) if replacing else None)
         os.replace(tmp, path)
         return st
     except BaseException:
@@ -150,17 +159,9 @@ def write_json(path: str | os.PathLike[str], doc: Any, *, replacing: bool = Fals
     """Atomically replace ``path`` with the JSON form of ``doc``; return its stat.
 
     ``replacing``: a new version of a document whose versions are told apart
-    by :func:`stat_key`, written under its lock. The new version's mtime is
-    made past the old one's (:func:`mtime_past`): in one clock tick, with the
-    inode the old version freed and the same size, the two keys would be equal.
+    by :func:`stat_key`, written under its lock (see :func:`atomic_write`).
     """
-    newer_than = None
-    if replacing:
-        try:
-            newer_than = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            pass
-    return atomic_write(path, dumps(doc), newer_than=newer_than)
+    return atomic_write(path, dumps(doc), replacing=replacing)
 
 
 #: How old an mtime must be, when read, to stand for what its folder lists:

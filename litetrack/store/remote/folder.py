@@ -31,6 +31,7 @@ from litetrack.store.fs import (
     FileLock,
     atomic_create,
     atomic_write,
+    current_mtime,
     ensure_dir,
     mtime_past,
 )
@@ -41,14 +42,6 @@ _CHUNK = 1 << 20
 
 def _etag(st: os.stat_result) -> str:
     return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
-
-
-def _mtime(path: str) -> int | None:
-    """The mtime of the version a replace is about to replace (None if there is none)."""
-    try:
-        return os.stat(path).st_mtime_ns
-    except FileNotFoundError:
-        return None
 
 
 class FolderRemote(Remote):
@@ -106,7 +99,7 @@ class FolderRemote(Remote):
         self._parent(path, key)
         try:
             with self._lock:
-                return _etag(atomic_write(path, data, newer_than=_mtime(path)))
+                return _etag(atomic_write(path, data, replacing=True))
         except OSError as e:
             raise self._error("writing", key, e) from None
 
@@ -121,7 +114,7 @@ class FolderRemote(Remote):
         try:
             shutil.copyfile(path, tmp)  # outside the lock: it may be long
             with self._lock:
-                mtime_past(tmp, _mtime(dst))
+                mtime_past(tmp, current_mtime(dst))
                 os.replace(tmp, dst)
         except OSError as e:
             try:
@@ -155,7 +148,7 @@ class FolderRemote(Remote):
                     return None
                 if current != etag:
                     return None
-                return _etag(atomic_write(path, data, newer_than=_mtime(path)))
+                return _etag(atomic_write(path, data, replacing=True))
         except OSError as e:
             raise self._error("replacing", key, e) from None
 
