@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
-from litetrack import settings
+from litetrack import clock, settings
 from litetrack.capture import on_run_start
 from litetrack.client import Client
 from litetrack.data import input_entry
@@ -491,9 +491,7 @@ def log_metrics(
     **_: Any,
 ) -> RunOperations | None:
     """Log several metrics at the same step with one write (all validated first)."""
-    import time
-
-    ts = timestamp if timestamp is not None else int(time.time() * 1000)
+    ts = timestamp if timestamp is not None else clock.now_ms()
     active_run_writer(run_id).log_batch([Metric(k, v, ts, step or 0) for k, v in metrics.items()])
     return _operations(synchronous)
 

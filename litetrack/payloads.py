@@ -10,7 +10,7 @@ import json
 import os
 from typing import Any
 
-from litetrack import yamlfmt
+from litetrack import clock, yamlfmt
 from litetrack.errors import InvalidArgument
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.paths import validate_artifact_path
@@ -155,13 +155,12 @@ def store_image(
     if (artifact_file is None) == (key is None):
         raise InvalidArgument("log_image needs exactly one of artifact_file or key")
     if key is not None:
-        import time
 
         from litetrack.validation import validate_key
 
         artifact_file = image_key_path(
             validate_key(key, "image key"), step or 0,
-            timestamp if timestamp is not None else int(time.time() * 1000),
+            timestamp if timestamp is not None else clock.now_ms(),
         )
     assert artifact_file is not None
     data = image_bytes(image, artifact_file)

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack import clock
 from litetrack.entities import Metric
 from litetrack.errors import InvalidArgument
 from litetrack.fluent import active_run_writer, log_metrics, log_params
@@ -474,9 +475,8 @@ def _patched_fit(original: Any) -> Any:
                         d: {m: [float(v) for v in vals] for m, vals in ms.items()}
                         for d, ms in (self.evals_result() or {}).items()
                     }
-                    import time
 
-                    ts = int(time.time() * 1000)
+                    ts = clock.now_ms()
                     points = [
                         Metric(f"{d}-{m}", v, ts, step)
                         for d, ms in history.items()

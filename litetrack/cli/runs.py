@@ -6,9 +6,9 @@ import argparse
 import csv
 import io
 import sys
-import time
 from typing import Any
 
+from litetrack import clock
 from litetrack.cli.common import examples, open_client, print_json
 from litetrack.cli.table import format_duration, format_number, format_time, page, print_table
 from litetrack.client import Client
@@ -138,7 +138,7 @@ def _duration_ms(start: int | None, end: int | None, status: str) -> float | Non
     if end is None:
         if status != "RUNNING":
             return None
-        end = int(time.time() * 1000)
+        end = clock.now_ms()
     return float(end - start)
 
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litetrack import yamlfmt
+from litetrack import clock, yamlfmt
 from litetrack.entities import LifecycleStage
 from litetrack.errors import InvalidArtifactPath
 from litetrack.importers.mlflow_entities import MlflowExperiment, MlflowLoggedModel, MlflowRun
@@ -125,7 +124,7 @@ class MlflowImporter:
             changes["creation_time"] = exp.creation_time
         if exp.lifecycle_stage == LifecycleStage.DELETED:
             changes["lifecycle_stage"] = LifecycleStage.DELETED
-            changes["deleted_time"] = exp.last_update_time or int(time.time() * 1000)
+            changes["deleted_time"] = exp.last_update_time or clock.now_ms()
         if changes:
             self.store.experiments.update(eid, **changes)
         return eid

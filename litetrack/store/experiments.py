@@ -8,10 +8,10 @@ single atomic document replace.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
+from litetrack import clock
 from litetrack.entities import Experiment, LifecycleStage
 from litetrack.errors import ExperimentAlreadyExists, ExperimentNotFound, InvalidState
 from litetrack.store.docs import read_doc
@@ -23,8 +23,8 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 
 
 def now_ms() -> int:
-    """Current time in integer milliseconds since the epoch (MLflow's unit)."""
-    return int(time.time() * 1000)
+    """Current time in integer milliseconds since the epoch (:func:`litetrack.clock.now_ms`)."""
+    return clock.now_ms()
 
 
 def doc_to_experiment(doc: dict[str, Any]) -> Experiment:
@@ -219,7 +219,9 @@ class ExperimentStore:
             for key in delete_tags or ():
                 doc.get("tags", {}).pop(key, None)
             doc.update(changes)
-            doc["last_update_time"] = now_ms()
+            # Another process's clock may be behind ours: an update never moves the
+            # document's last update back.
+            doc["last_update_time"] = max(now_ms(), doc.get("last_update_time") or 0)
             write_json(self._path(doc["experiment_id"]), doc, replacing=True)
             return doc
 

@@ -26,13 +26,13 @@ import getpass
 import json
 import logging
 import os
-import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from litetrack import clock
 from litetrack.entities import (
     LifecycleStage,
     Metric,
@@ -327,7 +327,7 @@ class RunStore:
             "run_name": run_name,
             "user_id": user_id,
             "status": RunStatus.RUNNING,
-            "start_time": start_time if start_time is not None else int(time.time() * 1000),
+            "start_time": start_time if start_time is not None else clock.now_ms(),
             "end_time": None,
             "lifecycle_stage": LifecycleStage.ACTIVE,
             "deleted_time": None,
@@ -468,7 +468,7 @@ class RunStore:
             if end_time is not None:
                 doc["end_time"] = end_time  # kept whatever the status, as in MLflow
             elif status in RunStatus.TERMINAL:
-                doc["end_time"] = int(time.time() * 1000)
+                doc["end_time"] = clock.now_ms()
             else:
                 doc["end_time"] = None
 
@@ -497,7 +497,7 @@ class RunStore:
 
         def change(doc: dict[str, Any]) -> None:
             doc["lifecycle_stage"] = stage
-            doc["deleted_time"] = int(time.time() * 1000) if stage == LifecycleStage.DELETED else None
+            doc["deleted_time"] = clock.now_ms() if stage == LifecycleStage.DELETED else None
 
         return self.update_doc(run_id, change)
 
@@ -680,7 +680,7 @@ class RunWriter:
             prefix = self._prefix[key] = b'{"key":"' + key.encode() + b'","value":'
         if type(value) is not float:
             value = validate_metric_value(key, value)
-        ts = int(time.time() * 1000) if timestamp is None else validate_timestamp(timestamp)
+        ts = clock.now_ms() if timestamp is None else validate_timestamp(timestamp)
         step = 0 if step is None else (step if type(step) is int else validate_step(step))
         self._write(prefix + f'{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode(), True)
         if self.shadow is not None:
@@ -691,7 +691,7 @@ class RunWriter:
         for m in metrics:
             key = validate_key(m.key, "metric key")
             value = validate_metric_value(key, m.value)
-            ts = validate_timestamp(m.timestamp) if m.timestamp is not None else int(time.time() * 1000)
+            ts = validate_timestamp(m.timestamp) if m.timestamp is not None else clock.now_ms()
             step = validate_step(m.step)
             lines.append(
                 f'{{"key":"{key}","value":{_float_json(value)},"timestamp":{ts},"step":{step}}}\n'.encode()
@@ -816,7 +816,7 @@ class RunWriter:
         if size - offset > FOLD_ON_END_BYTES:
             return False  # a long history: fold it into the document once
         if status in RunStatus.TERMINAL:
-            end = end_time if end_time is not None else int(time.time() * 1000)
+            end = end_time if end_time is not None else clock.now_ms()
             record = f'{{"status":"{status}","end_time":{end}'
             shadow = self.shadow
             key = self.doc_cache[0]

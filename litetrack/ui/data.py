@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from litetrack import clock
 from litetrack.client import Client
 from litetrack.entities import Run, ViewType
 from litetrack.errors import InvalidArgument
@@ -64,7 +65,7 @@ def duration_ms(run: Run, now_ms: int | None = None) -> int | None:
     if end is None:
         if run.info.status != "RUNNING":
             return None
-        end = now_ms if now_ms is not None else int(time.time() * 1000)
+        end = now_ms if now_ms is not None else clock.now_ms()
     return end - start
 
 
@@ -172,7 +173,7 @@ def runs_page(
         order_by=list(order_by or []),
         page_token=page_token or None,
     )
-    now = int(time.time() * 1000)
+    now = clock.now_ms()
     rows = [run_row(r, now) for r in page]
     if aggregates:
         for row in rows:

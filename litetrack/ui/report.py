@@ -15,12 +15,12 @@ import hashlib
 import html
 import json
 import os
-import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from litetrack import clock
 from litetrack.client import Client
 from litetrack.ui import data
 
@@ -72,7 +72,7 @@ def report_data(
     runs = client.search_runs(
         [exp_id], filter_string or "", max_results=limit, order_by=list(order_by or [])
     )
-    now = int(time.time() * 1000)
+    now = clock.now_ms()
     rows = [data.run_row(r, now) for r in runs]
     details: dict[str, Any] = {}
     histories: dict[str, dict[str, Any]] = {}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
+from litetrack import clock
 from litetrack.errors import InvalidArgument
 from litetrack.validation import validate_key, validate_name, validate_tag_value
 
@@ -19,8 +19,8 @@ MAX_DESCRIPTION_LENGTH = 100_000
 
 
 def now_ms() -> int:
-    """Current time in integer milliseconds since the epoch."""
-    return int(time.time() * 1000)
+    """Current time in integer milliseconds since the epoch (:func:`litetrack.clock.now_ms`)."""
+    return clock.now_ms()
 
 
 def model_key(name: str) -> str:

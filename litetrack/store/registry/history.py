@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
+from litetrack import clock
 from litetrack.store.fs import append_line
 from litetrack.store.runlog import read_log_records
 from litetrack.store.runs import current_user
@@ -53,7 +53,7 @@ def event(
     if user is None:
         user = current_user()
     return {
-        "time": when if when is not None else int(time.time() * 1000),
+        "time": when if when is not None else clock.now_ms(),
         "user": user,
         "model": model,
         "model_id": model_id,

@@ -40,11 +40,11 @@ import json
 import os
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from litetrack import clock
 from litetrack.entities import RegisteredModel
 from litetrack.errors import (
     AlreadyExists,
@@ -83,7 +83,7 @@ def _history_stamp() -> int:
     """
     global _last_stamp
     with _stamp_lock:
-        _last_stamp = max(time.time_ns(), _last_stamp + 1)
+        _last_stamp = max(clock.now_ns(), _last_stamp + 1)
         return _last_stamp
 
 
