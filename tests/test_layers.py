@@ -47,6 +47,7 @@ LAYERS: dict[str, str] = {
     "litetrack.settings": "base",
     "litetrack.yamlfmt": "base",
     "litetrack.paging": "base",
+    "litetrack.clock": "base",
     "litetrack.utils": "base",
     "litetrack.store": "store",
     "litetrack.client": "api",
