@@ -1,8 +1,9 @@
 """Stamps never go back within a process, even when the wall clock is stepped back.
 
-A CI machine's clock was stepped back in the middle of the suite: an experiment
-renamed after another was created got an older ``last_update_time`` than it.
-These tests put a wall clock that steps in place of the real one.
+An experiment renamed after another was created must get a later
+``last_update_time``, even when the wall clock steps back in between, or when
+creations in one millisecond were stamped ahead of it. These tests put a wall
+clock the test moves in place of the real one.
 """
 
 from __future__ import annotations
@@ -77,11 +78,31 @@ def test_stamps_never_decrease_under_random_steps(stepped: SteppedClock) -> None
         last = now
 
 
+def test_a_change_after_a_burst_of_creations_stamps_later_than_all(
+    stepped: SteppedClock, store_path: Path
+) -> None:
+    # The CI failure: x, y, z made in one millisecond get creation times ahead of
+    # the wall clock (they strictly increase); x renamed 2 ms later stamped the
+    # wall clock, no later than z, and "last_update_time >= renamed" found z too.
+    client = Client()
+    ids = [client.create_experiment(name) for name in ("x", "y", "z")]
+    created = [client.get_experiment(i).creation_time or 0 for i in ids]
+    assert created == sorted(set(created))
+    stepped.advance(2)
+    client.rename_experiment(ids[0], "new_name")
+    renamed = client.get_experiment(ids[0]).last_update_time
+    assert renamed is not None and renamed > created[-1]
+    found = client.search_experiments(filter_string=f"last_update_time >= {renamed}")
+    assert [e.name for e in found] == ["new_name"]
+    ordered = client.search_experiments(order_by=["last_update_time DESC"])
+    assert ordered[0].name == "new_name"
+
+
 def test_search_order_survives_a_backward_step(
     stepped: SteppedClock, store_path: Path
 ) -> None:
-    # The CI failure: z created, the wall clock stepped back, x renamed; the
-    # rename must still be the latest update, and a later run start the newest.
+    # z created, the wall clock stepped back, x renamed: the rename is still the
+    # latest update, and a later run start the newest.
     client = Client()
     ids = [client.create_experiment(name) for name in ("x", "y", "z")]
     created = client.get_experiment(ids[0]).creation_time

@@ -179,9 +179,11 @@ class ExperimentStore:
             # Creation times strictly increase with the ids, so ordering by
             # creation time is stable even for experiments made in one millisecond
             # (the Default one is often written just before the first experiment).
+            # Such a stamp can be ahead of the wall clock: the clock then goes on
+            # from it, so a later change in this process still stamps later.
             latest = max((d.get("creation_time") or 0 for d in docs), default=0)
             doc = self._new_doc(
-                experiment_id, name, artifact_location, tags, max(now_ms(), latest + 1)
+                experiment_id, name, artifact_location, tags, clock.after_ms(latest)
             )
             write_json(self._path(experiment_id), doc)
             return experiment_id
