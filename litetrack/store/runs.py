@@ -203,7 +203,7 @@ class RunStore:
     def _journal(self, run_id: str, rest: bytes, before: bool = False) -> None:
         """Append the journal line ``<run id><rest>`` (``rest`` ends with a newline).
 
-        The line is written as ``"\\n" + line``, one ``write``: a writer killed
+        It is written with a newline before it, in one ``write``: a writer killed
         mid-append (or a machine that lost power) can leave a torn line, or
         garbage, without a newline at the end of the journal, and the next
         append would be glued onto it and lost with it. Starting each line
