@@ -101,7 +101,7 @@ def python_floor(n: int, parent: str | None, summary: bool) -> float:
             os.write(fd, json.dumps(doc, separators=(",", ":"), sort_keys=True).encode())
             os.close(fd)
             os.replace(f"{run}/.tmp", f"{run}/run.json")
-            os.write(journal, run_id.encode() + b"\n")
+            os.write(journal, b"\n" + run_id.encode() + b"\n")
             log = os.open(f"{run}/log.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             params = {f"param_{j}": str((i + j) % 10) for j in range(10)}
             os.write(log, b"".join(f'{{"param":"{k}","value":"{v}"}}\n'.encode() for k, v in params.items()))
@@ -111,7 +111,7 @@ def python_floor(n: int, parent: str | None, summary: bool) -> float:
                 f'{{"key":"{k}","value":{v!r},"timestamp":{now},"step":0}}\n'.encode() for k, v in metrics.items()
             ))
             end = f'{{"status":"FINISHED","end_time":{now}'
-            line = run_id.encode() + b"\n"
+            line = b"\n" + run_id.encode() + b"\n"
             if summary:
                 doc["params"] = params
                 doc["tags"].update(tags)
@@ -121,7 +121,7 @@ def python_floor(n: int, parent: str | None, summary: bool) -> float:
                 parts = (index_row_json(doc), index_stats_json(doc), index_view_json(doc))
                 end += f',"row":{parts[0]},"stats":{parts[1]},"view":{parts[2]}'
                 body = "\t".join(parts).encode()
-                line = run_id.encode() + b"\t%08x\t%s\n" % (zlib.crc32(body), body)
+                line = b"\n" + run_id.encode() + b"\t%08x\t%s\n" % (zlib.crc32(body), body)
             os.write(log, (end + "}\n").encode())
             os.close(log)
             os.write(journal, line)

@@ -355,3 +355,100 @@ def test_an_import_killed_before_its_journal_line_changes_no_answer(
     imported = [p.name for p in (store_path / "runs").iterdir() if (p / "run.json").exists()]
     assert len(imported) == 1
     assert [r.info.run_id for r in c.search_runs(eids, "", ViewType.ALL)] == imported
+
+
+# What a writer killed mid-append, or a machine that lost power, leaves at the end
+# of changes.log: half of a line, or bytes that are no line at all (invalid UTF-8,
+# the run of NULs a filesystem leaves where the data never reached the disk).
+_TAILS = {
+    "half": None,  # the first half of the journal's last line, made below
+    "garbage": b"\xff\xfe\xc3(\tjunk\x80" + b"\x00" * 64 + b"\t~\xe2\x82",
+    "nuls": b"\x00" * 4096,
+}
+
+
+def _tear(store_path: Path, tail: str) -> None:
+    """Leave a torn last line at the end of the store's journal."""
+    journal = store_path / "changes.log"
+    data = journal.read_bytes()
+    if tail == "half":
+        last = data.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        torn = last[: len(last) // 2]
+    else:
+        torn = _TAILS[tail]
+    assert torn and not torn.endswith(b"\n")
+    with open(journal, "ab") as f:
+        f.write(torn)
+
+
+_ACT = """
+import sys
+from litetrack import Client
+from litetrack.entities import Metric, Param
+store, what, eid, rid = sys.argv[1:5]
+c = Client(store)
+if what == "end":
+    new = c.create_run(eid, start_time=5000).info.run_id
+    c.log_batch(new, metrics=[Metric("m", 9.0, 0, 0)], params=[Param("p", "1")])
+    c.set_terminated(new)
+elif what == "metric":
+    c.log_metric(rid, "m", 100.0, step=3)
+elif what == "rename":
+    c.set_tag(rid, "mlflow.runName", "renamed")
+elif what == "delete":
+    c.delete_run(rid)
+"""
+
+
+@pytest.mark.parametrize("tail", list(_TAILS))
+def test_a_torn_journal_tail_spoils_no_later_line(store_path: Path, tail: str) -> None:
+    """changes.log ends with a torn line; fresh processes end a run, log, rename, delete after it.
+
+    Each next append must not be glued onto the torn bytes: every search
+    through the index (read between the changes, and in a fresh reader)
+    equals a scan.
+    """
+    eid = _sweep(store_path)
+    reader = Store(store_path)
+    assert _answers(reader, eid) == _scan(store_path, eid)
+    order = ["attributes.start_time"]
+    rids = [r.info.run_id for r in query_runs(reader, [eid], "", ViewType.ALL, 10, order)]
+    for what, rid in (("end", ""), ("metric", rids[0]), ("rename", rids[1]), ("delete", rids[2])):
+        _tear(store_path, tail)
+        subprocess.run([sys.executable, "-c", _ACT, str(store_path), what, eid, rid],
+                       check=True, timeout=120)
+        want = _scan(store_path, eid)
+        assert _answers(reader, eid) == want, what
+        assert _answers(Store(store_path), eid) == want, what
+
+
+@pytest.mark.parametrize("tail", list(_TAILS))
+@pytest.mark.parametrize("what", ["delete", "metric", "status"])
+def test_an_announcement_after_a_torn_tail_survives_its_writer_being_killed(
+    store_path: Path, what: str, tail: str
+) -> None:
+    """A torn last line, then a writer announces a change to an ended run, makes it and is killed.
+
+    The announcement is all the index has of the change: glued onto the torn
+    bytes, it would be lost and the index would answer stale for good.
+    """
+    eid = _sweep(store_path)
+    rid = query_runs(Store(store_path), [eid], "params.p = '1'", ViewType.ALL, 1)[0].info.run_id
+    reader = Store(store_path)
+    _answers(reader, eid)
+    _tear(store_path, tail)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHANGER, str(store_path), what, rid],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline() == "changing\n"
+    before = _answers(reader, eid)  # the index reads the announcement before the change lands
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    proc.communicate(timeout=120)
+    assert proc.returncode == 9
+    after = _scan(store_path, eid)
+    assert after != before
+    assert _answers(reader, eid) == after
+    assert _answers(Store(store_path), eid) == after

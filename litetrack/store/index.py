@@ -404,6 +404,9 @@ class SearchIndex:
                 if row is not None:
                     checked.append(row)
                     continue
+            if not _RUN_ID.fullmatch(rid):
+                gone.append(rid)  # a damaged journal line: it names no run folder
+                continue
             try:
                 rows.append(self._doc_row(runs.read(rid)))
             except RunNotFound:
@@ -805,6 +808,16 @@ class _Journal:
     when it ended the run (:attr:`litetrack.store.runs.RunWriter.end_summary`).
     A summary counts only while it is the run's last line in the journal (a
     later line means a later change).
+
+    Writers append ``"\\n" + line + "\\n"`` (:meth:`litetrack.store.runs.RunStore._journal`;
+    stores written before that have no leading newline, and read the same):
+    what a killed writer or a power loss left at the end (half a line,
+    garbage, a run of NULs) becomes a line of its own once the next line
+    comes, and spoils nothing else. Empty lines are skipped; a damaged line
+    names no run folder, or carries a summary whose CRC-32 fails, or a token
+    no live writer holds, and is read as such. Only complete lines are read
+    (up to the last newline), so the offset the index keeps always follows
+    a newline.
     """
 
     __slots__ = ("ids", "end", "summaries", "intents")

@@ -92,6 +92,8 @@ def token_alive(token: str) -> bool:
         number = int(pid)
     except ValueError:
         number = 0
-    if number <= 0:
-        return False  # not a token any writer writes: nothing will confirm it
+    if number <= 0 or (not host and hostname()):
+        # Not a token any writer writes (each ends with its host name), e.g.
+        # one torn by a writer killed mid-append: nothing will confirm it.
+        return False
     return process_alive(number, host or None, None if start == "-" else start)

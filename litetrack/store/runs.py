@@ -17,6 +17,10 @@ a filesystem that tore the write) is skipped with a warning, never a crash.
 Every change to a run that is not RUNNING, and every document rewrite, is also
 recorded as the run id in ``<store>/changes.log``, which the search index
 consumes to stay up to date (RUNNING runs are always re-read by the index).
+Each line is appended as a newline, the line, a newline (one ``write``): a
+line torn by a writer killed mid-append, or garbage left by a power loss,
+then spoils only itself, never the next process's line (see
+:meth:`RunStore._journal`).
 """
 
 from __future__ import annotations
@@ -167,10 +171,9 @@ class RunStore:
         either way.
         """
         if done is not None:
-            line = run_id.encode() + b"\t=" + done + b"\n"
+            self._journal(run_id, b"\t=" + done + b"\n")
         else:
-            line = run_id.encode() + (b"\t" + summary if summary else b"\n")
-        self._journal(run_id, line)
+            self._journal(run_id, b"\t" + summary if summary else b"\n")
 
     def intend(self, run_id: str) -> bytes:
         """Announce in the journal a change about to be made to a run; returns the token for ``changed(done=)``.
@@ -184,7 +187,7 @@ class RunStore:
         :mod:`litetrack.store.index`).
         """
         token = owner_token().encode()
-        self._journal(run_id, run_id.encode() + b"\t~" + token + b"\n", before=True)
+        self._journal(run_id, b"\t~" + token + b"\n", before=True)
         return token
 
     def _unannounce(self, run_id: str, token: bytes) -> None:
@@ -197,7 +200,20 @@ class RunStore:
         except StoreError:
             pass
 
-    def _journal(self, run_id: str, line: bytes, before: bool = False) -> None:
+    def _journal(self, run_id: str, rest: bytes, before: bool = False) -> None:
+        """Append the journal line ``<run id><rest>`` (``rest`` ends with a newline).
+
+        It is written with a newline before it, in one ``write``: a writer killed
+        mid-append (or a machine that lost power) can leave a torn line, or
+        garbage, without a newline at the end of the journal, and the next
+        append would be glued onto it and lost with it. Starting each line
+        with a newline makes the torn bytes a line of their own, which
+        readers skip (:class:`litetrack.store.index._Journal`); the empty line
+        this leaves between whole lines costs a byte and is skipped too. One
+        byte instead of a check of the journal's last byte (a system call),
+        which would not do anyway: another writer can tear a line between
+        the check and the append.
+        """
         pid = os.getpid()
         if self._journal_fd is None or self._journal_pid != pid:
             # A forked child must not share the parent's descriptor
@@ -205,7 +221,7 @@ class RunStore:
             self._journal_fd = open_append(self.journal_path)
             self._journal_pid = pid
         try:
-            append_whole(self._journal_fd, line)
+            append_whole(self._journal_fd, b"\n" + run_id.encode() + rest)
         except OSError as e:
             outcome = (
                 "nothing was changed" if before
@@ -410,7 +426,7 @@ class RunStore:
                 # appends to its log without journaling (it is RUNNING and
                 # its own): announce a change on its behalf that only its
                 # end confirms, so the index re-reads the run until then.
-                self._journal(run_id, run_id.encode() + b"\t~" + owner.encode() + b"\n", before=True)
+                self._journal(run_id, b"\t~" + owner.encode() + b"\n", before=True)
             try:
                 st = write_json(doc_path, doc, replacing=True)
             except OSError as e:
