@@ -30,34 +30,18 @@ _lock = threading.Lock()
 _base: int | None = None
 
 
-def _next_ns(floor: int) -> int:
+def now_ns() -> int:
+    """Nanoseconds since the epoch: the wall clock, but never behind an earlier stamp
+    of this process plus the real time elapsed since it."""
     global _base
     with _lock:
         mono = _monotonic_ns()
         wall = _wall_ns()
         stamp = wall if _base is None else max(wall, _base + mono)
-        stamp = max(stamp, floor)
         _base = stamp - mono
         return stamp
 
 
-def now_ns() -> int:
-    """Nanoseconds since the epoch: the wall clock, but never behind an earlier stamp
-    of this process plus the real time elapsed since it."""
-    return _next_ns(0)
-
-
 def now_ms() -> int:
     """Milliseconds since the epoch (MLflow's unit for every timestamp), as :func:`now_ns`."""
-    return _next_ns(0) // 1_000_000
-
-
-def after_ms(earlier: int) -> int:
-    """A stamp in milliseconds later than ``earlier`` and not before now.
-
-    Experiments' creation times strictly increase, so several made in one
-    millisecond get stamps ahead of the wall clock. Later stamps of this process
-    then follow on from the one returned here, not from the wall clock: a change
-    made after those creations still stamps later than all of them.
-    """
-    return _next_ns((earlier + 1) * 1_000_000) // 1_000_000
+    return now_ns() // 1_000_000

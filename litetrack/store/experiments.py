@@ -27,6 +27,25 @@ def now_ms() -> int:
     return clock.now_ms()
 
 
+# The latest time this process stamped on an experiment (its creation or a change).
+_last_stamp = 0
+
+
+def _stamp(after: int = 0) -> int:
+    """Now, but later than ``after`` and than every experiment stamp this process made.
+
+    Creation times strictly increase with the ids, so experiments made in one
+    millisecond are stamped ahead of the wall clock; a change made after them
+    (a rename 2 ms later) must still stamp later than all of them, as it would
+    in MLflow, where they all carry the wall clock. Stamps run ahead only while
+    they come faster than one a millisecond, and catch up with the wall clock
+    after.
+    """
+    global _last_stamp
+    _last_stamp = max(now_ms(), after + 1, _last_stamp + 1)
+    return _last_stamp
+
+
 def doc_to_experiment(doc: dict[str, Any]) -> Experiment:
     """Build the public entity from a validated document."""
     return Experiment(
@@ -179,12 +198,8 @@ class ExperimentStore:
             # Creation times strictly increase with the ids, so ordering by
             # creation time is stable even for experiments made in one millisecond
             # (the Default one is often written just before the first experiment).
-            # Such a stamp can be ahead of the wall clock: the clock then goes on
-            # from it, so a later change in this process still stamps later.
             latest = max((d.get("creation_time") or 0 for d in docs), default=0)
-            doc = self._new_doc(
-                experiment_id, name, artifact_location, tags, clock.after_ms(latest)
-            )
+            doc = self._new_doc(experiment_id, name, artifact_location, tags, _stamp(latest))
             write_json(self._path(experiment_id), doc)
             return experiment_id
 
@@ -223,7 +238,7 @@ class ExperimentStore:
             doc.update(changes)
             # Another process's clock may be behind ours: an update never moves the
             # document's last update back.
-            doc["last_update_time"] = max(now_ms(), doc.get("last_update_time") or 0)
+            doc["last_update_time"] = _stamp((doc.get("last_update_time") or 1) - 1)
             write_json(self._path(doc["experiment_id"]), doc, replacing=True)
             return doc
 

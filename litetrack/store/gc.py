@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litetrack import clock
 from litetrack.entities import LifecycleStage, RunStatus
 from litetrack.errors import (
     ArtifactNotFound,
@@ -213,8 +214,10 @@ def gc(
         )
         grace = MIN_GRACE_SECONDS
     t0 = time.perf_counter()
-    now = time.time()
-    cutoff_ms = int((now - older) * 1000)
+    now = time.time()  # for files' ages: their mtimes are the wall clock's
+    # Deletion times are stamps of litetrack.clock, which can run ahead of the
+    # wall clock after it stepped back: compare them with that clock.
+    cutoff_ms = clock.now_ms() - int(older * 1000)
     rep = GcReport(dry_run=dry_run)
     if not store.exists():
         return rep
