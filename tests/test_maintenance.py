@@ -410,7 +410,8 @@ def test_sigkill_during_a_large_artifact_leaves_no_partial_blob(
     with open(fifo, "wb") as f:
         f.write(os.urandom(8 << 20))
         f.flush()
-        deadline = time.monotonic() + 120  # generous for a loaded machine: left once the copy is there
+        # Generous for a loaded machine: left as soon as the copy is there.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             temps = list(tmp_dir.glob(".tmp-*")) if tmp_dir.exists() else []
             if temps and temps[0].stat().st_size >= 8 << 20:
