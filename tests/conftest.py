@@ -10,6 +10,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+else:
+    # No wall-clock limits on a shared or loaded machine (CI's is both): no
+    # per-example deadline, and no failure because drawing the first examples
+    # took long. A test's own @settings inherits these unless it names them.
+    settings.register_profile(
+        "litetrack", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("litetrack")
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -319,9 +319,9 @@ from litetrack import Client
 shared, seconds = sys.argv[1], float(sys.argv[2])
 random.seed(os.getpid())
 c = Client()
-end = time.time() + seconds
+end = time.monotonic() + seconds  # not the wall clock: it can be stepped
 n = 0
-while time.time() < end:
+while time.monotonic() < end:
     ephemeral = random.random() < 0.1
     with litetrack.start_run(capture_source=False) as run:
         litetrack.log_artifact(shared)                      # identical bytes in every process
@@ -410,8 +410,9 @@ def test_sigkill_during_a_large_artifact_leaves_no_partial_blob(
     with open(fifo, "wb") as f:
         f.write(os.urandom(8 << 20))
         f.flush()
-        deadline = time.time() + 120  # generous for a loaded machine: left once the copy is there
-        while time.time() < deadline:
+        # Generous for a loaded machine: left as soon as the copy is there.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             temps = list(tmp_dir.glob(".tmp-*")) if tmp_dir.exists() else []
             if temps and temps[0].stat().st_size >= 8 << 20:
                 break

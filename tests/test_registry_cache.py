@@ -629,7 +629,9 @@ def _pages(search: Callable[..., Any], max_results: int, **kw: Any) -> Iterator[
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     ops=st.lists(_op, min_size=2, max_size=20),

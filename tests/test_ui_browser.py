@@ -29,6 +29,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ui_store import XSS_NAME, make_store  # noqa: E402
 
 pytestmark = pytest.mark.slow
+# Playwright waits 30 s by default; a loaded CI machine can take longer to start
+# Chromium or render a chart. A wait returns as soon as its condition holds, so a
+# generous bound costs nothing when all is well.
+TIMEOUT_MS = 120_000
 VIEWPORTS = {"wide": {"width": 1366, "height": 900}, "narrow": {"width": 400, "height": 860}}
 
 
@@ -67,7 +71,7 @@ def demo(store_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, timeout=TIMEOUT_MS)
         try:
             yield b
         finally:
@@ -85,6 +89,7 @@ def shots(tmp_path: Path) -> Path:
 def _page(browser: Any, viewport: str = "wide") -> tuple[Any, list[str], list[str]]:
     """A page that records dialogs (an XSS would open one) and script errors."""
     page = browser.new_page(viewport=VIEWPORTS[viewport])
+    page.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
     errors: list[str] = []
 
@@ -354,7 +359,7 @@ def test_running_run_updates_live(store_path: Path, browser: Any) -> None:
         for step in range(5, 12):
             client.log_metric(rid, "loss", 1.0 / (step + 1), step=step)
         # The page polls while the run is RUNNING.
-        page.wait_for_selector("#curve-chart[data-points='12']", state="attached", timeout=30_000)
+        page.wait_for_selector("#curve-chart[data-points='12']", state="attached")
         assert dialogs == [] and errors == []
     finally:
         served.stop()
