@@ -1,5 +1,7 @@
 # Dataset tracking and search as MLflow's docs show them ("Dataset Tracking",
 # "Search Runs": filtering runs by the datasets they used).
+import time
+
 import mlflow
 import mlflow.data
 import pandas as pd
@@ -20,6 +22,7 @@ with mlflow.start_run(run_name="trained") as trained:
     mlflow.log_input(dataset, context="training")
     mlflow.log_input(eval_dataset, context="eval")
     mlflow.log_param("alpha", 0.5)
+time.sleep(0.01)  # "start_time ASC" below: start times are milliseconds (in MLflow too)
 with mlflow.start_run(run_name="eval-only") as eval_only:
     mlflow.log_input(eval_dataset, context="eval")
 with mlflow.start_run(run_name="no-data"):
