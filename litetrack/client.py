@@ -322,6 +322,25 @@ class Client(RegistryClientMixin):
         """Log a table (dict of columns or DataFrame) as JSON; rows append to an existing one."""
         store_table(self._store, validate_run_id(run_id), data, artifact_file)
 
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: list[str] | None = None,
+        extra_columns: list[str] | None = None,
+    ) -> Any:
+        """The tables ``log_table`` wrote at ``artifact_file`` in the experiment's runs (or in
+        ``run_ids`` of it), as one pandas DataFrame; ``extra_columns`` names ``search_runs``
+        columns (``run_id``, ``params.x`` ...) added to each run's rows.
+
+        Raises :class:`ArtifactNotFound` when no run has the table.
+        """
+        # Loaded on first use, as the searches are: it brings the query language.
+        from litetrack.tables import load_table
+
+        experiment_id = validate_experiment_id(experiment_id)
+        return load_table(self._store, experiment_id, artifact_file, run_ids, extra_columns)
+
     def log_image(
         self,
         run_id: str,
@@ -340,8 +359,10 @@ class Client(RegistryClientMixin):
         return list_artifacts(self._store, validate_run_id(run_id), path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
-        """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local path."""
-        return download(self._store, validate_run_id(run_id), path or None, dst_path)
+        """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local
+        path: ``dst_path/<last part of path>``, as MLflow 3 places it."""
+        run_id = validate_run_id(run_id)
+        return download(self._store, run_id, path or None, dst_path, by_basename=True)
 
     # -- inputs -----------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None, **_: Any) -> None:

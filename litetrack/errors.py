@@ -98,6 +98,11 @@ class InvalidArtifactPath(InvalidArgument):
     """An artifact path is absolute, escapes the artifact root, or has forbidden characters."""
 
 
+class LocalFileNotFound(InvalidArgument, FileNotFoundError):
+    """A local file or folder to log does not exist (``except FileNotFoundError`` catches it,
+    as it catches MLflow's error there)."""
+
+
 class ParamConflict(InvalidArgument):
     """A param was logged again with a different value."""
 
@@ -114,6 +119,10 @@ class ExperimentNotFound(NotFound):
 
 class RunNotFound(NotFound):
     """No run has that id."""
+
+
+class TagNotFound(NotFound):
+    """A run has no tag with that key (to delete)."""
 
 
 class ArtifactNotFound(NotFound, FileNotFoundError):

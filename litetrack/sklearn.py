@@ -309,6 +309,25 @@ def _log_search(run_id: str, est: Any, X: Any, config: dict[str, Any]) -> None:
     A.safely(_csv, INTEGRATION, "logging cv_results.csv")
 
 
+def _log_estimator_html(run_id: str, est: Any) -> None:
+    """``estimator.html``: scikit-learn's HTML view of the fitted estimator, in MLflow's page."""
+    from sklearn.utils import estimator_html_repr
+
+    # The same page MLflow writes (its charset keeps the toggle triangles readable).
+    page = f"""
+<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8"/>
+  </head>
+  <body>
+    {estimator_html_repr(est)}
+  </body>
+</html>
+    """
+    log_text(page, "estimator.html", run_id=run_id)
+
+
 def _after_fit(
     run_id: str, est: Any, args: tuple[Any, ...], kwargs: dict[str, Any], config: dict[str, Any]
 ) -> None:
@@ -320,6 +339,7 @@ def _after_fit(
     )
     if values:
         A.safely(lambda: log_metrics(values, run_id=run_id), INTEGRATION, "logging metrics")
+    A.safely(lambda: _log_estimator_html(run_id, est), INTEGRATION, "logging estimator.html")
     if config["log_models"]:
         A.safely(lambda: _log_model(est, X, config), INTEGRATION, "logging the model")
     if _is_search(est):
@@ -399,7 +419,8 @@ def autolog(
     ``training_r2_score``, for classifiers ``training_accuracy_score``,
     ``training_precision_score``, ``training_recall_score`` and
     ``training_f1_score`` (and with ``predict_proba`` ``training_log_loss`` and
-    ``training_roc_auc``): MLflow's names. And the fitted model under ``model`` (with a
+    ``training_roc_auc``): MLflow's names; ``estimator.html`` (scikit-learn's view of the
+    fitted estimator, as MLflow logs it). And the fitted model under ``model`` (with a
     signature and, if asked, an input example). A run is started when none
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.

@@ -11,7 +11,9 @@ reads these models and litetrack reads MLflow's.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import io
 import json
 import logging
 import os
@@ -324,12 +326,61 @@ def _log_best_step(run_id: str, model: Any, history: dict[str, dict[str, list[fl
         _log_metrics(run_id, at_best, rounds)
 
 
+def _importance_png(importance_type: str, scores: dict[str, Any]) -> bytes | None:
+    """MLflow's ``feature_importance_<type>.png``: a horizontal bar per feature, sorted by
+    magnitude (one bar per class when the booster gives a value per class); None without
+    matplotlib, which is optional, as in MLflow."""
+    try:
+        # A bare Figure, not pyplot: no backend is chosen and no global figure is left
+        # behind (a notebook's own plotting is untouched).
+        import numpy as np
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    features = list(scores)
+    values = np.array([scores[f] for f in features], dtype=float)
+    if values.ndim <= 1:
+        values = values.reshape(-1, 1)
+    order = np.argsort(np.abs(values).sum(axis=1))
+    features = [features[i] for i in order]
+    values = values[order]
+    n_classes = values.shape[1]
+    fig = Figure(figsize=(6.4, max(2.0, 0.3 * len(features) + 1.0)))
+    ax = fig.subplots()
+    ylocs = np.arange(len(features))
+    if n_classes == 1:
+        ax.barh(ylocs, values[:, 0], height=0.5)
+    else:
+        height = 0.8 / n_classes
+        for c in range(n_classes):
+            ax.barh(ylocs + (c - (n_classes - 1) / 2) * height, values[:, c], height=height,
+                    label=f"Class {c}")
+        ax.legend()
+    ax.set_yticks(ylocs)
+    ax.set_yticklabels(features)
+    ax.set_xlabel("Importance")
+    ax.set_title(f"Feature Importance ({importance_type})")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _log_importance(run_id: str, booster: Any, types: list[str]) -> None:
+    """``feature_importance_<type>.json`` (``booster.get_score``, as MLflow writes it) and,
+    when matplotlib is installed, ``feature_importance_<type>.png``, for each type."""
     store = current_store()
     for imp in types:
         scores = booster.get_score(importance_type=imp)
-        data = json.dumps({str(k): float(v) for k, v in scores.items()}, indent=2).encode()
-        log_bytes(store, run_id, data, f"feature_importance_{imp}.json")
+        if scores:
+            png = A.safely(
+                functools.partial(_importance_png, imp, scores),
+                INTEGRATION,
+                "plotting feature importance",
+            )
+            if png is not None:
+                log_bytes(store, run_id, png, f"feature_importance_{imp}.png")
+        log_bytes(store, run_id, json.dumps(scores).encode(), f"feature_importance_{imp}.json")
 
 
 def _log_model(model: Any, example: Any, config: dict[str, Any]) -> None:
@@ -535,8 +586,9 @@ def autolog(
     the last metric on the last evaluation set); after early stopping, as in
     MLflow, ``stopped_iteration`` and the metrics of the best iteration again
     at the step after the last; feature importance as
-    ``feature_importance_<type>.json`` (``importance_types``, default
-    ``["weight"]``); and the model under ``model`` with a signature and an
+    ``feature_importance_<type>.json`` and, when matplotlib is installed, a bar
+    chart ``feature_importance_<type>.png`` (``importance_types``, default
+    ``["weight"]``), as MLflow names them; and the model under ``model`` with a signature and an
     input example (the first rows of the training data, when they can be
     had: numpy arrays, DataFrames, scipy sparse matrices). A run is started when none is active and
     ended after training. ``disable=True`` restores the original functions.

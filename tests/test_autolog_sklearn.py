@@ -93,7 +93,10 @@ def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
     assert "mlflow.autologging" not in got.data.tags  # as in MLflow: only runs autolog starts
     assert "linearregression__fit_intercept" in got.data.params
     assert len(litetrack.search_runs()) == 1
-    assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == ["model"]
+    assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == [
+        "estimator.html",
+        "model",
+    ]
 
 
 def test_estimator_classes_defined_after_autolog(autolog, data) -> None:
@@ -177,3 +180,20 @@ class _no_warning:
 
     def __exit__(self, *exc: object) -> None:
         self._ctx.__exit__(*exc)
+
+
+def test_estimator_html_as_mlflow_logs_it(autolog, data) -> None:
+    # MLflow 3.17's sklearn autolog logs estimator.html (sklearn.utils.estimator_html_repr in
+    # a UTF-8 page) and no estimator.txt; checked with MLflow itself in /work/mlflow-venv.
+    from sklearn.utils import estimator_html_repr
+
+    X, y = data
+    est = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    run_id = litetrack.last_active_run().info.run_id
+    names = [f.path for f in litetrack.Client().list_artifacts(run_id)]
+    assert "estimator.html" in names and "estimator.txt" not in names
+    page = litetrack.artifacts.load_text(f"runs:/{run_id}/estimator.html")
+    assert '<meta charset="UTF-8"/>' in page
+    # The repr numbers its container on each call; the rest is the same.
+    assert page.count("sk-container-id") == estimator_html_repr(est).count("sk-container-id")
+    assert "StandardScaler" in page and "LinearRegression" in page

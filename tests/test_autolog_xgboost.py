@@ -191,3 +191,55 @@ def test_dmatrix_built_after_autolog_signature_accepts_training_data(autolog) ->
     assert "float64" in str(signature.inputs)  # the form the user passed, not DMatrix's float32
     assert np.allclose(model.predict(X), booster.predict(xgb.DMatrix(X)))
     assert model.predict(X.astype(np.float32)).shape == (300,)
+
+
+# -- MLflow's tests/xgboost/test_xgboost_autolog.py ----------------------------------
+
+
+def test_xgb_autolog_logs_feature_importance(autolog, data) -> None:
+    # test_xgb_autolog_logs_feature_importance: the .json and, with matplotlib, the .png.
+    pytest.importorskip("matplotlib")
+    X, y = data
+    model = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    assert "feature_importance_weight.png" in artifacts
+    assert "feature_importance_weight.json" in artifacts
+    loaded_imp = json.loads(load_text(f"runs:/{run_id}/feature_importance_weight.json"))
+    assert loaded_imp == model.get_score(importance_type="weight")
+    png = litetrack.artifacts.load_image(f"runs:/{run_id}/feature_importance_weight.png")
+    assert png.format == "PNG"
+
+
+def test_xgb_autolog_logs_specified_feature_importance(data) -> None:
+    # test_xgb_autolog_logs_specified_feature_importance
+    pytest.importorskip("matplotlib")
+    importance_types = ["weight", "total_gain"]
+    lxgb.autolog(importance_types=importance_types)
+    try:
+        X, y = data
+        model = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    finally:
+        lxgb.autolog(disable=True)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    for importance_type in importance_types:
+        assert f"feature_importance_{importance_type}.png" in artifacts
+        json_name = f"feature_importance_{importance_type}.json"
+        assert json_name in artifacts
+        loaded_imp = json.loads(load_text(f"runs:/{run_id}/{json_name}"))
+        assert loaded_imp == model.get_score(importance_type=importance_type)
+
+
+def test_xgb_autolog_importance_without_matplotlib_logs_the_json_only(
+    autolog, data, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if not installed
+    X, y = data
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    assert "feature_importance_weight.json" in artifacts
+    assert "feature_importance_weight.png" not in artifacts

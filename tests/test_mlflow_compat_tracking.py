@@ -109,7 +109,7 @@ def test_load_table_reads_back_what_log_table_wrote(store_path: Path) -> None:
     assert list(both["run_id"]) == ["a", "b", "a", "b"]
     every = mlflow.load_table("dir/tab_1.json", extra_columns=["params.i"])
     assert len(every) == 6 and sorted(set(every["params.i"])) == ["0", "1", "2"]
-    with pytest.raises(MlflowException, match="No run has the table") as e:
+    with pytest.raises(MlflowException, match="no run has the table") as e:
         mlflow.load_table("dir/tab_1.json", run_ids=[other.info.run_id])
     assert _code(e) == "RESOURCE_DOES_NOT_EXIST"
 

@@ -46,6 +46,7 @@ from litetrack.errors import (
     ParamConflict,
     RunNotFound,
     StoreError,
+    TagNotFound,
 )
 from litetrack.store.docs import read_doc
 from litetrack.store.fs import (
@@ -879,11 +880,11 @@ class RunWriter:
         return (log_key, self._doc_key()) == self._end_keys
 
     def delete_tag(self, key: str) -> None:
-        """Delete a tag; :class:`InvalidArgument` if the run has no such tag."""
+        """Delete a tag; :class:`TagNotFound` if the run has no such tag (as MLflow)."""
         self._check_writable()
         key = validate_key(key, "tag key")
         if key not in self.tags:
-            raise InvalidArgument(
+            raise TagNotFound(
                 f"No tag with key {key!r} on run {self.run_id!r}; existing tags: "
                 f"{sorted(self.tags) or 'none'}"
             )
