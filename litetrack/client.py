@@ -83,7 +83,7 @@ class Client(RegistryClientMixin):
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
         if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
-                f"No experiment with id {experiment_id!r}: store {str(self._store.root)!r} "
+                f"No Experiment with id={experiment_id} exists: store {str(self._store.root)!r} "
                 "does not exist yet"
             )
         return doc_to_experiment(self._store.experiments.read(validate_experiment_id(experiment_id)))
@@ -254,8 +254,8 @@ class Client(RegistryClientMixin):
             validate_key(p.key, "param key")
             if p.key in param_map and param_map[p.key] != str(p.value):
                 raise InvalidArgument(
-                    f"Param {p.key!r} appears twice in the batch with different values "
-                    f"{param_map[p.key]!r} and {str(p.value)!r}"
+                    f"Duplicate parameter keys have been submitted: [{p.key!r}], with "
+                    f"different values {param_map[p.key]!r} and {str(p.value)!r}"
                 )
             param_map[p.key] = str(p.value)
         self._writer(run_id).log_batch(

@@ -213,7 +213,10 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     """
     global _active_experiment
     if (experiment_name is None) == (experiment_id is None):
-        raise InvalidArgument("set_experiment needs exactly one of experiment_name or experiment_id")
+        raise InvalidArgument(
+            "Must specify exactly one of: `experiment_id` or `experiment_name` "
+            f"(got experiment_name={experiment_name!r}, experiment_id={experiment_id!r})"
+        )
     client = _client()
     if experiment_id is not None:
         exp = client.get_experiment(validate_experiment_id(experiment_id))

@@ -234,11 +234,16 @@ def validate_tag_value(key: str, value: Any) -> str:
 
 def validate_name(name: Any, kind: str = "experiment name") -> str:
     """Names of experiments, runs and models: non-empty strings without control characters."""
+    # The first words are MLflow's ("Invalid experiment name: 123. Expects a string."),
+    # which code written for MLflow may match.
     if not isinstance(name, str):
-        raise InvalidName(f"Invalid {kind} {name!r}: must be a string, got {type(name).__name__}")
+        shown = "'None'" if name is None else repr(name)
+        raise InvalidName(
+            f"Invalid {kind}: {shown}. Expects a string. (got {type(name).__name__})"
+        )
     if not name.strip() or len(name) > MAX_NAME_LENGTH:
         raise InvalidName(
-            f"Invalid {kind} {name!r}: must be a non-blank string of at most "
+            f"Invalid {kind}: {name!r}. Expects a non-blank string of at most "
             f"{MAX_NAME_LENGTH} characters"
         )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):

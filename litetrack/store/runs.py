@@ -483,7 +483,10 @@ class RunStore:
 
         def change(doc: dict[str, Any]) -> None:
             if doc.get("lifecycle_stage") == LifecycleStage.DELETED:
-                raise InvalidState(f"Cannot resume run {run_id!r}: it is deleted")
+                raise InvalidState(
+                    f"Cannot start run with ID {run_id} because it is in the deleted state "
+                    "(restore it with MlflowClient().restore_run first)"
+                )
             doc["status"] = RunStatus.RUNNING
             doc["end_time"] = None
             doc["pid"] = os.getpid()
@@ -711,9 +714,10 @@ class RunWriter:
             if old is not None:
                 if old != text:
                     raise ParamConflict(
-                        f"Param {key!r} of run {self.run_id!r} was already logged with value "
-                        f"{old!r}; it cannot be changed to {text!r} (params are immutable, "
-                        "as in MLflow; use a tag or a new run)",
+                        # MLflow's words first, as code may match them.
+                        f"Changing param values is not allowed. Param with key={key!r} was "
+                        f"already logged with value={old!r} for run ID={self.run_id!r}. "
+                        f"Attempted logging new value {text!r} (use a tag or a new run)",
                         key=key,
                     )
                 continue
