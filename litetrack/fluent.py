@@ -318,7 +318,8 @@ def start_run(
     if tags and description is not None and NOTE_TAG in tags:
         # MLflow raises whenever both are given; the two would fight over one tag.
         raise InvalidArgument(
-            f"Description is already set via the tag {NOTE_TAG} in tags. Remove the key "
+            # MLflow's sentence, its missing space included: code may match it.
+            f"Description is already set via the tag {NOTE_TAG} in tags.Remove the key "
             f"{NOTE_TAG} from the tags or omit the description."
         )
     if run_id is None:

@@ -53,6 +53,10 @@ def validate_key(key: Any, kind: str = "key") -> str:
     return key
 
 
+# MLflow's closing sentence, which code written for MLflow may match.
+_AS_DOUBLE = "Please specify value as a valid double (64-bit floating point)"
+
+
 def validate_metric_value(key: str, value: Any) -> float:
     """Return ``value`` as a float; refuse strings, None, bools and non-real numbers.
 
@@ -64,7 +68,7 @@ def validate_metric_value(key: str, value: Any) -> float:
         raise InvalidMetricValue(
             f"Invalid value {value!r} for metric {key!r}: must be a real number "
             "(int or float; NaN and +/-inf allowed), "
-            f"got {type(value).__name__}"
+            f"got {type(value).__name__}. {_AS_DOUBLE}"
         )
     try:
         import numbers
@@ -83,7 +87,7 @@ def validate_metric_value(key: str, value: Any) -> float:
         pass
     raise InvalidMetricValue(
         f"Invalid value {value!r} for metric {key!r}: must be a real number "
-        f"(int or float; NaN and +/-inf allowed), got {type(value).__name__}"
+        f"(int or float; NaN and +/-inf allowed), got {type(value).__name__}. {_AS_DOUBLE}"
     )
 
 
@@ -267,7 +271,8 @@ def validate_experiment_id(experiment_id: Any) -> str:
         experiment_id = str(experiment_id)
     if not isinstance(experiment_id, str) or not _RUN_ID_RE.match(experiment_id):
         raise InvalidArgument(
-            f"Invalid experiment id {experiment_id!r}: expected a string of letters, digits, "
-            "'_' or '-' (e.g. '0')"
+            # "Invalid experiment id: " first, as MLflow words it.
+            f"Invalid experiment id: {experiment_id!r} of type {type(experiment_id).__name__}: "
+            "expected a string of letters, digits, '_' or '-' (e.g. '0'), or an int"
         )
     return experiment_id

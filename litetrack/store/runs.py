@@ -889,7 +889,7 @@ class RunWriter:
         key = validate_key(key, "tag key")
         if key not in self.tags:
             raise TagNotFound(
-                f"No tag with key {key!r} on run {self.run_id!r}; existing tags: "
+                f"No tag with name: {key!r} in run with id {self.run_id!r}; existing tags: "
                 f"{sorted(self.tags) or 'none'}"
             )
         self._write(f'{{"tag":"{key}","deleted":true}}\n'.encode())
