@@ -104,8 +104,18 @@ def validate_step(step: Any) -> int:
 
         return operator.index(step)
     except TypeError:
+        # A whole float (``epoch / 2`` that came out 3.0, numpy's float64) is taken as
+        # the integer it is: MLflow accepts float steps.
+        is_integer = getattr(step, "is_integer", None)
+        if callable(is_integer):
+            try:
+                if is_integer():
+                    return int(step)
+            except (TypeError, ValueError, OverflowError):
+                pass
         raise InvalidArgument(
-            f"Invalid step {step!r}: must be an integer, got {type(step).__name__}"
+            f"Invalid step {step!r}: must be an integer (or a whole float such as 3.0), "
+            f"got {type(step).__name__}"
         ) from None
 
 

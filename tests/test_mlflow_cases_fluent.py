@@ -2,9 +2,10 @@
 
 The cases that exercise the store (not mocks of MLflow's internals) keep MLflow's name, inputs
 and assertions. The same file with the imports switched back passes on MLflow 3.17 (sqlite
-store) but for two: test_log_input (MLflow's 8-digit digest; litetrack's differs on purpose,
-docs/mlflow-compat.md) and test_log_param_async_throws (MLflow 3.17's SQL store raises a
-UNIQUE constraint error at wait() instead of "Changing param values is not allowed").
+store; tools/mlflow_cases/run_on_mlflow.sh) but for test_log_input (MLflow's 8-digit digest;
+litetrack's differs on purpose, docs/mlflow-compat.md); test_log_param_async_throws fails
+there now and then (its background queue may raise a UNIQUE constraint error at wait()
+instead of "Changing param values is not allowed").
 Where litetrack differs on purpose, the assertion says so.
 """
 

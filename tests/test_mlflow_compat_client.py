@@ -270,3 +270,44 @@ def test_get_run_of_an_unknown_id(store_path: Path, run_id: str) -> None:
             call()
         assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST", call
     assert os.environ.get("MLFLOW_RUN_ID") is None
+
+
+def test_whole_float_steps_are_taken_as_integers(store_path: Path) -> None:
+    # MLflow stores any float step; litetrack takes a whole one (epoch / 2 == 3.0) as the
+    # integer it is and refuses 1.5 with a clear error (docs/mlflow-compat.md).
+    np = pytest.importorskip("numpy")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("m", 1.0, step=3.0)
+        mlflow.log_metric("m", 2.0, step=np.float64(4.0))
+        MlflowClient().log_metric(run.info.run_id, "m", 3.0, step=np.int32(5))
+        with pytest.raises(MlflowException, match="Invalid step 1.5") as e:
+            mlflow.log_metric("m", 4.0, step=1.5)
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+    steps = [m.step for m in MlflowClient().get_metric_history(run.info.run_id, "m")]
+    assert steps == [3, 4, 5] and all(type(s) is int for s in steps)
+
+
+def test_ctrl_c_inside_start_run_reads_killed(store_path: Path) -> None:
+    # MLflow marks a run FAILED for any exception; litetrack says KILLED for Ctrl-C
+    # (KeyboardInterrupt), as for every run that was stopped (docs/mlflow-compat.md).
+    with pytest.raises(KeyboardInterrupt):
+        with mlflow.start_run():
+            raise KeyboardInterrupt
+    assert mlflow.last_active_run().info.status == "KILLED"
+    with pytest.raises(ValueError):
+        with mlflow.start_run():
+            raise ValueError("boom")
+    assert mlflow.last_active_run().info.status == "FAILED"
+
+
+def test_resume_deleted_run_and_parent_mismatch_say_what_mlflow_says(store_path: Path) -> None:
+    with mlflow.start_run() as other:
+        pass
+    with mlflow.start_run() as outer:
+        with pytest.raises(MlflowException, match="does not match the specified parent_run_id"):
+            mlflow.start_run(nested=True, parent_run_id=other.info.run_id)
+        assert mlflow.active_run().info.run_id == outer.info.run_id
+    MlflowClient().delete_run(other.info.run_id)
+    with pytest.raises(MlflowException, match="because it is in the deleted state") as e:
+        mlflow.start_run(run_id=other.info.run_id)
+    assert e.value.error_code == "INVALID_STATE"  # MLflow 3.17: INTERNAL_ERROR
