@@ -103,6 +103,11 @@ class LocalFileNotFound(InvalidArgument, FileNotFoundError):
     as it catches MLflow's error there)."""
 
 
+class UnsupportedObjectType(InvalidArgument, TypeError):
+    """An object of a kind the call cannot take (``log_figure("x")``); a ``TypeError`` too,
+    as MLflow raises there."""
+
+
 class ParamConflict(InvalidArgument):
     """A param was logged again with a different value."""
 

@@ -474,7 +474,9 @@ def test_log_artifact(tmp_path):
         with start_run() as run:
             mlflow.log_artifacts(artifact_src_dir, parent_dir)
         out = Path(mlflow.artifacts.download_artifacts(
-            run_id=run.info.run_id, artifact_path=parent_dir, dst_path=str(tmp_path / "e" / str(parent_dir))
+            run_id=run.info.run_id,
+            artifact_path=parent_dir,
+            dst_path=str(tmp_path / "e" / str(parent_dir)),
         ))
         dir_comparison = filecmp.dircmp(artifact_src_dir, out)
         assert len(dir_comparison.left_only) == 0
@@ -608,7 +610,9 @@ def test_search_runs():
     verify_runs(
         client.search_runs([experiment_id], "tags.t1 = 'first-tag-val'", ViewType.ALL), ["first"]
     )
-    verify_runs(client.search_runs([experiment_id], "tags.t2 != 'qwerty'", ViewType.ALL), ["second"])
+    verify_runs(
+        client.search_runs([experiment_id], "tags.t2 != 'qwerty'", ViewType.ALL), ["second"]
+    )
     verify_runs(
         client.search_runs([experiment_id], "tags.t2 = 'second-tag-val'", ViewType.ALL), ["second"]
     )
@@ -631,3 +635,139 @@ def test_search_runs_multiple_experiments():
     assert len(client.search_runs(experiment_ids, "metrics.m_1 > 0", ViewType.ALL)) == 1
     assert len(client.search_runs(experiment_ids, "metrics.m_2 = 2", ViewType.ALL)) == 1
     assert len(client.search_runs(experiment_ids, "metrics.m_3 < 4", ViewType.ALL)) == 1
+
+
+@pytest.mark.parametrize("subdir", [None, ".", "dir", "dir1/dir2", "dir/.."])
+def test_log_figure_matplotlib(subdir):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    filename = "figure.png"
+    artifact_file = filename if subdir is None else posixpath.join(subdir, filename)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [2, 3])
+    with mlflow.start_run() as run:
+        mlflow.log_figure(fig, artifact_file)
+        plt.close(fig)
+        artifact_path = None if subdir is None else posixpath.normpath(subdir)
+        if artifact_path == ".":
+            artifact_path = None
+        assert _listing(run.info.run_id, artifact_path) == [filename]
+
+
+def test_log_figure_raises_error_for_unsupported_figure_object_type():
+    with mlflow.start_run(), pytest.raises(TypeError, match="Unsupported figure object type"):
+        mlflow.log_figure("not_figure", "figure.png")
+
+
+def _load_png(run_id, path):
+    from PIL import Image
+
+    return Image.open(MlflowClient().download_artifacts(run_id, path, tempfile.mkdtemp()))
+
+
+@pytest.mark.parametrize("subdir", [None, ".", "dir", "dir1/dir2", "dir/.."])
+def test_log_image_numpy(subdir):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    filename = "image.png"
+    artifact_file = filename if subdir is None else posixpath.join(subdir, filename)
+    image = np.random.randint(0, 256, size=(100, 100, 3), dtype=np.uint8)
+    with mlflow.start_run() as run:
+        mlflow.log_image(image, artifact_file)
+        artifact_path = None if subdir is None else posixpath.normpath(subdir)
+        if artifact_path == ".":
+            artifact_path = None
+        assert _listing(run.info.run_id, artifact_path) == [filename]
+        loaded = np.asarray(_load_png(run.info.run_id, posixpath.normpath(artifact_file)))
+        np.testing.assert_array_equal(loaded, image)
+
+
+@pytest.mark.parametrize("subdir", [None, ".", "dir", "dir1/dir2", "dir/.."])
+def test_log_image_pillow(subdir):
+    pytest.importorskip("PIL")
+    from PIL import Image, ImageChops
+
+    filename = "image.png"
+    artifact_file = filename if subdir is None else posixpath.join(subdir, filename)
+    image = Image.new("RGB", (100, 100))
+    with mlflow.start_run() as run:
+        mlflow.log_image(image, artifact_file)
+        artifact_path = None if subdir is None else posixpath.normpath(subdir)
+        if artifact_path == ".":
+            artifact_path = None
+        assert _listing(run.info.run_id, artifact_path) == [filename]
+        loaded_image = _load_png(run.info.run_id, posixpath.normpath(artifact_file))
+        assert ImageChops.difference(loaded_image, image).getbbox() is None
+
+
+@pytest.mark.parametrize("size", [(100, 100), (100, 100, 1), (100, 100, 3), (100, 100, 4)])
+def test_log_image_numpy_shape(size):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    filename = "image.png"
+    image = np.random.randint(0, 256, size=size, dtype=np.uint8)
+    with mlflow.start_run() as run:
+        mlflow.log_image(image, filename)
+        assert _listing(run.info.run_id) == [filename]
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+     "float16", "float32", "float64", "bool"],
+)
+def test_log_image_numpy_dtype(dtype):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    filename = "image.png"
+    image = np.random.randint(0, 2, size=(100, 100, 3)).astype(np.dtype(dtype))
+    with mlflow.start_run() as run:
+        mlflow.log_image(image, filename)
+        assert _listing(run.info.run_id) == [filename]
+
+
+def test_log_image_numpy_raises_exception_for_invalid_array_data_type():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    with mlflow.start_run(), pytest.raises(TypeError, match="Invalid array data type"):
+        mlflow.log_image(np.tile("a", (1, 1, 3)), "image.png")
+
+
+def test_log_image_numpy_raises_exception_for_invalid_array_shape():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    with mlflow.start_run(), pytest.raises(ValueError, match="`image` must be a 2D or 3D array"):
+        mlflow.log_image(np.zeros((1,), dtype=np.uint8), "image.png")
+
+
+def test_log_image_numpy_raises_exception_for_invalid_channel_length():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    with mlflow.start_run(), pytest.raises(ValueError, match="Invalid channel length"):
+        mlflow.log_image(np.zeros((1, 1, 5), dtype=np.uint8), "image.png")
+
+
+def test_log_image_raises_exception_for_unsupported_image_object_type():
+    with mlflow.start_run(), pytest.raises(TypeError, match="Unsupported image object type"):
+        mlflow.log_image("not_image", "image.png")
+
+
+@pytest.mark.parametrize("array", [[[-1]], [[256]], [[-0.1, 0.5]], [[1.1, 0.5]]])
+def test_log_image_numpy_out_of_range_values(array):
+    # test_log_image_numpy_emits_warning_for_out_of_range_values, as MLflow 3.17 behaves
+    # (mlflow/tracking/multimedia.py): integers out of [0, 255] raise ValueError, floats out of
+    # [0, 1] warn and are min-max scaled.
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    image = np.array(array).astype(type(array[0][0]))
+    with mlflow.start_run() as run:
+        if isinstance(array[0][0], int):
+            with pytest.raises(ValueError, match=r"Integer pixel values out of acceptable range"):
+                mlflow.log_image(image, "image.png")
+            assert _listing(run.info.run_id) == []
+        else:
+            with pytest.warns(UserWarning, match=r"Float pixel values out of acceptable range"):
+                mlflow.log_image(image, "image.png")
+            pixels = np.asarray(_load_png(run.info.run_id, "image.png"))
+            assert pixels.min() == 0 and pixels.max() == 255  # scaled to the full range
