@@ -33,7 +33,7 @@ from litetrack.store.artifacts import (
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
 from litetrack.store.location import current_store_path, path_from_uri
-from litetrack.store.runs import NOTE_TAG
+from litetrack.store.runs import NOTE_TAG, PARENT_TAG
 from litetrack.validation import (
     validate_experiment_id,
     validate_key,
@@ -211,6 +211,11 @@ class Client(RegistryClientMixin):
     def get_run(self, run_id: str) -> Run:
         """The run with this id (params, latest metrics, tags); :class:`RunNotFound` if none."""
         return self._store.runs.get(validate_run_id(run_id))
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The parent of a nested run (its ``mlflow.parentRunId`` tag), or None."""
+        parent = self.get_run(run_id).data.tags.get(PARENT_TAG)
+        return self.get_run(parent) if parent else None
 
     def _writer(self, run_id: str) -> Any:
         return self._store.runs.writer(validate_run_id(run_id))

@@ -22,7 +22,12 @@ from litetrack.data import input_entry
 from litetrack.data import log_inputs as record_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
-from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
+from litetrack.store.location import (
+    current_store_path,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_tracking_uri,
+)
 from litetrack.store.runs import NOTE_TAG, PARENT_TAG, USER_TAG, RunWriter, current_user
 from litetrack.validation import validate_experiment_id, validate_key
 
@@ -30,6 +35,7 @@ __all__ = [
     "ActiveRun",
     "set_tracking_uri",
     "get_tracking_uri",
+    "is_tracking_uri_set",
     "set_experiment",
     "create_experiment",
     "get_experiment",

@@ -311,3 +311,21 @@ def test_resume_deleted_run_and_parent_mismatch_say_what_mlflow_says(store_path:
     with pytest.raises(MlflowException, match="because it is in the deleted state") as e:
         mlflow.start_run(run_id=other.info.run_id)
     assert e.value.error_code == "INVALID_STATE"  # MLflow 3.17: INTERNAL_ERROR
+
+
+def test_client_get_parent_run_and_is_tracking_uri_set(store_path: Path, monkeypatch) -> None:
+    # MlflowClient.get_parent_run and mlflow.is_tracking_uri_set (MLflow 3's API).
+    with mlflow.start_run() as parent:
+        with mlflow.start_run(nested=True) as child:
+            pass
+    client = MlflowClient()
+    assert client.get_parent_run(child.info.run_id).info.run_id == parent.info.run_id
+    assert client.get_parent_run(parent.info.run_id) is None
+    assert mlflow.is_tracking_uri_set()  # LITETRACK_STORE, set by the test fixture
+    monkeypatch.delenv("LITETRACK_STORE")
+    assert not mlflow.is_tracking_uri_set()
+    mlflow.set_tracking_uri(str(store_path))
+    try:
+        assert mlflow.is_tracking_uri_set()
+    finally:
+        mlflow.set_tracking_uri(None)
