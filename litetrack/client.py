@@ -43,6 +43,12 @@ from litetrack.validation import (
 )
 
 
+def _history_order(m: Metric) -> tuple[int, int, float]:
+    value = m.value
+    # MLflow's SQL store keeps a NaN as 0 (beside an is_nan flag) and sorts it there.
+    return (m.timestamp, m.step, 0.0 if value != value else value)  # noqa: PLR0124
+
+
 def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
     """The store named by ``tracking_uri``, or the current default one."""
     path = path_from_uri(tracking_uri) if tracking_uri is not None else current_store_path()
@@ -268,8 +274,13 @@ class Client(RegistryClientMixin):
         )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point logged for a metric, in logging order."""
-        return self._store.runs.metric_history(validate_run_id(run_id), key)
+        """Every point logged for a metric, ordered as MLflow 3.17 orders them: by timestamp,
+        then step, then value (a NaN as 0). Points logged in order (the usual case) keep it."""
+        points = self._store.runs.metric_history(validate_run_id(run_id), key)
+        # Stamps from litetrack.clock never go back, so the log is nearly always sorted
+        # already and the sort is linear; explicit timestamps may not be.
+        points.sort(key=_history_order)
+        return points
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None

@@ -329,3 +329,26 @@ def test_client_get_parent_run_and_is_tracking_uri_set(store_path: Path, monkeyp
         assert mlflow.is_tracking_uri_set()
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_metric_history_is_ordered_as_mlflow_orders_it(store_path: Path) -> None:
+    # MLflow 3.17's SQL store orders a history by timestamp, step, value; so does litetrack,
+    # whatever order explicit timestamps were logged in.
+    with mlflow.start_run() as run:
+        for s in (5, 1, 3):
+            mlflow.log_metric("m", s * 1.0, step=s, timestamp=1000 - s)
+        mlflow.log_metric("m2", 1.0, step=0, timestamp=5)
+        mlflow.log_metric("m2", 2.0, step=0, timestamp=3)
+        mlflow.log_metric("m3", 9.0, step=2, timestamp=7)
+        mlflow.log_metric("m3", 8.0, step=1, timestamp=7)
+        mlflow.log_metric("m3", 7.0, step=1, timestamp=7)
+    client = MlflowClient()
+
+    def history(key: str) -> list[tuple[int, int, float]]:
+        points = client.get_metric_history(run.info.run_id, key)
+        return [(m.step, m.timestamp, m.value) for m in points]
+
+    assert history("m") == [(5, 995, 5.0), (3, 997, 3.0), (1, 999, 1.0)]
+    assert history("m2") == [(0, 3, 2.0), (0, 5, 1.0)]
+    assert history("m3") == [(1, 7, 7.0), (1, 7, 8.0), (2, 7, 9.0)]
+    assert client.get_run(run.info.run_id).data.metrics["m2"] == 1.0  # the latest timestamp

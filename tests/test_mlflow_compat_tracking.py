@@ -313,12 +313,14 @@ def test_latest_metric_tie_takes_the_max_value(store_path: Path) -> None:
     # test_sqlalchemy_store.py: same step and timestamp -> the maximum value is "latest"
     client = Client()
     run_id = client.create_run("0").info.run_id
-    for value in (3.0, 7.0, 5.0):
+    for value in (3.0, 7.0, 5.0, math.nan):
         client.log_metric(run_id, "m", value, timestamp=100, step=1)
     client.log_metric(run_id, "n", 1.0, timestamp=100, step=2)
     client.log_metric(run_id, "n", 9.0, timestamp=99, step=2)
     assert client.get_run(run_id).data.metrics == {"m": 7.0, "n": 1.0}
-    assert [m.value for m in client.get_metric_history(run_id, "m")] == [3.0, 7.0, 5.0]
+    # History as MLflow 3.17's SQL store orders it: timestamp, step, value (a NaN as 0).
+    history = [m.value for m in client.get_metric_history(run_id, "m")]
+    assert math.isnan(history[0]) and history[1:] == [3.0, 5.0, 7.0]
 
 
 # -- smaller ---------------------------------------------------------------------------------------
