@@ -236,17 +236,18 @@ def _load_pyfunc(md: ModelDir) -> _XGBModelWrapper:
 
 INTEGRATION = "xgboost"
 _log = logging.getLogger(__name__)
-# Arguments of xgboost.train that are data or code, not hyperparameters.
+# Arguments of xgboost.train that are data or code, not hyperparameters: MLflow's list
+# (custom_metric is logged, as there).
 _NOT_PARAMS = {
     "params",
     "dtrain",
     "evals",
     "obj",
     "feval",
-    "custom_metric",
     "evals_result",
     "callbacks",
     "xgb_model",
+    "learning_rates",
 }
 # Metrics xgboost maximises (its early stopping uses the same rule).
 _MAXIMIZE = ("auc", "aucpr", "map", "ndcg", "pre", "interval-regression-accuracy")
@@ -510,11 +511,19 @@ def _patched_fit(original: Any) -> Any:
                 return original(self, *args, **kwargs)
             with A.autolog_run(INTEGRATION, config["extra_tags"]) as run_id:
                 def params() -> None:
-                    values = self.get_params(deep=False)
-                    # MLflow logs the wrappers' fits with xgboost.train's names too:
-                    # n_estimators is num_boost_round there.
-                    if values.get("n_estimators") is not None:
-                        values["num_boost_round"] = values["n_estimators"]
+                    # Every key MLflow logs (what the wrapper passes to xgboost.train:
+                    # the booster params, then train's own arguments, n_estimators being
+                    # num_boost_round there) and the wrapper's other params besides
+                    # (n_estimators, missing ...): a superset.
+                    values = {**self.get_params(deep=False), **self.get_xgb_params()}
+                    metric = getattr(self, "eval_metric", None)
+                    values.update(
+                        num_boost_round=self.get_num_boosting_rounds(),
+                        early_stopping_rounds=getattr(self, "early_stopping_rounds", None),
+                        custom_metric=metric if callable(metric) else None,
+                        verbose_eval=kwargs.get("verbose", True),
+                        maximize=None,
+                    )
                     log_params(A.truncated_params(values), run_id=run_id)
 
                 A.safely(params, INTEGRATION, "logging params")

@@ -197,3 +197,30 @@ def test_estimator_html_as_mlflow_logs_it(autolog, data) -> None:
     # The repr numbers its container on each call; the rest is the same.
     assert page.count("sk-container-id") == estimator_html_repr(est).count("sk-container-id")
     assert "StandardScaler" in page and "LinearRegression" in page
+
+
+def test_classifier_plots_as_mlflow_logs_them(autolog) -> None:
+    # MLflow 3.17's sklearn autolog logs, with matplotlib, training_confusion_matrix.png for
+    # every classifier, and the ROC and precision-recall curves for two classes.
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    binary = (X[:, 0] > 0).astype(int)
+    LogisticRegression().fit(X, binary)
+    run_id = litetrack.last_active_run().info.run_id
+    names = {f.path for f in litetrack.Client().list_artifacts(run_id)}
+    assert {
+        "training_confusion_matrix.png",
+        "training_roc_curve.png",
+        "training_precision_recall_curve.png",
+    } <= names
+    image = litetrack.artifacts.load_image(f"runs:/{run_id}/training_roc_curve.png")
+    assert image.format == "PNG"
+    three = np.digitize(X[:, 0], [-0.5, 0.5])
+    LogisticRegression().fit(X, three)
+    run_id = litetrack.last_active_run().info.run_id
+    names = {f.path for f in litetrack.Client().list_artifacts(run_id)}
+    assert "training_confusion_matrix.png" in names and "training_roc_curve.png" not in names
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []  # no figure left open in the user's pyplot

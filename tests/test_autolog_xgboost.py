@@ -243,3 +243,28 @@ def test_xgb_autolog_importance_without_matplotlib_logs_the_json_only(
     artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
     assert "feature_importance_weight.json" in artifacts
     assert "feature_importance_weight.png" not in artifacts
+
+
+def test_xgb_autolog_logs_the_params_mlflow_logs(autolog, data) -> None:
+    # MLflow 3.17 logs, for xgboost.train, the booster params and every argument of train
+    # but the data and code ones (custom_metric included); for the sklearn wrappers, what
+    # they pass to train. litetrack logs all of those (and, for the wrappers, their own
+    # params besides).
+    X, y = data
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    params = litetrack.last_active_run().data.params
+    assert {
+        "max_depth": "2",
+        "num_boost_round": "3",
+        "early_stopping_rounds": "None",
+        "maximize": "None",
+        "verbose_eval": "True",
+        "custom_metric": "None",
+    }.items() <= params.items()
+    reg = xgb.XGBRegressor(n_estimators=3, max_depth=2, n_jobs=1)
+    reg.fit(X, y, eval_set=[(X, y)], verbose=False)
+    params = litetrack.last_active_run().data.params
+    expected = {k: str(v) for k, v in reg.get_xgb_params().items()}
+    expected.update(num_boost_round="3", early_stopping_rounds="None", custom_metric="None",
+                    verbose_eval="False", maximize="None")
+    assert expected.items() <= params.items()
