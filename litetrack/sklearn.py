@@ -415,6 +415,10 @@ def _after_fit(
     if values:
         A.safely(lambda: log_metrics(values, run_id=run_id), INTEGRATION, "logging metrics")
     A.safely(lambda: _log_estimator_html(run_id, est), INTEGRATION, "logging estimator.html")
+    if config.get("log_datasets", True):
+        A.safely(
+            lambda: A.log_dataset(run_id, X, y, "train"), INTEGRATION, "logging the dataset"
+        )
     if y is not None and _is_classifier(est):
         plots = A.safely(
             lambda: _classifier_plots(est, X, y, weight), INTEGRATION, "plotting"
@@ -493,6 +497,7 @@ def autolog(
     extra_tags: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
     max_tuning_runs: int | None = 5,
+    log_datasets: bool = True,
     **_: Any,
 ) -> None:
     """Log params, training metrics and the model of every scikit-learn ``fit``.
@@ -506,7 +511,9 @@ def autolog(
     ``training_precision_score``, ``training_recall_score`` and
     ``training_f1_score`` (and with ``predict_proba`` ``training_log_loss`` and
     ``training_roc_auc``): MLflow's names; ``estimator.html`` (scikit-learn's view of the
-    fitted estimator, as MLflow logs it). And the fitted model under ``model`` (with a
+    fitted estimator, as MLflow logs it), with matplotlib a classifier's plots, and (with
+    ``log_datasets``) the training data as an input of the run, context ``train``. And the
+    fitted model under ``model`` (with a
     signature and, if asked, an input example). A run is started when none
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.
@@ -538,6 +545,7 @@ def autolog(
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
         "max_tuning_runs": max_tuning_runs,
+        "log_datasets": log_datasets,
     }
     for cls in A.all_subclasses(BaseEstimator):
         _patch_class(cls)

@@ -453,6 +453,17 @@ def _example_of(dtrain: Any) -> Any:
     return example
 
 
+def _log_dmatrix_datasets(run_id: str, arguments: dict[str, Any]) -> None:
+    """``dtrain`` as input ``dataset`` (context ``train``), each of ``evals`` under its name
+    (context ``eval``), as MLflow records them; a DMatrix built before autolog() is skipped."""
+    pairs = [(arguments.get("dtrain"), "dataset", "train")]
+    pairs += [(d, str(n), "eval") for d, n in arguments.get("evals") or ()]
+    for dmatrix, name, context in pairs:
+        data = getattr(dmatrix, "_litetrack_data", None)
+        if data is not None:
+            A.log_dataset(run_id, data, None, context, name)
+
+
 def _patched_train(original: Any) -> Any:
     signature = inspect.signature(original)
 
@@ -485,6 +496,12 @@ def _patched_train(original: Any) -> Any:
                 callback = _callback_class()(run_id)
                 arguments["callbacks"] = [*(arguments.get("callbacks") or []), callback]
                 booster = original(*bound.args, **bound.kwargs)
+                if config.get("log_datasets"):
+                    A.safely(
+                        lambda: _log_dmatrix_datasets(run_id, full.arguments),
+                        INTEGRATION,
+                        "logging the datasets",
+                    )
                 example = _example_of(arguments.get("dtrain"))
                 _after_training(
                     run_id,
@@ -529,6 +546,16 @@ def _patched_fit(original: Any) -> Any:
                 A.safely(params, INTEGRATION, "logging params")
                 result = original(self, *args, **kwargs)
                 X = args[0] if args else kwargs.get("X")
+                if config.get("log_datasets"):
+
+                    def datasets() -> None:
+                        # As MLflow: X as "dataset" (train), eval_set[i] as "validation_i".
+                        y = args[1] if len(args) > 1 else kwargs.get("y")
+                        A.log_dataset(run_id, X, y, "train")
+                        for i, (ex, ey) in enumerate(kwargs.get("eval_set") or ()):
+                            A.log_dataset(run_id, ex, ey, "eval", f"validation_{i}")
+
+                    A.safely(datasets, INTEGRATION, "logging the datasets")
 
                 def metrics() -> dict[str, dict[str, list[float]]]:
                     history = {
@@ -566,8 +593,13 @@ def _patched_fit(original: Any) -> Any:
 def _patched_dmatrix_init(original: Any) -> Any:
     def __init__(self: Any, data: Any, *args: Any, **kwargs: Any) -> None:
         original(self, data, *args, **kwargs)
-        if A.configs.get(INTEGRATION, {}).get("log_models"):
+        config = A.configs.get(INTEGRATION, {})
+        if config.get("log_models"):
             self._litetrack_example = A.head(data)
+        if config.get("log_datasets"):
+            # What the DMatrix was built from, to record it as a run input after training
+            # (a DMatrix does not give its data back as it came).
+            self._litetrack_data = data
 
     __init__.__wrapped__ = original  # type: ignore[attr-defined]
     return __init__
@@ -583,6 +615,7 @@ def autolog(
     model_format: str = "ubj",
     extra_tags: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
+    log_datasets: bool = True,
     **_: Any,
 ) -> None:
     """Log params, per-iteration metrics, feature importance and the model of xgboost training.
@@ -599,7 +632,9 @@ def autolog(
     chart ``feature_importance_<type>.png`` (``importance_types``, default
     ``["weight"]``), as MLflow names them; and the model under ``model`` with a signature and an
     input example (the first rows of the training data, when they can be
-    had: numpy arrays, DataFrames, scipy sparse matrices). A run is started when none is active and
+    had: numpy arrays, DataFrames, scipy sparse matrices); with ``log_datasets`` the training
+    data as run input ``dataset`` (context ``train``) and each evaluation set under its name
+    (context ``eval``), as MLflow records them. A run is started when none is active and
     ended after training. ``disable=True`` restores the original functions.
     """
     import xgboost as xgb
@@ -617,6 +652,7 @@ def autolog(
         "model_format": model_format,
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
+        "log_datasets": log_datasets,
     }
     original_train = xgboost.training.train
     patched = _patched_train(original_train)

@@ -224,3 +224,14 @@ def test_classifier_plots_as_mlflow_logs_them(autolog) -> None:
     import matplotlib.pyplot as plt
 
     assert plt.get_fignums() == []  # no figure left open in the user's pyplot
+
+
+def test_training_data_recorded_as_an_input(autolog, data) -> None:
+    # MLflow 3.17 (log_datasets=True): the training data as input "dataset", context train.
+    X, y = data
+    LinearRegression().fit(X, y)
+    (entry,) = litetrack.last_active_run().inputs.dataset_inputs
+    assert (entry.dataset.name, entry.context) == ("dataset", "train")
+    lsk.autolog(log_datasets=False)
+    LinearRegression().fit(X, y)
+    assert litetrack.last_active_run().inputs.dataset_inputs == []

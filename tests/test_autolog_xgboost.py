@@ -268,3 +268,25 @@ def test_xgb_autolog_logs_the_params_mlflow_logs(autolog, data) -> None:
     expected.update(num_boost_round="3", early_stopping_rounds="None", custom_metric="None",
                     verbose_eval="False", maximize="None")
     assert expected.items() <= params.items()
+
+
+def test_xgb_autolog_records_the_datasets_as_mlflow_does(autolog, data) -> None:
+    # MLflow 3.17 (log_datasets=True): dtrain as input "dataset" (context train), each eval
+    # set under its name (context eval); for the wrappers, eval_set[i] as "validation_i".
+    X, y = data
+    dtrain, dval = xgb.DMatrix(X[:400], label=y[:400]), xgb.DMatrix(X[400:], label=y[400:])
+    xgb.train({"max_depth": 2}, dtrain, 2, evals=[(dtrain, "train"), (dval, "val")])
+    inputs = litetrack.last_active_run().inputs.dataset_inputs
+    assert [(i.dataset.name, i.context) for i in inputs] == [
+        ("dataset", "train"), ("train", "eval"), ("val", "eval")
+    ]
+    assert inputs[0].dataset.digest == inputs[1].dataset.digest  # the same data
+    xgb.XGBRegressor(n_estimators=2, n_jobs=1).fit(X, y, eval_set=[(X[400:], y[400:])],
+                                                   verbose=False)
+    inputs = litetrack.last_active_run().inputs.dataset_inputs
+    assert [(i.dataset.name, i.context) for i in inputs] == [
+        ("dataset", "train"), ("validation_0", "eval")
+    ]
+    lxgb.autolog(log_datasets=False)
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), 2)
+    assert litetrack.last_active_run().inputs.dataset_inputs == []
