@@ -216,14 +216,15 @@ def test_classifier_plots_as_mlflow_logs_them(autolog) -> None:
     } <= names
     image = litetrack.artifacts.load_image(f"runs:/{run_id}/training_roc_curve.png")
     assert image.format == "PNG"
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
     three = np.digitize(X[:, 0], [-0.5, 0.5])
     LogisticRegression().fit(X, three)
     run_id = litetrack.last_active_run().info.run_id
     names = {f.path for f in litetrack.Client().list_artifacts(run_id)}
     assert "training_confusion_matrix.png" in names and "training_roc_curve.png" not in names
-    import matplotlib.pyplot as plt
-
-    assert plt.get_fignums() == []  # no figure left open in the user's pyplot
+    assert plt.get_fignums() == open_before  # no figure left open in the user's pyplot
 
 
 def test_training_data_recorded_as_an_input(autolog, data) -> None:
