@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from litetrack import yamlfmt
-from litetrack.errors import ArtifactNotFound, InvalidArgument
-from litetrack.fluent import active_run_writer
+from litetrack.client import Client
+from litetrack.errors import InvalidArgument
+from litetrack.fluent import active_run_writer, current_experiment_id
 from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry import resolve_model_uri
 from litetrack.store import artifacts as _store_artifacts
@@ -57,7 +58,8 @@ def download_artifacts(
     artifact_path: str | None = None,
     dst_path: str | None = None,
 ) -> str:
-    """Copy artifacts to a local folder (a new temp folder by default); return the local path.
+    """Copy artifacts to a local folder (a new temp folder by default); return the local path,
+    ``dst_path/<last part of the artifact path>`` (as MLflow 3 places it).
 
     Every file lands inside ``dst_path`` and has its digest checked while it
     is copied: a corrupt blob raises ``ChecksumMismatch`` (as :func:`load_text`
@@ -74,7 +76,7 @@ def download_artifacts(
         _store_artifacts.write_entries(store, entries, dst, verify=True)
         return str(dst)
     rid, path = _run_and_path(artifact_uri, run_id, artifact_path)
-    return _store_artifacts.download(current_store(), rid, path or None, dst_path)
+    return _store_artifacts.download(current_store(), rid, path or None, dst_path, by_basename=True)
 
 
 def list_artifacts(
@@ -133,53 +135,15 @@ def load_table(
     extra_columns: list[str] | None = None,
 ) -> Any:
     """MLflow's ``mlflow.load_table``: the tables ``log_table`` wrote at ``artifact_file``,
-    one DataFrame, from ``run_ids`` or every run of the current experiment that has it.
+    one DataFrame, from ``run_ids`` or every run of the current experiment that has it
+    (:meth:`Client.load_table` on the current experiment, as MLflow does).
 
     ``extra_columns`` names columns of ``search_runs``' frame (``run_id``,
     ``params.x`` ...) added to each run's rows (``name_`` when the table has that
     column already). Raises :class:`ArtifactNotFound` when no run has the table.
     """
-    import io
-    import logging
-
-    import pandas as pd  # log_table needs pandas, as in MLflow
-
-    from litetrack.search import search_runs
-
-    path = validate_artifact_path(artifact_file)
-    entry = {"path": path, "type": "table"}
-    # The index narrows the search; the exact check below decides (LIKE's _ is a wildcard).
-    pattern = f'"path"%:%"{path}",%"type"%:%"table"'.replace("'", "''")
-    filter_string = f"tags.mlflow.loggedArtifacts LIKE '%{pattern}%'"
-    if run_ids:
-        quoted = ", ".join("'" + str(r).replace("'", "''") + "'" for r in run_ids)
-        filter_string += f" and attributes.run_id IN ({quoted})"
-    runs = search_runs(filter_string=filter_string)
-    assert isinstance(runs, pd.DataFrame)
-    if not runs.empty:
-        keep = runs["tags.mlflow.loggedArtifacts"].map(
-            lambda tag: isinstance(tag, str) and entry in json.loads(tag)
-        )
-        runs = runs[keep.astype(bool)]
-    if run_ids and len(runs) != len(run_ids):
-        logging.getLogger(__name__).warning(
-            "Not all runs have the table %s; some runs are skipped", artifact_file
-        )
-    if runs.empty:
-        raise ArtifactNotFound(
-            f"No run has the table {artifact_file!r}"
-            + (f" among {list(run_ids)}" if run_ids else " in the current experiment"),
-            path=path,
-        )
-    store = current_store()
-    frames = []
-    for _, run in runs.iterrows():
-        text = _store_artifacts.read_bytes(store, run["run_id"], path).decode("utf-8")
-        frame = pd.read_json(io.StringIO(text), orient="split")
-        for column in extra_columns or ():
-            frame[f"{column}_" if column in frame else column] = run[column]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    client = Client()
+    return client.load_table(current_experiment_id(client), artifact_file, run_ids, extra_columns)
 
 
 # -- fluent --------------------------------------------------------------------------

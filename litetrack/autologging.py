@@ -41,7 +41,7 @@ def autolog(
     Takes MLflow's common autolog arguments and passes them on; returns the
     names of the libraries whose autolog was configured. Arguments MLflow
     accepts but litetrack's flavours do not use (``exclusive``,
-    ``disable_for_unsupported_versions``, ``log_datasets``) are accepted and ignored.
+    ``disable_for_unsupported_versions``) are accepted and ignored.
     """
     done = []
     for library, flavour in FLAVOURS.items():
@@ -52,6 +52,7 @@ def autolog(
             log_input_examples=log_input_examples,
             log_model_signatures=log_model_signatures,
             log_models=log_models,
+            log_datasets=log_datasets,
             disable=disable,
             silent=silent,
             extra_tags=extra_tags,

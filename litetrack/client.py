@@ -33,7 +33,7 @@ from litetrack.store.artifacts import (
 from litetrack.store.core import Store, get_store
 from litetrack.store.experiments import doc_to_experiment
 from litetrack.store.location import current_store_path, path_from_uri
-from litetrack.store.runs import NOTE_TAG
+from litetrack.store.runs import NOTE_TAG, PARENT_TAG
 from litetrack.validation import (
     validate_experiment_id,
     validate_key,
@@ -41,6 +41,12 @@ from litetrack.validation import (
     validate_run_id,
     validate_tag_value,
 )
+
+
+def _history_order(m: Metric) -> tuple[int, int, float]:
+    value = m.value
+    # MLflow's SQL store keeps a NaN as 0 (beside an is_nan flag) and sorts it there.
+    return (m.timestamp, m.step, 0.0 if value != value else value)  # noqa: PLR0124
 
 
 def resolve_store(tracking_uri: str | os.PathLike[str] | None) -> Store:
@@ -83,7 +89,7 @@ class Client(RegistryClientMixin):
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
         if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
-                f"No experiment with id {experiment_id!r}: store {str(self._store.root)!r} "
+                f"No Experiment with id={experiment_id} exists: store {str(self._store.root)!r} "
                 "does not exist yet"
             )
         return doc_to_experiment(self._store.experiments.read(validate_experiment_id(experiment_id)))
@@ -212,6 +218,11 @@ class Client(RegistryClientMixin):
         """The run with this id (params, latest metrics, tags); :class:`RunNotFound` if none."""
         return self._store.runs.get(validate_run_id(run_id))
 
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The parent of a nested run (its ``mlflow.parentRunId`` tag), or None."""
+        parent = self.get_run(run_id).data.tags.get(PARENT_TAG)
+        return self.get_run(parent) if parent else None
+
     def _writer(self, run_id: str) -> Any:
         return self._store.runs.writer(validate_run_id(run_id))
 
@@ -254,8 +265,8 @@ class Client(RegistryClientMixin):
             validate_key(p.key, "param key")
             if p.key in param_map and param_map[p.key] != str(p.value):
                 raise InvalidArgument(
-                    f"Param {p.key!r} appears twice in the batch with different values "
-                    f"{param_map[p.key]!r} and {str(p.value)!r}"
+                    f"Duplicate parameter keys have been submitted: [{p.key!r}], with "
+                    f"different values {param_map[p.key]!r} and {str(p.value)!r}"
                 )
             param_map[p.key] = str(p.value)
         self._writer(run_id).log_batch(
@@ -263,8 +274,13 @@ class Client(RegistryClientMixin):
         )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point logged for a metric, in logging order."""
-        return self._store.runs.metric_history(validate_run_id(run_id), key)
+        """Every point logged for a metric, ordered as MLflow 3.17 orders them: by timestamp,
+        then step, then value (a NaN as 0). Points logged in order (the usual case) keep it."""
+        points = self._store.runs.metric_history(validate_run_id(run_id), key)
+        # Stamps from litetrack.clock never go back, so the log is nearly always sorted
+        # already and the sort is linear; explicit timestamps may not be.
+        points.sort(key=_history_order)
+        return points
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
@@ -322,6 +338,25 @@ class Client(RegistryClientMixin):
         """Log a table (dict of columns or DataFrame) as JSON; rows append to an existing one."""
         store_table(self._store, validate_run_id(run_id), data, artifact_file)
 
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: list[str] | None = None,
+        extra_columns: list[str] | None = None,
+    ) -> Any:
+        """The tables ``log_table`` wrote at ``artifact_file`` in the experiment's runs (or in
+        ``run_ids`` of it), as one pandas DataFrame; ``extra_columns`` names ``search_runs``
+        columns (``run_id``, ``params.x`` ...) added to each run's rows.
+
+        Raises :class:`ArtifactNotFound` when no run has the table.
+        """
+        # Loaded on first use, as the searches are: it brings the query language.
+        from litetrack.tables import load_table
+
+        experiment_id = validate_experiment_id(experiment_id)
+        return load_table(self._store, experiment_id, artifact_file, run_ids, extra_columns)
+
     def log_image(
         self,
         run_id: str,
@@ -340,8 +375,10 @@ class Client(RegistryClientMixin):
         return list_artifacts(self._store, validate_run_id(run_id), path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
-        """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local path."""
-        return download(self._store, validate_run_id(run_id), path or None, dst_path)
+        """Copy artifacts at ``path`` to ``dst_path`` (a temp folder by default); return the local
+        path: ``dst_path/<last part of path>``, as MLflow 3 places it."""
+        run_id = validate_run_id(run_id)
+        return download(self._store, run_id, path or None, dst_path, by_basename=True)
 
     # -- inputs -----------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[Any] | None = None, **_: Any) -> None:

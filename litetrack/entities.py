@@ -27,7 +27,11 @@ __all__ = [
     "RunData",
     "RunInputs",
     "DatasetInput",
+    "Dataset",
     "DatasetRecord",
+    "InputTag",
+    "FileInfo",
+    "SourceType",
     "Run",
     "ALL_STAGES",
     "STAGE_NONE",
@@ -124,6 +128,43 @@ class RunStatus:
         return name
 
 
+class SourceType:
+    """Where a run came from (MLflow's ``SourceType``): numbers, as MLflow's enum."""
+
+    NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN = range(1, 6)
+
+    _STRING_TO_SOURCETYPE = {
+        "NOTEBOOK": NOTEBOOK,
+        "JOB": JOB,
+        "PROJECT": PROJECT,
+        "LOCAL": LOCAL,
+        "UNKNOWN": UNKNOWN,
+    }
+    SOURCETYPE_TO_STRING = {v: k for k, v in _STRING_TO_SOURCETYPE.items()}
+
+    @staticmethod
+    def from_string(status_str: str) -> int:
+        """``"LOCAL"`` -> 4; any other name raises :class:`InvalidArgument` listing the names."""
+        try:
+            return SourceType._STRING_TO_SOURCETYPE[status_str]
+        except (KeyError, TypeError):
+            raise InvalidArgument(
+                f"Invalid source type {status_str!r}: expected one of "
+                f"{', '.join(SourceType._STRING_TO_SOURCETYPE)}"
+            ) from None
+
+    @staticmethod
+    def to_string(status: int) -> str:
+        """4 -> ``"LOCAL"``; any other number raises :class:`InvalidArgument`."""
+        try:
+            return SourceType.SOURCETYPE_TO_STRING[status]
+        except (KeyError, TypeError):
+            raise InvalidArgument(
+                f"Invalid source type {status!r}: expected one of "
+                f"{sorted(SourceType.SOURCETYPE_TO_STRING)}"
+            ) from None
+
+
 class _Entity:
     """Equality, repr and dict-style iteration shared by the entities."""
 
@@ -189,6 +230,33 @@ class ExperimentTag(RunTag):
     """An experiment tag."""
 
     __slots__ = ()
+
+
+class InputTag(RunTag):
+    """A tag of a run's dataset input (MLflow's ``InputTag``): ``mlflow.data.context`` ..."""
+
+    __slots__ = ()
+
+
+class FileInfo(_Entity):
+    """An artifact listing entry (MLflow's ``FileInfo``): its path under the run's
+    artifact root, whether it is a folder, and its size in bytes (None for a folder)."""
+
+    __slots__ = ("path", "is_dir", "file_size")
+
+    def __init__(self, path: str, is_dir: bool, file_size: int | None) -> None:
+        self.path = path
+        self.is_dir = is_dir
+        self.file_size = file_size
+
+
+def _tag_dict(tags: Mapping[str, str] | Sequence[Any] | None) -> dict[str, str]:
+    # MLflow builds entities from lists of tag objects; plain dicts are easier.
+    if tags is None:
+        return {}
+    if isinstance(tags, Mapping):
+        return dict(tags)
+    return {t.key: t.value for t in tags}
 
 
 class Experiment(_Entity):
@@ -284,15 +352,38 @@ class RunData(_Entity):
         self.tags: dict[str, str] = tags if type(tags) is dict else dict(tags or {})
 
 
-class DatasetRecord(dict):  # type: ignore[type-arg]
-    """A recorded dataset description: a dict (the JSON form litetrack keeps, ``source``,
-    ``schema`` and ``profile`` as objects) that also reads as MLflow's
-    ``mlflow.entities.Dataset``: ``.name``, ``.digest``, ``.source_type``, and ``.source``,
-    ``.schema``, ``.profile`` as JSON strings, so code written from MLflow's docs
+class Dataset(dict):  # type: ignore[type-arg]
+    """A recorded dataset description (MLflow's ``mlflow.entities.Dataset``).
+
+    It is a dict (the JSON form litetrack keeps, ``source``, ``schema`` and
+    ``profile`` as objects) that also reads as MLflow's entity: ``.name``,
+    ``.digest``, ``.source_type``, and ``.source``, ``.schema``, ``.profile`` as
+    JSON strings, so code written from MLflow's docs
     (``json.loads(run.inputs.dataset_inputs[0].dataset.schema)``) works unchanged.
+    Built as MLflow builds it, ``Dataset(name, digest, source_type, source,
+    schema=None, profile=None)``, or from one mapping (a stored document).
     """
 
-    __slots__ = ()
+    def __init__(
+        self,
+        name: str | Mapping[str, Any],
+        digest: str | None = None,
+        source_type: str | None = None,
+        source: Any = None,
+        schema: Any = None,
+        profile: Any = None,
+    ) -> None:
+        if isinstance(name, Mapping):
+            super().__init__(name)
+            return
+        fields = {"name": name, "digest": digest, "source_type": source_type,
+                  "source": source, "schema": schema, "profile": profile}
+        for key in ("name", "digest"):
+            if not isinstance(fields[key], str):
+                raise InvalidArgument(
+                    f"Dataset {key} must be a string, got {fields[key]!r}"
+                )
+        super().__init__({k: v for k, v in fields.items() if v is not None})
 
     def _json(self, key: str) -> str | None:
         value = self.get(key)
@@ -333,14 +424,24 @@ class DatasetRecord(dict):  # type: ignore[type-arg]
         return self._json("profile")
 
 
+#: The name litetrack used before it gave the class MLflow's.
+DatasetRecord = Dataset
+
+
 class DatasetInput(_Entity):
-    """A dataset a run used: its description and the context (training, eval ...)."""
+    """A dataset a run used: its description and the context (training, eval ...).
+
+    ``tags`` may be given as a dict or, as MLflow builds it, a list of
+    :class:`InputTag`; it reads back as a dict.
+    """
 
     __slots__ = ("dataset", "tags")
 
-    def __init__(self, dataset: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> None:
-        self.dataset = DatasetRecord(dataset)
-        self.tags = dict(tags or {})
+    def __init__(
+        self, dataset: Mapping[str, Any], tags: Mapping[str, str] | Sequence[Any] | None = None
+    ) -> None:
+        self.dataset = dataset if type(dataset) is Dataset else Dataset(dataset)
+        self.tags = _tag_dict(tags)
 
     @property
     def context(self) -> str | None:
@@ -442,15 +543,6 @@ class RegisteredModelAlias(_Entity):
     def __init__(self, alias: str, version: int) -> None:
         self.alias = alias
         self.version = version
-
-
-def _tag_dict(tags: Mapping[str, str] | Sequence[Any] | None) -> dict[str, str]:
-    # MLflow builds entities from lists of tag objects; plain dicts are easier.
-    if tags is None:
-        return {}
-    if isinstance(tags, Mapping):
-        return dict(tags)
-    return {t.key: t.value for t in tags}
 
 
 class ModelVersion(_Entity):

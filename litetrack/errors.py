@@ -98,6 +98,16 @@ class InvalidArtifactPath(InvalidArgument):
     """An artifact path is absolute, escapes the artifact root, or has forbidden characters."""
 
 
+class LocalFileNotFound(InvalidArgument, FileNotFoundError):
+    """A local file or folder to log does not exist (``except FileNotFoundError`` catches it,
+    as it catches MLflow's error there)."""
+
+
+class UnsupportedObjectType(InvalidArgument, TypeError):
+    """An object of a kind the call cannot take (``log_figure("x")``); a ``TypeError`` too,
+    as MLflow raises there."""
+
+
 class ParamConflict(InvalidArgument):
     """A param was logged again with a different value."""
 
@@ -114,6 +124,10 @@ class ExperimentNotFound(NotFound):
 
 class RunNotFound(NotFound):
     """No run has that id."""
+
+
+class TagNotFound(NotFound):
+    """A run has no tag with that key (to delete)."""
 
 
 class ArtifactNotFound(NotFound, FileNotFoundError):

@@ -22,7 +22,12 @@ from litetrack.data import input_entry
 from litetrack.data import log_inputs as record_inputs
 from litetrack.entities import Experiment, LifecycleStage, Metric, Run, RunStatus, ViewType
 from litetrack.errors import ExperimentAlreadyExists, InvalidArgument, InvalidState, LitetrackError
-from litetrack.store.location import current_store_path, get_tracking_uri, set_tracking_uri
+from litetrack.store.location import (
+    current_store_path,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_tracking_uri,
+)
 from litetrack.store.runs import NOTE_TAG, PARENT_TAG, USER_TAG, RunWriter, current_user
 from litetrack.validation import validate_experiment_id, validate_key
 
@@ -30,6 +35,7 @@ __all__ = [
     "ActiveRun",
     "set_tracking_uri",
     "get_tracking_uri",
+    "is_tracking_uri_set",
     "set_experiment",
     "create_experiment",
     "get_experiment",
@@ -213,7 +219,10 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     """
     global _active_experiment
     if (experiment_name is None) == (experiment_id is None):
-        raise InvalidArgument("set_experiment needs exactly one of experiment_name or experiment_id")
+        raise InvalidArgument(
+            "Must specify exactly one of: `experiment_id` or `experiment_name` "
+            f"(got experiment_name={experiment_name!r}, experiment_id={experiment_id!r})"
+        )
     client = _client()
     if experiment_id is not None:
         exp = client.get_experiment(validate_experiment_id(experiment_id))
@@ -315,7 +324,8 @@ def start_run(
     if tags and description is not None and NOTE_TAG in tags:
         # MLflow raises whenever both are given; the two would fight over one tag.
         raise InvalidArgument(
-            f"Description is already set via the tag {NOTE_TAG} in tags. Remove the key "
+            # MLflow's sentence, its missing space included: code may match it.
+            f"Description is already set via the tag {NOTE_TAG} in tags.Remove the key "
             f"{NOTE_TAG} from the tags or omit the description."
         )
     if run_id is None:

@@ -66,7 +66,8 @@ def decode_token(token: str | None) -> int:
         return offset
     except Exception:  # noqa: BLE001 - any garbage token gets the same clear error
         raise InvalidArgument(
-            f"Invalid page_token {token!r}: pass the .token of a previous search result"
+            f"Invalid page token {token!r}: pass as page_token the .token of a previous "
+            "search result"
         ) from None
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any
 
 from litetrack import clock, yamlfmt
-from litetrack.errors import InvalidArgument
+from litetrack.errors import InvalidArgument, UnsupportedObjectType
 from litetrack.store import artifacts as _store_artifacts
 from litetrack.store.paths import validate_artifact_path
 
@@ -48,8 +49,9 @@ def figure_bytes(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | 
             else:
                 figure.write_image(out, **(save_kwargs or {}))
         else:
-            raise InvalidArgument(
-                f"log_figure needs a matplotlib or plotly figure, got {type(figure).__name__}"
+            raise UnsupportedObjectType(
+                f"Unsupported figure object type: {type(figure).__name__}; log_figure takes "
+                "a matplotlib or plotly figure"
             )
         with open(out, "rb") as f:
             return f.read()
@@ -90,25 +92,52 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
     if not isinstance(image, Image.Image):
         import numpy as np
 
+        # MLflow's checks and words: the kind of object (TypeError), the shape, the channels
+        # (ValueError), the pixel type (TypeError).
+        if not isinstance(image, (np.ndarray, list, tuple)):
+            raise UnsupportedObjectType(
+                f"Unsupported image object type: {type(image).__name__}; log_image takes a "
+                "numpy array (or nested lists) or a PIL image"
+            )
         array = np.asarray(image)
-        if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        if array.ndim not in (2, 3):
             raise InvalidArgument(
-                f"log_image needs an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
-                f"got shape {array.shape}"
+                f"`image` must be a 2D or 3D array but got a {array.ndim}D array of shape "
+                f"{array.shape}: log_image takes (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)"
+            )
+        if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+            raise InvalidArgument(
+                f"Invalid channel length: {array.shape[2]} (shape {array.shape}); it must be "
+                "one of [1, 3, 4]"
             )
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[:, :, 0]
         if array.dtype.kind == "f":
-            # MLflow's rule: floats are in [0, 1] and scaled to bytes.
+            # MLflow 3.17's rule: floats are in [0, 1] and scaled to bytes; outside that,
+            # a warning and min-max scaling (a constant image is clipped instead: min-max
+            # would divide by zero).
             if array.size and (array.min() < 0 or array.max() > 1):
-                raise InvalidArgument("log_image: float pixel values must lie in [0, 1]")
+                low, high = array.min(), array.max()
+                warnings.warn(
+                    "Float pixel values out of acceptable range [0.0, 1.0]. Found minimum "
+                    f"value {low} and maximum value {high}. Rescaling values to [0.0, 1.0] "
+                    "with min/max scaler.",
+                    stacklevel=4,
+                )
+                array = (array - low) / (high - low) if high > low else np.clip(array, 0, 1)
             array = (array * 255).round().astype("uint8")
         elif array.dtype.kind in "iub":
             if array.size and (array.min() < 0 or array.max() > 255):
-                raise InvalidArgument("log_image: integer pixel values must lie in [0, 255]")
+                raise InvalidArgument(
+                    "Integer pixel values out of acceptable range [0, 255]. Found minimum "
+                    f"value {array.min()} and maximum value {array.max()} (dtype {array.dtype})."
+                )
             array = array.astype("uint8")
         else:
-            raise InvalidArgument(f"log_image: unsupported pixel type {array.dtype}")
+            raise UnsupportedObjectType(
+                f"Invalid array data type: {array.dtype}; log_image takes integers in "
+                "[0, 255], floats in [0, 1] or booleans"
+            )
         image = Image.fromarray(array)
     ext = os.path.splitext(artifact_file)[1].lower().lstrip(".") or "png"
     fmt = {"jpg": "JPEG"}.get(ext, ext.upper())

@@ -8,8 +8,7 @@ the active experiment by default, experiment names, and the DataFrame.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from litetrack.client import Client
 from litetrack.entities import Run, ViewType
@@ -17,6 +16,7 @@ from litetrack.errors import InvalidArgument
 from litetrack.fluent import current_experiment_id
 from litetrack.paging import RUNS_MAX_RESULTS, check_max_results
 from litetrack.store.search import experiments_text, query_runs
+from litetrack.tables import runs_to_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,55 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["search_runs", "runs_to_frame"]
 
 logger = logging.getLogger(__name__)
-
-
-def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
-    """MLflow's search_runs DataFrame: info columns, then metrics.*, params.*, tags.*."""
-    import pandas as pd
-
-    info: dict[str, list[Any]] = {
-        "run_id": [],
-        "experiment_id": [],
-        "status": [],
-        "artifact_uri": [],
-        "start_time": [],
-        "end_time": [],
-    }
-    metric_keys: dict[str, None] = {}
-    param_keys: dict[str, None] = {}
-    tag_keys: dict[str, None] = {}
-    for run in runs:
-        metric_keys.update(dict.fromkeys(run.data.metrics))
-        param_keys.update(dict.fromkeys(run.data.params))
-        tag_keys.update(dict.fromkeys(run.data.tags))
-    n = len(runs)
-    metrics = {k: [float("nan")] * n for k in sorted(metric_keys)}
-    # Missing params and tags are NaN, as in MLflow's DataFrame (pandas' "missing").
-    params: dict[str, list[Any]] = {k: [float("nan")] * n for k in sorted(param_keys)}
-    tags: dict[str, list[Any]] = {k: [float("nan")] * n for k in sorted(tag_keys)}
-    for i, run in enumerate(runs):
-        ri = run.info
-        info["run_id"].append(ri.run_id)
-        info["experiment_id"].append(ri.experiment_id)
-        info["status"].append(ri.status)
-        info["artifact_uri"].append(ri.artifact_uri)
-        info["start_time"].append(ri.start_time)
-        info["end_time"].append(ri.end_time)
-        for k, v in run.data.metrics.items():
-            metrics[k][i] = v
-        for k, p in run.data.params.items():
-            params[k][i] = p
-        for k, t in run.data.tags.items():
-            tags[k][i] = t
-    columns: dict[str, Any] = dict(info)
-    for col in ("start_time", "end_time"):
-        columns[col] = pd.to_datetime(pd.Series(info[col], dtype="float64"), unit="ms", utc=True)
-    columns.update({f"metrics.{k}": pd.Series(v, dtype="float64") for k, v in metrics.items()})
-    # Params and tags: pandas infers the dtype, as MLflow lets it (``str`` on pandas 3,
-    # ``object`` before), so ``.str`` methods and dtype checks behave as there.
-    columns.update({f"params.{k}": pd.Series(v) for k, v in params.items()})
-    columns.update({f"tags.{k}": pd.Series(v) for k, v in tags.items()})
-    return pd.DataFrame(columns)
 
 
 def search_runs(

@@ -14,6 +14,7 @@ save time before it is unpickled (see :mod:`litetrack.models.pickled`).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import types
@@ -29,6 +30,8 @@ from litetrack.models.model import Model, ModelInfo
 from litetrack.models.pickled import _call, load_pickled, predict_fn_name, pyfunc_for, save_pickled
 from litetrack.models.requirements import _dist_version
 from litetrack.models.signature import ModelSignature, infer_signature
+from litetrack.store.artifacts import log_bytes
+from litetrack.store.core import current_store
 
 __all__ = ["FLAVOR_NAME", "autolog", "load_model", "log_model", "save_model"]
 
@@ -309,6 +312,97 @@ def _log_search(run_id: str, est: Any, X: Any, config: dict[str, Any]) -> None:
     A.safely(_csv, INTEGRATION, "logging cv_results.csv")
 
 
+def _log_estimator_html(run_id: str, est: Any) -> None:
+    """``estimator.html``: scikit-learn's HTML view of the fitted estimator, in MLflow's page."""
+    from sklearn.utils import estimator_html_repr
+
+    # The same page MLflow writes (its charset keeps the toggle triangles readable).
+    page = f"""
+<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8"/>
+  </head>
+  <body>
+    {estimator_html_repr(est)}
+  </body>
+</html>
+    """
+    log_text(page, "estimator.html", run_id=run_id)
+
+
+def _is_classifier(est: Any) -> bool:
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(est))
+
+
+def _render(
+    figure: Any, draw: Any, data: tuple[Any, Any, Any, Any], extra: dict[str, Any], title: str
+) -> bytes:
+    # A bare Figure, as for xgboost's importance plot: no pyplot figure is left open.
+    import io
+
+    est, X, y, weight = data
+    fig = figure(figsize=(6.0, 4.0))
+    ax = fig.subplots()
+    display = draw(est, X, y, sample_weight=weight, ax=ax, **extra)
+    display.ax_.set_title(title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _classifier_plots(est: Any, X: Any, y: Any, weight: Any) -> dict[str, bytes]:
+    """MLflow's classifier plots as PNG bytes: ``training_confusion_matrix.png`` always,
+    ``training_roc_curve.png`` and ``training_precision_recall_curve.png`` for two classes.
+    Empty without matplotlib (optional, as in MLflow)."""
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        return {}
+    import numpy as np
+    from sklearn import metrics
+
+    labels = getattr(est, "classes_", None)
+    n_labels = len(labels) if labels is not None else len(set(np.asarray(y).ravel()))
+    plots: list[tuple[str, Any, dict[str, Any], str, Any]] = [
+        (
+            "training_confusion_matrix",
+            metrics.ConfusionMatrixDisplay.from_estimator,
+            {"normalize": "true", "cmap": "Blues"},
+            "Normalized confusion matrix",
+            matplotlib.rc_context(
+                {"font.size": min(8.0, 50.0 / max(n_labels, 1)), "axes.labelsize": 8.0,
+                 "figure.dpi": 175}
+            ),
+        )
+    ]
+    if len(set(np.asarray(y).ravel())) == 2:
+        plots += [
+            ("training_roc_curve", metrics.RocCurveDisplay.from_estimator, {}, "ROC curve", None),
+            (
+                "training_precision_recall_curve",
+                metrics.PrecisionRecallDisplay.from_estimator,
+                {},
+                "Precision recall curve",
+                None,
+            ),
+        ]
+    out = {}
+    for name, draw, extra, title, context in plots:
+        render = functools.partial(_render, Figure, draw, (est, X, y, weight), extra, title)
+        if context is not None:
+            with context:
+                data = A.safely(render, INTEGRATION, f"plotting {name}")
+        else:
+            data = A.safely(render, INTEGRATION, f"plotting {name}")
+        if data is not None:
+            out[f"{name}.png"] = data
+    return out
+
+
 def _after_fit(
     run_id: str, est: Any, args: tuple[Any, ...], kwargs: dict[str, Any], config: dict[str, Any]
 ) -> None:
@@ -320,6 +414,22 @@ def _after_fit(
     )
     if values:
         A.safely(lambda: log_metrics(values, run_id=run_id), INTEGRATION, "logging metrics")
+    A.safely(lambda: _log_estimator_html(run_id, est), INTEGRATION, "logging estimator.html")
+    if config.get("log_datasets", True):
+        A.safely(
+            lambda: A.log_dataset(run_id, X, y, "train"), INTEGRATION, "logging the dataset"
+        )
+    if y is not None and _is_classifier(est):
+        plots = A.safely(
+            lambda: _classifier_plots(est, X, y, weight), INTEGRATION, "plotting"
+        ) or {}
+        store = current_store()
+        for name, data in plots.items():
+            A.safely(
+                functools.partial(log_bytes, store, run_id, data, name),
+                INTEGRATION,
+                f"logging {name}",
+            )
     if config["log_models"]:
         A.safely(lambda: _log_model(est, X, config), INTEGRATION, "logging the model")
     if _is_search(est):
@@ -387,6 +497,7 @@ def autolog(
     extra_tags: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
     max_tuning_runs: int | None = 5,
+    log_datasets: bool = True,
     **_: Any,
 ) -> None:
     """Log params, training metrics and the model of every scikit-learn ``fit``.
@@ -399,7 +510,10 @@ def autolog(
     ``training_r2_score``, for classifiers ``training_accuracy_score``,
     ``training_precision_score``, ``training_recall_score`` and
     ``training_f1_score`` (and with ``predict_proba`` ``training_log_loss`` and
-    ``training_roc_auc``): MLflow's names. And the fitted model under ``model`` (with a
+    ``training_roc_auc``): MLflow's names; ``estimator.html`` (scikit-learn's view of the
+    fitted estimator, as MLflow logs it), with matplotlib a classifier's plots, and (with
+    ``log_datasets``) the training data as an input of the run, context ``train``. And the
+    fitted model under ``model`` (with a
     signature and, if asked, an input example). A run is started when none
     is active and ended after the fit. ``disable=True`` restores the original
     ``fit`` methods.
@@ -431,6 +545,7 @@ def autolog(
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
         "max_tuning_runs": max_tuning_runs,
+        "log_datasets": log_datasets,
     }
     for cls in A.all_subclasses(BaseEstimator):
         _patch_class(cls)

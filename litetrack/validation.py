@@ -53,6 +53,10 @@ def validate_key(key: Any, kind: str = "key") -> str:
     return key
 
 
+# MLflow's closing sentence, which code written for MLflow may match.
+_AS_DOUBLE = "Please specify value as a valid double (64-bit floating point)"
+
+
 def validate_metric_value(key: str, value: Any) -> float:
     """Return ``value`` as a float; refuse strings, None, bools and non-real numbers.
 
@@ -64,7 +68,7 @@ def validate_metric_value(key: str, value: Any) -> float:
         raise InvalidMetricValue(
             f"Invalid value {value!r} for metric {key!r}: must be a real number "
             "(int or float; NaN and +/-inf allowed), "
-            f"got {type(value).__name__}"
+            f"got {type(value).__name__}. {_AS_DOUBLE}"
         )
     try:
         import numbers
@@ -83,7 +87,7 @@ def validate_metric_value(key: str, value: Any) -> float:
         pass
     raise InvalidMetricValue(
         f"Invalid value {value!r} for metric {key!r}: must be a real number "
-        f"(int or float; NaN and +/-inf allowed), got {type(value).__name__}"
+        f"(int or float; NaN and +/-inf allowed), got {type(value).__name__}. {_AS_DOUBLE}"
     )
 
 
@@ -100,8 +104,18 @@ def validate_step(step: Any) -> int:
 
         return operator.index(step)
     except TypeError:
+        # A whole float (``epoch / 2`` that came out 3.0, numpy's float64) is taken as
+        # the integer it is: MLflow accepts float steps.
+        is_integer = getattr(step, "is_integer", None)
+        if callable(is_integer):
+            try:
+                if is_integer():
+                    return int(step)
+            except (TypeError, ValueError, OverflowError):
+                pass
         raise InvalidArgument(
-            f"Invalid step {step!r}: must be an integer, got {type(step).__name__}"
+            f"Invalid step {step!r}: must be an integer (or a whole float such as 3.0), "
+            f"got {type(step).__name__}"
         ) from None
 
 
@@ -234,11 +248,16 @@ def validate_tag_value(key: str, value: Any) -> str:
 
 def validate_name(name: Any, kind: str = "experiment name") -> str:
     """Names of experiments, runs and models: non-empty strings without control characters."""
+    # The first words are MLflow's ("Invalid experiment name: 123. Expects a string."),
+    # which code written for MLflow may match.
     if not isinstance(name, str):
-        raise InvalidName(f"Invalid {kind} {name!r}: must be a string, got {type(name).__name__}")
+        shown = "'None'" if name is None else repr(name)
+        raise InvalidName(
+            f"Invalid {kind}: {shown}. Expects a string. (got {type(name).__name__})"
+        )
     if not name.strip() or len(name) > MAX_NAME_LENGTH:
         raise InvalidName(
-            f"Invalid {kind} {name!r}: must be a non-blank string of at most "
+            f"Invalid {kind}: {name!r}. Expects a non-blank string of at most "
             f"{MAX_NAME_LENGTH} characters"
         )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
@@ -262,7 +281,8 @@ def validate_experiment_id(experiment_id: Any) -> str:
         experiment_id = str(experiment_id)
     if not isinstance(experiment_id, str) or not _RUN_ID_RE.match(experiment_id):
         raise InvalidArgument(
-            f"Invalid experiment id {experiment_id!r}: expected a string of letters, digits, "
-            "'_' or '-' (e.g. '0')"
+            # "Invalid experiment id: " first, as MLflow words it.
+            f"Invalid experiment id: {experiment_id!r} of type {type(experiment_id).__name__}: "
+            "expected a string of letters, digits, '_' or '-' (e.g. '0'), or an int"
         )
     return experiment_id

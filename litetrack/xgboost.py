@@ -11,7 +11,9 @@ reads these models and litetrack reads MLflow's.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import io
 import json
 import logging
 import os
@@ -234,17 +236,18 @@ def _load_pyfunc(md: ModelDir) -> _XGBModelWrapper:
 
 INTEGRATION = "xgboost"
 _log = logging.getLogger(__name__)
-# Arguments of xgboost.train that are data or code, not hyperparameters.
+# Arguments of xgboost.train that are data or code, not hyperparameters: MLflow's list
+# (custom_metric is logged, as there).
 _NOT_PARAMS = {
     "params",
     "dtrain",
     "evals",
     "obj",
     "feval",
-    "custom_metric",
     "evals_result",
     "callbacks",
     "xgb_model",
+    "learning_rates",
 }
 # Metrics xgboost maximises (its early stopping uses the same rule).
 _MAXIMIZE = ("auc", "aucpr", "map", "ndcg", "pre", "interval-regression-accuracy")
@@ -324,12 +327,61 @@ def _log_best_step(run_id: str, model: Any, history: dict[str, dict[str, list[fl
         _log_metrics(run_id, at_best, rounds)
 
 
+def _importance_png(importance_type: str, scores: dict[str, Any]) -> bytes | None:
+    """MLflow's ``feature_importance_<type>.png``: a horizontal bar per feature, sorted by
+    magnitude (one bar per class when the booster gives a value per class); None without
+    matplotlib, which is optional, as in MLflow."""
+    try:
+        # A bare Figure, not pyplot: no backend is chosen and no global figure is left
+        # behind (a notebook's own plotting is untouched).
+        import numpy as np
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    features = list(scores)
+    values = np.array([scores[f] for f in features], dtype=float)
+    if values.ndim <= 1:
+        values = values.reshape(-1, 1)
+    order = np.argsort(np.abs(values).sum(axis=1))
+    features = [features[i] for i in order]
+    values = values[order]
+    n_classes = values.shape[1]
+    fig = Figure(figsize=(6.4, max(2.0, 0.3 * len(features) + 1.0)))
+    ax = fig.subplots()
+    ylocs = np.arange(len(features))
+    if n_classes == 1:
+        ax.barh(ylocs, values[:, 0], height=0.5)
+    else:
+        height = 0.8 / n_classes
+        for c in range(n_classes):
+            ax.barh(ylocs + (c - (n_classes - 1) / 2) * height, values[:, c], height=height,
+                    label=f"Class {c}")
+        ax.legend()
+    ax.set_yticks(ylocs)
+    ax.set_yticklabels(features)
+    ax.set_xlabel("Importance")
+    ax.set_title(f"Feature Importance ({importance_type})")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _log_importance(run_id: str, booster: Any, types: list[str]) -> None:
+    """``feature_importance_<type>.json`` (``booster.get_score``, as MLflow writes it) and,
+    when matplotlib is installed, ``feature_importance_<type>.png``, for each type."""
     store = current_store()
     for imp in types:
         scores = booster.get_score(importance_type=imp)
-        data = json.dumps({str(k): float(v) for k, v in scores.items()}, indent=2).encode()
-        log_bytes(store, run_id, data, f"feature_importance_{imp}.json")
+        if scores:
+            png = A.safely(
+                functools.partial(_importance_png, imp, scores),
+                INTEGRATION,
+                "plotting feature importance",
+            )
+            if png is not None:
+                log_bytes(store, run_id, png, f"feature_importance_{imp}.png")
+        log_bytes(store, run_id, json.dumps(scores).encode(), f"feature_importance_{imp}.json")
 
 
 def _log_model(model: Any, example: Any, config: dict[str, Any]) -> None:
@@ -401,6 +453,17 @@ def _example_of(dtrain: Any) -> Any:
     return example
 
 
+def _log_dmatrix_datasets(run_id: str, arguments: dict[str, Any]) -> None:
+    """``dtrain`` as input ``dataset`` (context ``train``), each of ``evals`` under its name
+    (context ``eval``), as MLflow records them; a DMatrix built before autolog() is skipped."""
+    pairs = [(arguments.get("dtrain"), "dataset", "train")]
+    pairs += [(d, str(n), "eval") for d, n in arguments.get("evals") or ()]
+    for dmatrix, name, context in pairs:
+        data = getattr(dmatrix, "_litetrack_data", None)
+        if data is not None:
+            A.log_dataset(run_id, data, None, context, name)
+
+
 def _patched_train(original: Any) -> Any:
     signature = inspect.signature(original)
 
@@ -433,6 +496,12 @@ def _patched_train(original: Any) -> Any:
                 callback = _callback_class()(run_id)
                 arguments["callbacks"] = [*(arguments.get("callbacks") or []), callback]
                 booster = original(*bound.args, **bound.kwargs)
+                if config.get("log_datasets"):
+                    A.safely(
+                        lambda: _log_dmatrix_datasets(run_id, full.arguments),
+                        INTEGRATION,
+                        "logging the datasets",
+                    )
                 example = _example_of(arguments.get("dtrain"))
                 _after_training(
                     run_id,
@@ -459,16 +528,34 @@ def _patched_fit(original: Any) -> Any:
                 return original(self, *args, **kwargs)
             with A.autolog_run(INTEGRATION, config["extra_tags"]) as run_id:
                 def params() -> None:
-                    values = self.get_params(deep=False)
-                    # MLflow logs the wrappers' fits with xgboost.train's names too:
-                    # n_estimators is num_boost_round there.
-                    if values.get("n_estimators") is not None:
-                        values["num_boost_round"] = values["n_estimators"]
+                    # Every key MLflow logs (what the wrapper passes to xgboost.train:
+                    # the booster params, then train's own arguments, n_estimators being
+                    # num_boost_round there) and the wrapper's other params besides
+                    # (n_estimators, missing ...): a superset.
+                    values = {**self.get_params(deep=False), **self.get_xgb_params()}
+                    metric = getattr(self, "eval_metric", None)
+                    values.update(
+                        num_boost_round=self.get_num_boosting_rounds(),
+                        early_stopping_rounds=getattr(self, "early_stopping_rounds", None),
+                        custom_metric=metric if callable(metric) else None,
+                        verbose_eval=kwargs.get("verbose", True),
+                        maximize=None,
+                    )
                     log_params(A.truncated_params(values), run_id=run_id)
 
                 A.safely(params, INTEGRATION, "logging params")
                 result = original(self, *args, **kwargs)
                 X = args[0] if args else kwargs.get("X")
+                if config.get("log_datasets"):
+
+                    def datasets() -> None:
+                        # As MLflow: X as "dataset" (train), eval_set[i] as "validation_i".
+                        y = args[1] if len(args) > 1 else kwargs.get("y")
+                        A.log_dataset(run_id, X, y, "train")
+                        for i, (ex, ey) in enumerate(kwargs.get("eval_set") or ()):
+                            A.log_dataset(run_id, ex, ey, "eval", f"validation_{i}")
+
+                    A.safely(datasets, INTEGRATION, "logging the datasets")
 
                 def metrics() -> dict[str, dict[str, list[float]]]:
                     history = {
@@ -506,8 +593,13 @@ def _patched_fit(original: Any) -> Any:
 def _patched_dmatrix_init(original: Any) -> Any:
     def __init__(self: Any, data: Any, *args: Any, **kwargs: Any) -> None:
         original(self, data, *args, **kwargs)
-        if A.configs.get(INTEGRATION, {}).get("log_models"):
+        config = A.configs.get(INTEGRATION, {})
+        if config.get("log_models"):
             self._litetrack_example = A.head(data)
+        if config.get("log_datasets"):
+            # What the DMatrix was built from, to record it as a run input after training
+            # (a DMatrix does not give its data back as it came).
+            self._litetrack_data = data
 
     __init__.__wrapped__ = original  # type: ignore[attr-defined]
     return __init__
@@ -523,6 +615,7 @@ def autolog(
     model_format: str = "ubj",
     extra_tags: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
+    log_datasets: bool = True,
     **_: Any,
 ) -> None:
     """Log params, per-iteration metrics, feature importance and the model of xgboost training.
@@ -535,10 +628,13 @@ def autolog(
     the last metric on the last evaluation set); after early stopping, as in
     MLflow, ``stopped_iteration`` and the metrics of the best iteration again
     at the step after the last; feature importance as
-    ``feature_importance_<type>.json`` (``importance_types``, default
-    ``["weight"]``); and the model under ``model`` with a signature and an
+    ``feature_importance_<type>.json`` and, when matplotlib is installed, a bar
+    chart ``feature_importance_<type>.png`` (``importance_types``, default
+    ``["weight"]``), as MLflow names them; and the model under ``model`` with a signature and an
     input example (the first rows of the training data, when they can be
-    had: numpy arrays, DataFrames, scipy sparse matrices). A run is started when none is active and
+    had: numpy arrays, DataFrames, scipy sparse matrices); with ``log_datasets`` the training
+    data as run input ``dataset`` (context ``train``) and each evaluation set under its name
+    (context ``eval``), as MLflow records them. A run is started when none is active and
     ended after training. ``disable=True`` restores the original functions.
     """
     import xgboost as xgb
@@ -556,6 +652,7 @@ def autolog(
         "model_format": model_format,
         "extra_tags": dict(extra_tags or {}),
         "registered_model_name": registered_model_name,
+        "log_datasets": log_datasets,
     }
     original_train = xgboost.training.train
     patched = _patched_train(original_train)

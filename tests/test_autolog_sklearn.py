@@ -93,7 +93,10 @@ def test_pipeline_logs_once_into_the_active_run(autolog, data) -> None:
     assert "mlflow.autologging" not in got.data.tags  # as in MLflow: only runs autolog starts
     assert "linearregression__fit_intercept" in got.data.params
     assert len(litetrack.search_runs()) == 1
-    assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == ["model"]
+    assert [f.path for f in litetrack.Client().list_artifacts(run.info.run_id)] == [
+        "estimator.html",
+        "model",
+    ]
 
 
 def test_estimator_classes_defined_after_autolog(autolog, data) -> None:
@@ -177,3 +180,59 @@ class _no_warning:
 
     def __exit__(self, *exc: object) -> None:
         self._ctx.__exit__(*exc)
+
+
+def test_estimator_html_as_mlflow_logs_it(autolog, data) -> None:
+    # MLflow 3.17's sklearn autolog logs estimator.html (sklearn.utils.estimator_html_repr in
+    # a UTF-8 page) and no estimator.txt; checked with MLflow itself in /work/mlflow-venv.
+    from sklearn.utils import estimator_html_repr
+
+    X, y = data
+    est = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    run_id = litetrack.last_active_run().info.run_id
+    names = [f.path for f in litetrack.Client().list_artifacts(run_id)]
+    assert "estimator.html" in names and "estimator.txt" not in names
+    page = litetrack.artifacts.load_text(f"runs:/{run_id}/estimator.html")
+    assert '<meta charset="UTF-8"/>' in page
+    # The repr numbers its container on each call; the rest is the same.
+    assert page.count("sk-container-id") == estimator_html_repr(est).count("sk-container-id")
+    assert "StandardScaler" in page and "LinearRegression" in page
+
+
+def test_classifier_plots_as_mlflow_logs_them(autolog) -> None:
+    # MLflow 3.17's sklearn autolog logs, with matplotlib, training_confusion_matrix.png for
+    # every classifier, and the ROC and precision-recall curves for two classes.
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    binary = (X[:, 0] > 0).astype(int)
+    LogisticRegression().fit(X, binary)
+    run_id = litetrack.last_active_run().info.run_id
+    names = {f.path for f in litetrack.Client().list_artifacts(run_id)}
+    assert {
+        "training_confusion_matrix.png",
+        "training_roc_curve.png",
+        "training_precision_recall_curve.png",
+    } <= names
+    image = litetrack.artifacts.load_image(f"runs:/{run_id}/training_roc_curve.png")
+    assert image.format == "PNG"
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    three = np.digitize(X[:, 0], [-0.5, 0.5])
+    LogisticRegression().fit(X, three)
+    run_id = litetrack.last_active_run().info.run_id
+    names = {f.path for f in litetrack.Client().list_artifacts(run_id)}
+    assert "training_confusion_matrix.png" in names and "training_roc_curve.png" not in names
+    assert plt.get_fignums() == open_before  # no figure left open in the user's pyplot
+
+
+def test_training_data_recorded_as_an_input(autolog, data) -> None:
+    # MLflow 3.17 (log_datasets=True): the training data as input "dataset", context train.
+    X, y = data
+    LinearRegression().fit(X, y)
+    (entry,) = litetrack.last_active_run().inputs.dataset_inputs
+    assert (entry.dataset.name, entry.context) == ("dataset", "train")
+    lsk.autolog(log_datasets=False)
+    LinearRegression().fit(X, y)
+    assert litetrack.last_active_run().inputs.dataset_inputs == []

@@ -191,3 +191,102 @@ def test_dmatrix_built_after_autolog_signature_accepts_training_data(autolog) ->
     assert "float64" in str(signature.inputs)  # the form the user passed, not DMatrix's float32
     assert np.allclose(model.predict(X), booster.predict(xgb.DMatrix(X)))
     assert model.predict(X.astype(np.float32)).shape == (300,)
+
+
+# -- MLflow's tests/xgboost/test_xgboost_autolog.py ----------------------------------
+
+
+def test_xgb_autolog_logs_feature_importance(autolog, data) -> None:
+    # test_xgb_autolog_logs_feature_importance: the .json and, with matplotlib, the .png.
+    pytest.importorskip("matplotlib")
+    X, y = data
+    model = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    assert "feature_importance_weight.png" in artifacts
+    assert "feature_importance_weight.json" in artifacts
+    loaded_imp = json.loads(load_text(f"runs:/{run_id}/feature_importance_weight.json"))
+    assert loaded_imp == model.get_score(importance_type="weight")
+    png = litetrack.artifacts.load_image(f"runs:/{run_id}/feature_importance_weight.png")
+    assert png.format == "PNG"
+
+
+def test_xgb_autolog_logs_specified_feature_importance(data) -> None:
+    # test_xgb_autolog_logs_specified_feature_importance
+    pytest.importorskip("matplotlib")
+    importance_types = ["weight", "total_gain"]
+    lxgb.autolog(importance_types=importance_types)
+    try:
+        X, y = data
+        model = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    finally:
+        lxgb.autolog(disable=True)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    for importance_type in importance_types:
+        assert f"feature_importance_{importance_type}.png" in artifacts
+        json_name = f"feature_importance_{importance_type}.json"
+        assert json_name in artifacts
+        loaded_imp = json.loads(load_text(f"runs:/{run_id}/{json_name}"))
+        assert loaded_imp == model.get_score(importance_type=importance_type)
+
+
+def test_xgb_autolog_importance_without_matplotlib_logs_the_json_only(
+    autolog, data, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if not installed
+    X, y = data
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    run_id = litetrack.last_active_run().info.run_id
+    artifacts = [x.path for x in litetrack.Client().list_artifacts(run_id)]
+    assert "feature_importance_weight.json" in artifacts
+    assert "feature_importance_weight.png" not in artifacts
+
+
+def test_xgb_autolog_logs_the_params_mlflow_logs(autolog, data) -> None:
+    # MLflow 3.17 logs, for xgboost.train, the booster params and every argument of train
+    # but the data and code ones (custom_metric included); for the sklearn wrappers, what
+    # they pass to train. litetrack logs all of those (and, for the wrappers, their own
+    # params besides).
+    X, y = data
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
+    params = litetrack.last_active_run().data.params
+    assert {
+        "max_depth": "2",
+        "num_boost_round": "3",
+        "early_stopping_rounds": "None",
+        "maximize": "None",
+        "verbose_eval": "True",
+        "custom_metric": "None",
+    }.items() <= params.items()
+    reg = xgb.XGBRegressor(n_estimators=3, max_depth=2, n_jobs=1)
+    reg.fit(X, y, eval_set=[(X, y)], verbose=False)
+    params = litetrack.last_active_run().data.params
+    expected = {k: str(v) for k, v in reg.get_xgb_params().items()}
+    expected.update(num_boost_round="3", early_stopping_rounds="None", custom_metric="None",
+                    verbose_eval="False", maximize="None")
+    assert expected.items() <= params.items()
+
+
+def test_xgb_autolog_records_the_datasets_as_mlflow_does(autolog, data) -> None:
+    # MLflow 3.17 (log_datasets=True): dtrain as input "dataset" (context train), each eval
+    # set under its name (context eval); for the wrappers, eval_set[i] as "validation_i".
+    X, y = data
+    dtrain, dval = xgb.DMatrix(X[:400], label=y[:400]), xgb.DMatrix(X[400:], label=y[400:])
+    xgb.train({"max_depth": 2}, dtrain, 2, evals=[(dtrain, "train"), (dval, "val")])
+    inputs = litetrack.last_active_run().inputs.dataset_inputs
+    assert [(i.dataset.name, i.context) for i in inputs] == [
+        ("dataset", "train"), ("train", "eval"), ("val", "eval")
+    ]
+    assert inputs[0].dataset.digest == inputs[1].dataset.digest  # the same data
+    xgb.XGBRegressor(n_estimators=2, n_jobs=1).fit(X, y, eval_set=[(X[400:], y[400:])],
+                                                   verbose=False)
+    inputs = litetrack.last_active_run().inputs.dataset_inputs
+    assert [(i.dataset.name, i.context) for i in inputs] == [
+        ("dataset", "train"), ("validation_0", "eval")
+    ]
+    lxgb.autolog(log_datasets=False)
+    xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), 2)
+    assert litetrack.last_active_run().inputs.dataset_inputs == []

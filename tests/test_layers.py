@@ -54,6 +54,7 @@ LAYERS: dict[str, str] = {
     "litetrack.fluent": "api",
     "litetrack.registry": "api",
     "litetrack.search": "api",
+    "litetrack.tables": "api",
     "litetrack.artifacts": "api",
     "litetrack.payloads": "api",
     "litetrack.capture": "api",

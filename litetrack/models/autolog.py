@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from litetrack import fluent
+from litetrack.data import from_numpy, from_pandas, input_entry, log_inputs
+from litetrack.store.core import current_store
 
 __all__ = ["autolog_run", "outermost", "patch", "revert", "safely"]
 
@@ -126,6 +128,28 @@ def head(data: Any, n: int = 5) -> Any:
     except Exception:  # noqa: BLE001 - an example is optional
         return None
     return None
+
+
+def log_dataset(
+    run_id: str, features: Any, targets: Any, context: str, name: str = "dataset"
+) -> None:
+    """Record training (or evaluation) data as an input of the run, as MLflow's autolog does
+    with ``log_datasets=True``: a DataFrame as :func:`litetrack.data.from_pandas`, arrays as
+    :func:`litetrack.data.from_numpy`, tagged with ``context`` (``train``, ``eval``). Sparse
+    matrices and other kinds are skipped."""
+    if features is None or hasattr(features, "tocsr"):
+        return
+    if type(features).__module__.startswith("pandas") and hasattr(features, "columns"):
+        dataset: Any = from_pandas(features, name=name)
+    else:
+        import numpy as np
+
+        array = np.asarray(features)
+        if array.dtype == object or array.ndim == 0:
+            return
+        dataset = from_numpy(array, targets=None if targets is None else np.asarray(targets),
+                             name=name)
+    log_inputs(current_store(), run_id, [input_entry(dataset, context)])
 
 
 def all_subclasses(root: type) -> list[type]:

@@ -17,7 +17,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litetrack.errors import ArtifactNotFound, InvalidArgument, InvalidArtifactPath
+from litetrack.entities import FileInfo
+from litetrack.errors import (
+    ArtifactNotFound,
+    InvalidArgument,
+    InvalidArtifactPath,
+    LocalFileNotFound,
+)
 from litetrack.store.fs import file_kind
 from litetrack.store.paths import join_artifact_path, validate_artifact_path
 
@@ -27,39 +33,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class FileInfo:
-    """An entry of :func:`list_artifacts` (MLflow's ``FileInfo``)."""
-
-    __slots__ = ("path", "is_dir", "file_size")
-
-    def __init__(self, path: str, is_dir: bool, file_size: int | None) -> None:
-        self.path = path
-        self.is_dir = is_dir
-        self.file_size = file_size
-
-    def __repr__(self) -> str:
-        return f"<FileInfo: path={self.path!r}, is_dir={self.is_dir}, file_size={self.file_size}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FileInfo) and (self.path, self.is_dir, self.file_size) == (
-            other.path,
-            other.is_dir,
-            other.file_size,
-        )
-
-
 def _check_local_file(local_path: str | os.PathLike[str]) -> str:
     path = os.fspath(local_path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise InvalidArgument(f"Cannot log artifact {path!r}: no such file") from None
+        raise LocalFileNotFound(f"Cannot log artifact {path!r}: no such file") from None
     except OSError as e:
         raise InvalidArgument(f"Cannot log artifact {path!r}: {e.strerror or e}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InvalidArgument(
-            f"Cannot log artifact {path!r}: it is a directory; use log_artifacts(local_dir) for folders"
-        )
     if not stat.S_ISREG(st.st_mode):
         # /dev/zero never ends (it filled objects/tmp), a FIFO blocks forever.
         raise InvalidArgument(
@@ -127,7 +108,13 @@ def log_bytes(store: Store, run_id: str, data: bytes, artifact_file: str) -> tup
 
 
 def log_artifact(store: Store, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    """Log one local file under ``artifact_path`` (its name kept), as MLflow does."""
+    """Log one local file under ``artifact_path`` (its name kept), as MLflow does; a folder is
+    logged whole under its own name (``artifact_path/<folder>/...``), as MLflow does too."""
+    if os.path.isdir(local_path):
+        folder = os.path.abspath(os.fspath(local_path))
+        under = join_artifact_path(artifact_path, os.path.basename(folder))
+        log_artifacts(store, run_id, folder, under)
+        return
     path = _check_local_file(local_path)
     log_files(store, run_id, [(path, join_artifact_path(artifact_path, os.path.basename(path)))])
 
@@ -136,8 +123,11 @@ def log_artifacts(store: Store, run_id: str, local_dir: str | os.PathLike[str], 
     """Log every file under ``local_dir`` (recursively) under ``artifact_path``."""
     root = os.fspath(local_dir)
     if not os.path.isdir(root):
-        what = "no such folder" if not os.path.exists(root) else "not a folder (use log_artifact for files)"
-        raise InvalidArgument(f"Cannot log artifacts from {root!r}: {what}")
+        if not os.path.exists(root):
+            raise LocalFileNotFound(f"Cannot log artifacts from {root!r}: no such folder")
+        raise InvalidArgument(
+            f"Cannot log artifacts from {root!r}: not a folder (use log_artifact for files)"
+        )
     files = []
     skipped: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -170,12 +160,14 @@ def log_artifacts(store: Store, run_id: str, local_dir: str | os.PathLike[str], 
 
 
 def list_artifacts(store: Store, run_id: str, path: str | None = None) -> list[FileInfo]:
-    """The files and folders directly under ``path`` (the root by default), sorted."""
+    """The files and folders directly under ``path`` (the root by default), sorted.
+
+    As in MLflow, a path that is a file, or that does not exist, lists nothing.
+    """
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
     entries = manifest(store, run_id)
     if prefix in entries:
-        e = entries[prefix]
-        return [FileInfo(prefix, False, e["size"])]
+        return []
     base = f"{prefix}/" if prefix else ""
     out: dict[str, FileInfo] = {}
     for p, e in entries.items():
@@ -296,6 +288,7 @@ def download(
     path: str | None = None,
     dst_path: str | os.PathLike[str] | None = None,
     verify: bool = True,
+    by_basename: bool = False,
 ) -> str:
     """Materialise artifacts as ordinary files; return the local path of ``path``.
 
@@ -303,9 +296,15 @@ def download(
     is written inside ``dst_path`` whatever the run's records say, and its
     digest is checked while it is copied (``ChecksumMismatch`` otherwise, as
     :func:`read_bytes`); on any error nothing of this download is left behind.
+    ``path`` lands at ``dst_path/path``, or with ``by_basename`` (MLflow's
+    ``download_artifacts``) at ``dst_path/<last part of path>``.
     """
     found = resolve(store, run_id, path)
     prefix = validate_artifact_path(path, allow_empty=True) if path else ""
+    parent = prefix.rpartition("/")[0]
+    if by_basename and parent:
+        found = {rel[len(parent) + 1:]: entry for rel, entry in found.items()}
+        prefix = prefix[len(parent) + 1:]
     made_temp = dst_path is None
     if dst_path is None:
         import tempfile  # here, not at the top: tempfile costs `import litetrack` ~10%

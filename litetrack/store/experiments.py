@@ -98,7 +98,7 @@ class ExperimentStore:
                 doc["creation_time"] = doc["last_update_time"] = None
                 return doc
             raise ExperimentNotFound(
-                f"No experiment with id {experiment_id!r} in store {str(self.root)!r}"
+                f"No Experiment with id={experiment_id} exists in store {str(self.root)!r}"
             ) from None
 
     def list_docs(self) -> list[dict[str, Any]]:
@@ -187,7 +187,9 @@ class ExperimentStore:
             if existing is not None:
                 state = " (in deleted state)" if existing["lifecycle_stage"] == "deleted" else ""
                 raise ExperimentAlreadyExists(
-                    f"Experiment {name!r} already exists{state} with id "
+                    # MLflow's words first ("Experiment(name=x) already exists"): code
+                    # written for MLflow may match them.
+                    f"Experiment(name={name}) already exists{state} with id "
                     f"{existing['experiment_id']!r}; pick another name"
                     + (" or restore it" if state else ""),
                     name=name,

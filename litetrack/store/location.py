@@ -142,6 +142,12 @@ def get_tracking_uri() -> str:
     return str(default_store_path())
 
 
+def is_tracking_uri_set() -> bool:
+    """Whether a store was chosen (MLflow's ``is_tracking_uri_set``): by
+    :func:`set_tracking_uri`, ``LITETRACK_STORE`` or ``MLFLOW_TRACKING_URI``."""
+    return _explicit is not None or bool(settings.store_uri() or settings.mlflow_tracking_uri())
+
+
 def current_store_path() -> Path:
     """The folder of the store in use."""
     if _explicit is not None:

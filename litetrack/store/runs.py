@@ -50,6 +50,7 @@ from litetrack.errors import (
     ParamConflict,
     RunNotFound,
     StoreError,
+    TagNotFound,
 )
 from litetrack.store.docs import read_doc
 from litetrack.store.fs import (
@@ -498,7 +499,10 @@ class RunStore:
 
         def change(doc: dict[str, Any]) -> None:
             if doc.get("lifecycle_stage") == LifecycleStage.DELETED:
-                raise InvalidState(f"Cannot resume run {run_id!r}: it is deleted")
+                raise InvalidState(
+                    f"Cannot start run with ID {run_id} because it is in the deleted state "
+                    "(restore it with MlflowClient().restore_run first)"
+                )
             doc["status"] = RunStatus.RUNNING
             doc["end_time"] = None
             doc["pid"] = os.getpid()
@@ -726,9 +730,10 @@ class RunWriter:
             if old is not None:
                 if old != text:
                     raise ParamConflict(
-                        f"Param {key!r} of run {self.run_id!r} was already logged with value "
-                        f"{old!r}; it cannot be changed to {text!r} (params are immutable, "
-                        "as in MLflow; use a tag or a new run)",
+                        # MLflow's words first, as code may match them.
+                        f"Changing param values is not allowed. Param with key={key!r} was "
+                        f"already logged with value={old!r} for run ID={self.run_id!r}. "
+                        f"Attempted logging new value {text!r} (use a tag or a new run)",
                         key=key,
                     )
                 continue
@@ -895,12 +900,12 @@ class RunWriter:
         return (log_key, self._doc_key()) == self._end_keys
 
     def delete_tag(self, key: str) -> None:
-        """Delete a tag; :class:`InvalidArgument` if the run has no such tag."""
+        """Delete a tag; :class:`TagNotFound` if the run has no such tag (as MLflow)."""
         self._check_writable()
         key = validate_key(key, "tag key")
         if key not in self.tags:
-            raise InvalidArgument(
-                f"No tag with key {key!r} on run {self.run_id!r}; existing tags: "
+            raise TagNotFound(
+                f"No tag with name: {key!r} in run with id {self.run_id!r}; existing tags: "
                 f"{sorted(self.tags) or 'none'}"
             )
         self._write(f'{{"tag":"{key}","deleted":true}}\n'.encode())
