@@ -277,7 +277,7 @@ class Client(RegistryClientMixin):
         """Every point logged for a metric, ordered as MLflow 3.17 orders them: by timestamp,
         then step, then value (a NaN as 0). Points logged in order (the usual case) keep it."""
         points = self._store.runs.metric_history(validate_run_id(run_id), key)
-        # Stamps from litetrack.clock never go back, so the log is nearly always sorted
+        # Points are logged with the clock's stamps, so the log is nearly always sorted
         # already and the sort is linear; explicit timestamps may not be.
         points.sort(key=_history_order)
         return points

@@ -16,6 +16,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -257,22 +258,9 @@ def test_log_batch():
         assert finished_run_2.data.tags[tag_key] == tag_value
 
 
-# MLflow's next three cases mock time.time() to 123 s and expect stamps of 123000 ms.
-# litetrack's stamps come from litetrack.clock (never going back within a process), which a
-# mock of time.time does not move: the cases keep their logging calls and check what the
-# mock stood for: integer milliseconds, within the run, one stamp per log_metrics call.
-
-
-def _within_run(run_id, points):
-    info = MlflowClient().get_run(run_id).info
-    return all(
-        isinstance(m.timestamp, int) and info.start_time <= m.timestamp <= info.end_time
-        for m in points
-    )
-
-
 def test_log_metric():
-    with start_run() as active_run:
+    with start_run() as active_run, mock.patch("time.time") as time_mock:
+        time_mock.side_effect = [123 for _ in range(100)]
         run_id = active_run.info.run_id
         mlflow.log_metric("name_1", 25)
         mlflow.log_metric("name_2", -3)
@@ -285,38 +273,51 @@ def test_log_metric():
     for key, value in finished_run.data.metrics.items():
         assert expected_pairs[key] == value
     client = MlflowClient()
-    history1 = client.get_metric_history(run_id, "name_1")
-    assert {(m.value, m.step) for m in history1} == {(25, 0), (30, 5), (40, -2)}
-    history2 = client.get_metric_history(run_id, "name_2")
-    assert {(m.value, m.step) for m in history2} == {(-3, 0)}
-    assert _within_run(run_id, history1 + history2)
+    metric_history_name1 = client.get_metric_history(run_id, "name_1")
+    assert {(m.value, m.timestamp, m.step) for m in metric_history_name1} == {
+        (25, 123 * 1000, 0),
+        (30, 123 * 1000, 5),
+        (40, 123 * 1000, -2),
+    }
+    metric_history_name2 = client.get_metric_history(run_id, "name_2")
+    assert {(m.value, m.timestamp, m.step) for m in metric_history_name2} == {(-3, 123 * 1000, 0)}
 
 
 def test_log_metrics_uses_millisecond_timestamp_resolution_fluent():
-    with start_run() as active_run:
+    with start_run() as active_run, mock.patch("time.time") as time_mock:
+        time_mock.side_effect = lambda: 123
         mlflow.log_metrics({"name_1": 25, "name_2": -3})
         mlflow.log_metrics({"name_1": 30})
         mlflow.log_metrics({"name_1": 40})
         run_id = active_run.info.run_id
     client = MlflowClient()
-    history1 = client.get_metric_history(run_id, "name_1")
-    history2 = client.get_metric_history(run_id, "name_2")
-    assert [m.value for m in history1] == [25, 30, 40] and [m.value for m in history2] == [-3]
-    assert history1[0].timestamp == history2[0].timestamp  # one call, one stamp
-    assert _within_run(run_id, history1 + history2)
+    metric_history_name1 = client.get_metric_history(run_id, "name_1")
+    assert {(m.value, m.timestamp) for m in metric_history_name1} == {
+        (25, 123 * 1000),
+        (30, 123 * 1000),
+        (40, 123 * 1000),
+    }
+    metric_history_name2 = client.get_metric_history(run_id, "name_2")
+    assert {(m.value, m.timestamp) for m in metric_history_name2} == {(-3, 123 * 1000)}
 
 
 def test_log_metrics_uses_millisecond_timestamp_resolution_client():
-    with start_run() as active_run:
+    with start_run() as active_run, mock.patch("time.time") as time_mock:
+        time_mock.side_effect = lambda: 123
         mlflow_client = MlflowClient()
         run_id = active_run.info.run_id
         mlflow_client.log_metric(run_id=run_id, key="name_1", value=25)
         mlflow_client.log_metric(run_id=run_id, key="name_2", value=-3)
         mlflow_client.log_metric(run_id=run_id, key="name_1", value=30)
         mlflow_client.log_metric(run_id=run_id, key="name_1", value=40)
-    history1 = mlflow_client.get_metric_history(run_id, "name_1")
-    assert [m.value for m in history1] == [25, 30, 40]
-    assert _within_run(run_id, history1)
+    metric_history_name1 = mlflow_client.get_metric_history(run_id, "name_1")
+    assert {(m.value, m.timestamp) for m in metric_history_name1} == {
+        (25, 123 * 1000),
+        (30, 123 * 1000),
+        (40, 123 * 1000),
+    }
+    metric_history_name2 = mlflow_client.get_metric_history(run_id, "name_2")
+    assert {(m.value, m.timestamp) for m in metric_history_name2} == {(-3, 123 * 1000)}
 
 
 @pytest.mark.parametrize("step_kwarg", [None, -10, 5])

@@ -93,16 +93,10 @@ def test_history_keeps_commit_order_within_one_millisecond(
     """A fast machine makes several changes in one millisecond: the history keeps their order."""
     import time
 
-    from litetrack import clock
-
     now_s, now_ns = time.time(), time.time_ns()
-    monkeypatch.setattr(time, "time", lambda: now_s)  # the clock stands still
+    # The clock stands still (litetrack.clock looks time.time and time_ns up at each call).
+    monkeypatch.setattr(time, "time", lambda: now_s)
     monkeypatch.setattr(time, "time_ns", lambda: now_ns)
-    # litetrack's stamps read the clocks it took at import (litetrack.clock).
-    monkeypatch.setattr(clock, "_wall_ns", lambda: now_ns)
-    mono = time.monotonic_ns()
-    monkeypatch.setattr(clock, "_monotonic_ns", lambda: mono)
-    monkeypatch.setattr(clock, "_base", None)
     a = Client(str(tmp_path / "a"))
     a.create_registered_model("taxi")
     for i in range(1, 6):

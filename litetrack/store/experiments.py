@@ -32,18 +32,22 @@ _last_stamp = 0
 
 
 def _stamp(after: int = 0) -> int:
-    """Now, but later than ``after`` and than every experiment stamp this process made.
+    """Now, but later than ``after`` and than the experiment stamps this process just made.
 
     Creation times strictly increase with the ids, so experiments made in one
-    millisecond are stamped ahead of the wall clock; a change made after them
-    (a rename 2 ms later) must still stamp later than all of them, as it would
-    in MLflow, where they all carry the wall clock. Stamps run ahead only while
-    they come faster than one a millisecond, and catch up with the wall clock
-    after.
+    millisecond are stamped ahead of the clock; a change made after them (a
+    rename 2 ms later) must still stamp later than all of them, as it would in
+    MLflow, where each carries the clock. A stamp of ours more than a second
+    ahead of the clock is not followed: the clock was set back or is mocked
+    (MLflow's tests fix ``time.time``), and the clock is what counts then.
     """
     global _last_stamp
-    _last_stamp = max(now_ms(), after + 1, _last_stamp + 1)
-    return _last_stamp
+    now = now_ms()
+    stamp = max(now, after + 1)
+    if now <= _last_stamp < now + 1000:
+        stamp = max(stamp, _last_stamp + 1)
+    _last_stamp = stamp
+    return stamp
 
 
 def doc_to_experiment(doc: dict[str, Any]) -> Experiment:
@@ -238,9 +242,7 @@ class ExperimentStore:
             for key in delete_tags or ():
                 doc.get("tags", {}).pop(key, None)
             doc.update(changes)
-            # Another process's clock may be behind ours: an update never moves the
-            # document's last update back.
-            doc["last_update_time"] = _stamp((doc.get("last_update_time") or 1) - 1)
+            doc["last_update_time"] = _stamp()
             write_json(self._path(doc["experiment_id"]), doc, replacing=True)
             return doc
 

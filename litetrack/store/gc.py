@@ -215,8 +215,7 @@ def gc(
         grace = MIN_GRACE_SECONDS
     t0 = time.perf_counter()
     now = time.time()  # for files' ages: their mtimes are the wall clock's
-    # Deletion times are stamps of litetrack.clock, which can run ahead of the
-    # wall clock after it stepped back: compare them with that clock.
+    # Deletion times are stamps of litetrack.clock: compare them with that clock.
     cutoff_ms = clock.now_ms() - int(older * 1000)
     rep = GcReport(dry_run=dry_run)
     if not store.exists():
