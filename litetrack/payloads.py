@@ -85,6 +85,17 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
     """Encode a numpy array or a PIL image for ``log_image`` (format from the extension)."""
     import io
 
+    # MLflow's checks and words: the kind of object (TypeError), the shape, the channels
+    # (ValueError), the pixel type (TypeError). The kind is checked first, by the type's
+    # module, so that a wrong object gets the TypeError with or without Pillow installed.
+    if not isinstance(image, (list, tuple)) and type(image).__module__.partition(".")[0] not in (
+        "numpy",
+        "PIL",
+    ):
+        raise UnsupportedObjectType(
+            f"Unsupported image object type: {type(image).__name__}; log_image takes a "
+            "numpy array (or nested lists) or a PIL image"
+        )
     try:
         from PIL import Image
     except ImportError:
@@ -92,8 +103,6 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
     if not isinstance(image, Image.Image):
         import numpy as np
 
-        # MLflow's checks and words: the kind of object (TypeError), the shape, the channels
-        # (ValueError), the pixel type (TypeError).
         if not isinstance(image, (np.ndarray, list, tuple)):
             raise UnsupportedObjectType(
                 f"Unsupported image object type: {type(image).__name__}; log_image takes a "
