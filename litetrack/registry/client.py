@@ -216,20 +216,46 @@ class RegistryClientMixin:
         files: ``models:/NAME/VERSION`` reaches them even after the source
         run is deleted.
         """
+        from litetrack.errors import LitetrackError
+        from litetrack.store.registry.uris import parse_model_uri
+
         mv = self._registry.get_version(name, version)
-        return mv.source or model_uri(mv.name, mv.version)
+        source = mv.source or model_uri(mv.name, mv.version)
+        # A copy's source is models:/SRC/N; MLflow answers with the location of the files
+        # the copy was made from, so follow such links to the first other source (bounded:
+        # a store edited by hand could hold a cycle; a deleted link ends the walk).
+        for _ in range(100):
+            if not source.startswith("models:/"):
+                break
+            try:
+                _, _, vdoc = self._registry.resolve(parse_model_uri(source))
+            except LitetrackError:
+                break
+            if not vdoc.get("source"):
+                break
+            source = vdoc["source"]
+        return source
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing).
 
         As in MLflow, the copy's source is the version URI ``models:/NAME/VERSION``
-        even when ``src_model_uri`` names an alias, a stage or "latest".
+        even when ``src_model_uri`` names an alias, a stage or "latest", and the copy
+        keeps the version's run id, run link, description and tags.
         """
         from litetrack.store.registry.uris import parse_model_uri
 
         if isinstance(src_model_uri, str) and src_model_uri.startswith("models:/"):
             _, mdoc, vdoc = self._registry.resolve(parse_model_uri(src_model_uri))
-            src_model_uri = model_uri(mdoc["name"], vdoc["version"])
+            return self._registry.register(
+                model_uri(mdoc["name"], vdoc["version"]),
+                dst_name,
+                run_id=vdoc.get("run_id"),
+                tags=dict(vdoc.get("tags") or {}),
+                description=vdoc.get("description"),
+                run_link=vdoc.get("run_link"),
+                create_model=True,
+            )
         return self._registry.register(src_model_uri, dst_name, create_model=True)
 
     # -- aliases -------------------------------------------------------------------------

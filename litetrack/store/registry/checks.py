@@ -74,7 +74,8 @@ def validate_version(version: Any) -> int:
         v = int(version.strip())
     else:
         raise InvalidArgument(
-            f"Invalid model version {version!r}: expected a positive integer such as 3 or '3'",
+            f"Parameter 'version' must be an integer, got {version!r}. Invalid model version "
+            f"{version!r}: expected a positive integer such as 3 or '3'",
             version=version,
         )
     if v < 1:

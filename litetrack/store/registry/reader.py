@@ -137,7 +137,9 @@ class RegistryReader:
                 ", ".join(repr(n) for n in sorted(self.model_names())) or "none"
             )
         return RegisteredModelNotFound(
-            f"No registered model named {name!r} in store {str(self.store.root)!r}; {known}",
+            # MLflow's words first: code written for MLflow matches them.
+            f"Registered Model with name={name} not found: no registered model named "
+            f"{name!r} in store {str(self.store.root)!r}; {known}",
             name=name,
         )
 
@@ -171,7 +173,8 @@ class RegistryReader:
         self, mdoc: dict[str, Any], version: int, why: str = ""
     ) -> ModelVersionNotFound:
         return ModelVersionNotFound(
-            f"Registered model {mdoc['name']!r} has no version {version}{why} "
+            f"Model Version (name={mdoc['name']}, version={version}) not found: "
+            f"registered model {mdoc['name']!r} has no version {version}{why} "
             f"(versions are numbered 1 to {mdoc['latest']}"
             f"{'' if mdoc['latest'] else ', and none exists yet'})",
             name=mdoc["name"],

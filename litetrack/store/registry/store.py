@@ -157,10 +157,14 @@ class RegistryStore(RegistryWriter):
         try:
             created = docs.read_model_doc(self.model_path(model_key(name)))["creation_timestamp"]
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created / 1000))
-            when = f" (created {when})"
+            when = f" {when}"
         except (FileNotFoundError, NotADirectoryError, CorruptDocument):
             when = ""
-        return AlreadyExists(f"Registered model {name!r} already exists{when}", name=name)
+        return AlreadyExists(
+            f"Registered Model (name={name}) already exists: registered model {name!r} "
+            f"was created{when or ' before'}",
+            name=name,
+        )
 
     def _too_busy(self, name: str) -> InvalidState:
         # Unreachable: under the lock every replace succeeds at the first attempt.
