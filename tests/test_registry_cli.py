@@ -154,7 +154,7 @@ def test_bad_input_gives_clear_errors(taxi: list[str], capsys: pytest.CaptureFix
     code, _, err = _run(capsys, "show", "taxi")
     assert code == 1 and "no registered model named 'taxi'" in err and "'taxi duration'" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "1", "prod")
-    assert code == 1 and "expected one of None, Staging, Production, Archived" in err
+    assert code == 1 and "Value must be one of None, Staging, Production, Archived" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "9", "Production")
     assert code == 1 and "no version 9" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "x", "Production")

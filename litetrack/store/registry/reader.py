@@ -108,7 +108,8 @@ class RegistryReader:
         self.store.ensure_writable()
         os.makedirs(f"{self._dir}/.locks", exist_ok=True)
         with ExitStack() as stack:
-            for key in sorted({model_key(n) for n in names}):
+            # Checked here too: every write reaches its model through this lock.
+            for key in sorted({model_key(validate_model_name(n)) for n in names}):
                 stack.enter_context(self._lock(key))
             yield
 
@@ -234,6 +235,7 @@ class RegistryReader:
             version = mdoc["aliases"].get(ref.value)
             if version is None:
                 raise AliasNotFound(
+                    f"Registered model alias {ref.value} not found. "
                     f"Registered model {ref.name!r} has no alias {ref.value!r}; aliases: "
                     + (
                         ", ".join(f"{a} -> {v}" for a, v in sorted(mdoc["aliases"].items()))

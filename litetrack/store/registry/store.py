@@ -188,7 +188,7 @@ class RegistryStore(RegistryWriter):
     def rename_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model (versions, stages, aliases and history follow)."""
         name = validate_model_name(name)
-        new_name = validate_new_model_name(new_name)
+        new_name = validate_new_model_name(new_name, "new_name")
         with self.locked(name, new_name):
             key, mdoc = self._read_for_write(name)
             new_key = model_key(new_name)
@@ -199,7 +199,8 @@ class RegistryStore(RegistryWriter):
                 other = None
             if other is not None or name == new_name:
                 raise AlreadyExists(
-                    f"Cannot rename {name!r} to {new_name!r}: a registered model with that name exists",
+                    f"Registered Model (name={new_name}) already exists: cannot rename {name!r} "
+                    f"to {new_name!r}",
                     name=new_name,
                 )
             if os.path.isdir(new_folder):
