@@ -1734,3 +1734,103 @@ def test_rename_registered_model_to_nothing_is_refused_as_mlflow_store_does(clie
         ) as e:
             client.rename_registered_model("original name", bad)
         assert e.value.error_code == INVALID_PARAMETER_VALUE
+
+
+# -- Cases of MLflow's tests/store/artifact/utils/test_model_utils.py ---------------------------
+# MLflow parses models:/ URIs with an internal function there; here each URI is resolved by
+# the public mlflow.artifacts.download_artifacts, which must reach the version MLflow's
+# parse names. URIs only that internal parser accepts (models://profile@databricks/...,
+# "models://////name/1": MLflow 3.17's download_artifacts refuses them too) are left out.
+
+
+def _register_three(name, runs):
+    """Versions 1, 2, 3 of ``name``, each with a weights.txt saying which."""
+    client = MlflowClient()
+    client.create_registered_model(name)
+    for v in (1, 2, 3):
+        client.create_model_version(name, *runs.source(f"{name} {v}", "model"))
+
+
+def _weights(uri, tmp_path):
+    dst = tmp_path / f"dl{len(list(tmp_path.iterdir()))}"
+    dst.mkdir()
+    local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst))
+    return Path(local, "weights.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected_name", "expected_version"),
+    [
+        ("models:/AdsModel1/2", "AdsModel1", 2),
+        ("models:/Ads Model 1/3", "Ads Model 1", 3),
+        ("models:/12345/1", "12345", 1),
+        ("models:/catalog.schema.model/2", "catalog.schema.model", 2),
+    ],
+)
+def test_parse_models_uri_with_version(runs, tmp_path, uri, expected_name, expected_version):
+    _register_three(expected_name, runs)
+    assert _weights(uri, tmp_path) == f"{expected_name} {expected_version} model"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected_name", "expected_stage"),
+    [
+        ("models:/AdsModel1/Production", "AdsModel1", "Production"),
+        ("models:/AdsModel1/production", "AdsModel1", "production"),  # case insensitive
+        ("models:/AdsModel1/pROduction", "AdsModel1", "pROduction"),  # case insensitive
+        ("models:/Ads Model 1/None", "Ads Model 1", "None"),
+    ],
+)
+def test_parse_models_uri_with_stage(client, runs, tmp_path, uri, expected_name, expected_stage):
+    _register_three(expected_name, runs)
+    client.transition_model_version_stage(expected_name, 1, "Production")
+    # The latest version in the stage: 1 in Production, 3 in None.
+    expected_version = 1 if expected_stage.lower() == "production" else 3
+    assert _weights(uri, tmp_path) == f"{expected_name} {expected_version} model"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected_name"),
+    [
+        ("models:/AdsModel1/latest", "AdsModel1"),
+        ("models:/AdsModel1/Latest", "AdsModel1"),  # case insensitive
+        ("models:/AdsModel1/LATEST", "AdsModel1"),  # case insensitive
+        ("models:/Ads Model 1/latest", "Ads Model 1"),
+        ("models:/catalog.schema.model/latest", "catalog.schema.model"),
+    ],
+)
+def test_parse_models_uri_with_latest(runs, tmp_path, uri, expected_name):
+    _register_three(expected_name, runs)
+    assert _weights(uri, tmp_path) == f"{expected_name} 3 model"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected_name", "expected_alias"),
+    [
+        ("models:/AdsModel1@Champion", "AdsModel1", "Champion"),
+        ("models:/AdsModel1@champion", "AdsModel1", "champion"),
+        ("models:/AdsModel1@cHAmpion", "AdsModel1", "cHAmpion"),
+        ("models:/Ads Model 1@challenger", "Ads Model 1", "challenger"),
+        ("models:/catalog.schema.model@None", "catalog.schema.model", "None"),
+        ("models:/A!&$%;{}()[]CrazyName@Alias", "A!&$%;{}()[]CrazyName", "Alias"),
+        ("models:/NameWith@IntheMiddle@Alias", "NameWith@IntheMiddle", "Alias"),
+    ],
+)
+def test_parse_models_uri_with_alias(client, runs, tmp_path, uri, expected_name, expected_alias):
+    _register_three(expected_name, runs)
+    client.set_registered_model_alias(expected_name, expected_alias, 2)
+    assert _weights(uri, tmp_path) == f"{expected_name} 2 model"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "models:/",  # no model name
+        "models:/ /Stage",  # empty name
+        "models:/Name@",  # empty alias
+        "models:Name/Stage",  # missing slash
+    ],
+)
+def test_parse_models_uri_invalid_input(tmp_path, uri):
+    with pytest.raises(MlflowException, match="Not a proper models"):
+        _weights(uri, tmp_path)

@@ -261,7 +261,8 @@ class RegistryReader:
                 if m
             )
             raise ModelVersionNotFound(
-                f"Registered model {ref.name!r} has no version in stage {stage!r}; "
+                f"No versions of model with name {ref.name!r} and stage {stage!r} found: "
+                f"registered model {ref.name!r} has no version in stage {stage!r}; "
                 f"versions in a stage: {in_use or 'none'} (move one with "
                 f"transition_model_version_stage or `python -m litetrack models stage`)",
                 name=ref.name,
