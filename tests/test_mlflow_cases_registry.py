@@ -1,8 +1,13 @@
-"""Cases of MLflow's tests/tracking/test_model_registry.py, run with ``import litetrack as mlflow``.
+"""MLflow's model-registry test cases, run with ``import litetrack as mlflow``.
 
-MLflow runs these through its REST server; here they run on the client's own store (a
-litetrack folder; MLflow 3.17's sqlite store in tools/mlflow_cases/run_on_mlflow.sh). Each
-keeps MLflow's name, inputs and assertions, with two changes that both stores need:
+From MLflow's tests/tracking/test_model_registry.py, tests/store/model_registry/
+test_sqlalchemy_store.py (store calls made through the client),
+tests/tracking/_model_registry/test_model_registry_fluent.py (the cases that do not mock
+MLflow's client) and tests/store/artifact/utils/test_model_utils.py (models:/ URIs, resolved
+through download_artifacts). The same file with the imports switched back passes on MLflow
+3.17's sqlite store (tools/mlflow_cases/run_on_mlflow.sh). MLflow runs the first file's cases
+through its REST server; here they run on the client's own store. Each keeps MLflow's name,
+inputs and assertions, with two changes that both local stores need:
 
 - version numbers are ``int`` on a local store (MLflow's sqlite store too), so where MLflow's
   REST case expects ``"1"`` the port expects ``1`` (every call still accepts ``"1"``);
