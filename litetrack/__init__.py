@@ -87,6 +87,7 @@ _LAZY_ATTRS: dict[str, str] = {
     "register_model": "litetrack.registry",
     "search_registered_models": "litetrack.registry",
     "search_model_versions": "litetrack.registry",
+    "set_model_version_tag": "litetrack.registry",
 }
 
 # MLflow names litetrack leaves out, and why: reaching one says so, instead of a bare
@@ -178,6 +179,7 @@ __all__ = [
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_model_version_tag",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

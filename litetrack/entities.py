@@ -505,8 +505,10 @@ def canonical_stage(stage: Any) -> str:
         if found is not None:
             return found
     raise InvalidArgument(
-        f"Invalid model version stage {stage!r}: expected one of {', '.join(ALL_STAGES)} "
-        "(case-insensitive)",
+        # MLflow's sentence ("Invalid Model Version stage: unknown. Value must be one of
+        # None, Staging, Production, Archived."), which code written for MLflow may match.
+        f"Invalid Model Version stage: {stage}. Value must be one of "
+        f"{', '.join(ALL_STAGES)}. (case-insensitive; got {stage!r})",
         stage=stage,
     )
 

@@ -60,7 +60,15 @@ def decode_token(token: str | None) -> int:
     import base64  # see encode_token
 
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        raw = base64.urlsafe_b64decode(token.encode())
+    except Exception:  # noqa: BLE001 - binascii.Error, or a token with non-ASCII characters
+        raise InvalidArgument(
+            # MLflow's words first, as for the other tokens below.
+            f"Invalid page token, could not base64-decode {token!r}: pass as page_token "
+            "the .token of a previous search result"
+        ) from None
+    try:
+        offset = json.loads(raw)["offset"]
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ValueError
         return offset
@@ -83,18 +91,32 @@ def check_max_results(
     if max_results is None:
         return None
     low = 0 if allow_zero else 1
-    if (
-        isinstance(max_results, bool)
-        or not isinstance(max_results, int)
-        or max_results < low
-        or (limit is not None and max_results > limit)
-    ):
-        high = "" if limit is None else f" and at most {limit}"
-        raise InvalidArgument(
-            f"Invalid value for max_results: {max_results!r}; it must be an integer "
-            f">= {low}{high}"
+    is_int = isinstance(max_results, int) and not isinstance(max_results, bool)
+    high = "" if limit is None else f" and at most {limit}"
+    # MLflow's sentences first (code written for MLflow matches them): "Invalid value for
+    # max_results. It must be a positive integer, but got X" for a non-integer or one too
+    # small, "Invalid value for request parameter max_results. It must be at most N" for
+    # one too large; a number that is both (1e15) gets both.
+    problems = []
+    if not is_int or max_results < low:  # type: ignore[operator]
+        kind = "a non-negative" if allow_zero else "a positive"
+        problems.append(
+            f"Invalid value for max_results. It must be {kind} integer, but got {max_results!r}"
         )
-    return max_results
+    too_big = (
+        limit is not None
+        and isinstance(max_results, (int, float))
+        and not isinstance(max_results, bool)
+        and max_results > limit
+    )
+    if too_big:
+        problems.append(
+            "Invalid value for request parameter max_results. It must be at most "
+            f"{limit}, but got value {max_results!r}"
+        )
+    if problems:
+        raise InvalidArgument("; ".join(problems) + f" (max_results is an integer >= {low}{high})")
+    return max_results  # type: ignore[return-value]
 
 
 def page(

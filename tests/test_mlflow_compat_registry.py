@@ -68,7 +68,7 @@ def test_registry_max_results(store_path: Path) -> None:
         lambda: client.search_registered_models(max_results=0),
         lambda: client.search_model_versions(max_results=200_001),
     ):
-        with pytest.raises(MlflowException, match="Invalid value for max_results") as e:
+        with pytest.raises(MlflowException, match="Invalid value for (request parameter )?max_results") as e:
             call()
         assert e.value.error_code == "INVALID_PARAMETER_VALUE"
 

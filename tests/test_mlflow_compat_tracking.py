@@ -221,7 +221,7 @@ def test_max_results(store_path: Path) -> None:
         lambda: client.search_experiments(max_results=50_001),
         lambda: client.search_experiments(max_results=0),  # MLflow: "must be a positive integer"
     ):
-        with pytest.raises(MlflowException, match="Invalid value for max_results") as e:
+        with pytest.raises(MlflowException, match="Invalid value for (request parameter )?max_results") as e:
             call()
         assert _code(e) == "INVALID_PARAMETER_VALUE"
 

@@ -85,7 +85,7 @@ def test_create_model_version_requires_the_registered_model(store_path: Path) ->
         "m", f"runs:/{rid}/model", rid, description="first", tags={"a": "b"}
     )
     assert (mv.version, mv.description, mv.tags, mv.run_id) == (1, "first", {"a": "b"}, rid)
-    with pytest.raises(AlreadyExists, match="'m' already exists"):
+    with pytest.raises(AlreadyExists, match=r"Registered Model \(name=m\) already exists"):
         c.create_registered_model("m")
     rm = c.get_registered_model("m")
     assert (rm.description, rm.tags) == ("the model", {"team": "ml"})
@@ -347,7 +347,7 @@ def test_malformed_model_uris(uri: object) -> None:
 
 def test_resolution_errors_say_what_exists(store_path: Path) -> None:
     register_model(f"runs:/{_model_run()}/model", "taxi")
-    with pytest.raises(RegisteredModelNotFound, match="No registered model named 'taxy'.*'taxi'"):
+    with pytest.raises(RegisteredModelNotFound, match="no registered model named 'taxy'.*'taxi'"):
         resolve_model_uri("models:/taxy/1")
     with pytest.raises(ModelVersionNotFound, match="no version 7 .*numbered 1 to 1"):
         resolve_model_uri("models:/taxi/7")

@@ -152,9 +152,9 @@ def test_stage_alias_and_history(taxi: list[str], capsys: pytest.CaptureFixture[
 
 def test_bad_input_gives_clear_errors(taxi: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "show", "taxi")
-    assert code == 1 and "No registered model named 'taxi'" in err and "'taxi duration'" in err
+    assert code == 1 and "no registered model named 'taxi'" in err and "'taxi duration'" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "1", "prod")
-    assert code == 1 and "expected one of None, Staging, Production, Archived" in err
+    assert code == 1 and "Value must be one of None, Staging, Production, Archived" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "9", "Production")
     assert code == 1 and "no version 9" in err
     code, _, err = _run(capsys, "stage", "taxi duration", "x", "Production")

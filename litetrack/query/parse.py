@@ -199,10 +199,34 @@ def _is_version_number(field: Field) -> bool:
     """The registry's ``version_number``: a whole number, quoted or not (as in MLflow)."""
     return field.kind == "attribute" and field.key == "version_number"
 
+
 # Parsing, evaluation and compilation recurse once per level of nesting; a
 # bound keeps absurd input a FilterSyntaxError instead of a RecursionError.
 MAX_DEPTH = 100
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL", "ASC", "DESC"})
+
+
+# MLflow's sentences for the same mistakes (its search_utils); messages start with them.
+_INVALID_CLAUSE = "Invalid clause(s) in filter string"
+_LIST_EMPTY = (
+    "While parsing a list in the query, expected a non-empty list of string values, "
+    "but got empty list"
+)
+_LIST_ILL_FORMED = (
+    "While parsing a list in the query, expected a non-empty list of string values, "
+    "but got ill-formed list"
+)
+_LIST_OTHER_TYPE = (
+    "While parsing a list in the query, expected string value, punctuation, or whitespace, "
+    "but got different type in list"
+)
+
+
+def _unquoted(token: str) -> str:
+    return (
+        "Parameter value is either not quoted or unidentified quote types used for "
+        f"string value {token}"
+    )
 
 
 def _display(text: str) -> str:
@@ -210,10 +234,17 @@ def _display(text: str) -> str:
     return "".join(" " if c in "\t\r\n\v\f" else c for c in text)
 
 
-def syntax_error(reason: str, text: str, position: int, what: str = "filter") -> FilterSyntaxError:
-    """Build a :class:`FilterSyntaxError` whose message points a caret at ``position``."""
+def syntax_error(
+    reason: str, text: str, position: int, what: str = "filter", mlflow: str | None = None
+) -> FilterSyntaxError:
+    """Build a :class:`FilterSyntaxError` whose message points a caret at ``position``.
+
+    ``mlflow`` is MLflow's sentence for the same mistake: the message starts with it, since
+    code written for MLflow matches those words.
+    """
     message = (
-        f"Invalid {what} {text!r}: {reason} (at position {position})\n"
+        (f"{mlflow}: " if mlflow else "")
+        + f"Invalid {what} {text!r}: {reason} (at position {position})\n"
         f"    {_display(text)}\n"
         f"    {' ' * position}^"
     )
@@ -241,9 +272,11 @@ class _Parser:
 
     # -- scanning helpers ---------------------------------------------------
 
-    def error(self, reason: str, position: int | None = None) -> FilterSyntaxError:
+    def error(
+        self, reason: str, position: int | None = None, mlflow: str | None = None
+    ) -> FilterSyntaxError:
         return syntax_error(
-            reason, self.text, self.pos if position is None else position, self.what
+            reason, self.text, self.pos if position is None else position, self.what, mlflow
         )
 
     def skip_ws(self) -> None:
@@ -533,6 +566,7 @@ class _Parser:
                     else " (prefix tags. to search tags)"
                 ),
                 segment.start,
+                mlflow=f"Invalid attribute key {segment.text!r} specified",
             )
         return name
 
@@ -566,7 +600,8 @@ class _Parser:
         start = self.pos
         if self.pos >= len(self.text):
             raise self.error(
-                f"expected a value to compare {field_text!r} with, found end of filter"
+                f"expected a value to compare {field_text!r} with, found end of filter",
+                mlflow=_INVALID_CLAUSE,
             )
         char = self.text[self.pos]
         if char in "'\"":
@@ -588,10 +623,15 @@ class _Parser:
                     f"{field_text!r} compares as a string: quote the value "
                     f"('{m.group()}'), found the number {m.group()}",
                     start,
+                    mlflow=_unquoted(m.group()),
                 )
             return self.number(m.group(), field, start)
         expected = "a number" if numeric else "a quoted string ('...' or \"...\")"
-        raise self.error(f"expected {expected} after the operator, found {self.describe_here()}")
+        bare = _TOKEN.match(self.text, self.pos)
+        raise self.error(
+            f"expected {expected} after the operator, found {self.describe_here()}",
+            mlflow=None if numeric or bare is None else _unquoted(bare.group()),
+        )
 
     def number(self, token: str, field: Field, start: int) -> float | int:
         value = float(token)
@@ -610,17 +650,26 @@ class _Parser:
 
     def parse_list(self, field: Field, field_text: str) -> tuple[str, ...]:
         if not self.take_char("("):
-            raise self.error(f"expected '(' after IN, found {self.describe_here()}")
+            raise self.error(
+                f"expected '(' after IN, found {self.describe_here()}", mlflow=_INVALID_CLAUSE
+            )
         values: list[str] = []
         while True:
             self.skip_ws()
             if self.pos < len(self.text) and self.text[self.pos] in "'\"":
                 values.append(self.read_quoted(self.text[self.pos], "string"))
             elif self.text.startswith(")", self.pos) and not values:
-                raise self.error("an IN list cannot be empty")
+                raise self.error("an IN list cannot be empty", mlflow=_LIST_EMPTY)
             else:
                 raise self.error(
-                    f"expected a quoted string in the IN list, found {self.describe_here()}"
+                    f"expected a quoted string in the IN list, found {self.describe_here()}",
+                    mlflow=(
+                        _INVALID_CLAUSE
+                        if self.pos >= len(self.text)
+                        else _LIST_ILL_FORMED
+                        if self.text[self.pos] in ",)"
+                        else _LIST_OTHER_TYPE
+                    ),
                 )
             if self.take_char(")"):
                 return tuple(values)
@@ -642,7 +691,10 @@ class _Parser:
         if direction is not None:
             ascending = direction == "ASC"
         if not self.at_end():
-            raise self.error(f"expected ASC, DESC or end, found {self.describe_here()}")
+            raise self.error(
+                f"expected ASC, DESC or end, found {self.describe_here()}",
+                mlflow=f"Invalid order_by clause {self.text!r}",
+            )
         return OrderKey(field, ascending)
 
 

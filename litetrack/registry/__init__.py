@@ -3,7 +3,8 @@
 Public functions (MLflow's fluent names where MLflow has one):
 
 * :func:`register_model` (``litetrack.register_model``),
-  :func:`search_registered_models`, :func:`search_model_versions`;
+  :func:`search_registered_models`, :func:`search_model_versions`,
+  :func:`set_model_version_tag`;
 * :func:`resolve_model_uri` for loaders: ``models:/`` URI -> (store, files);
 * :func:`referenced_digests` for gc: every blob a registered version pins;
 * :func:`parse_model_uri`.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "register_model",
+    "set_model_version_tag",
     "search_registered_models",
     "search_model_versions",
     "resolve_model_uri",
@@ -65,6 +67,26 @@ def register_model(
     """
     st = store if store is not None else current_store()
     return st.registry.register(model_uri, name, tags=tags, create_model=True)
+
+
+def set_model_version_tag(
+    name: str,
+    version: int | str | None = None,
+    key: str | None = None,
+    value: Any = None,
+    *,
+    store: Store | None = None,
+) -> None:
+    """Set tag ``key`` to ``value`` on version ``version`` of ``name`` (MLflow's fluent call)."""
+    from litetrack.errors import InvalidArgument
+
+    if version is None:
+        raise InvalidArgument(f"set_model_version_tag({name!r}): pass the version to tag")
+    from litetrack.registry.client import version_of
+
+    st = store if store is not None else current_store()
+    with version_of(name, version):
+        st.registry.set_version_tag(name, version, key, value)
 
 
 def search_registered_models(

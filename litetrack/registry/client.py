@@ -8,10 +8,12 @@ returns that history.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from litetrack.entities import ALL_STAGES, ModelVersion, RegisteredModel, canonical_stage
-from litetrack.errors import InvalidArgument, ModelVersionNotFound
+from litetrack.errors import InvalidArgument, ModelVersionNotFound, RegisteredModelNotFound
 from litetrack.paging import PagedList
 from litetrack.store.core import Store
 from litetrack.store.registry.limits import (
@@ -22,6 +24,24 @@ from litetrack.store.registry.uris import model_uri
 
 if TYPE_CHECKING:
     from litetrack.store.registry.store import RegistryStore
+
+
+@contextmanager
+def version_of(name: Any, version: Any) -> Iterator[None]:
+    """Word a missing model, met while looking for one of its versions, as MLflow does.
+
+    MLflow answers "Model Version (name=X, version=N) not found" whether the version or
+    its whole model is missing; litetrack goes on to say which (the class stays
+    ``RegisteredModelNotFound``).
+    """
+    try:
+        yield
+    except RegisteredModelNotFound as e:
+        raise RegisteredModelNotFound(
+            f"Model Version (name={name}, version={version}) not found: {e.message}",
+            name=name,
+        ) from None
+
 
 class RegistryClientMixin:
     """``Client`` methods for the model registry (MLflow's names)."""
@@ -130,17 +150,20 @@ class RegistryClientMixin:
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version of a registered model."""
-        return self._registry.get_version(name, version)
+        with version_of(name, version):
+            return self._registry.get_version(name, version)
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None = None
     ) -> ModelVersion:
         """Set the description of a model version."""
-        return self._registry.update_version(name, version, description)
+        with version_of(name, version):
+            return self._registry.update_version(name, version, description)
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Delete a version (its stage and aliases go with it; its number is not reused)."""
-        self._registry.delete_version(name, version)
+        with version_of(name, version):
+            self._registry.delete_version(name, version)
 
     def transition_model_version_stage(
         self,
@@ -157,7 +180,10 @@ class RegistryClientMixin:
         versions already in that stage move to Archived in the same atomic
         change. ``comment`` is recorded in the history.
         """
-        return self._registry.transition(name, version, stage, archive_existing_versions, comment)
+        with version_of(name, version):
+            return self._registry.transition(
+                name, version, stage, archive_existing_versions, comment
+            )
 
     def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
         """The stages a version can be moved to (all four)."""
@@ -195,9 +221,10 @@ class RegistryClientMixin:
         stage: str | None = None,
     ) -> None:
         """Set a tag on a version (or on the latest version in ``stage``)."""
-        self._registry.set_version_tag(
-            name, self._version_for_tag(name, version, stage), key, value
-        )
+        with version_of(name, version):
+            self._registry.set_version_tag(
+                name, self._version_for_tag(name, version, stage), key, value
+            )
 
     def delete_model_version_tag(
         self,
@@ -207,7 +234,10 @@ class RegistryClientMixin:
         stage: str | None = None,
     ) -> None:
         """Remove a tag from a version (or from the latest version in ``stage``)."""
-        self._registry.delete_version_tag(name, self._version_for_tag(name, version, stage), key)
+        with version_of(name, version):
+            self._registry.delete_version_tag(
+                name, self._version_for_tag(name, version, stage), key
+            )
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the version's files came from (its ``source``, e.g. ``runs:/ID/model``), as MLflow.
@@ -216,20 +246,47 @@ class RegistryClientMixin:
         files: ``models:/NAME/VERSION`` reaches them even after the source
         run is deleted.
         """
-        mv = self._registry.get_version(name, version)
-        return mv.source or model_uri(mv.name, mv.version)
+        from litetrack.errors import LitetrackError
+        from litetrack.store.registry.uris import parse_model_uri
+
+        with version_of(name, version):
+            mv = self._registry.get_version(name, version)
+        source = mv.source or model_uri(mv.name, mv.version)
+        # A copy's source is models:/SRC/N; MLflow answers with the location of the files
+        # the copy was made from, so follow such links to the first other source (bounded:
+        # a store edited by hand could hold a cycle; a deleted link ends the walk).
+        for _ in range(100):
+            if not source.startswith("models:/"):
+                break
+            try:
+                _, _, vdoc = self._registry.resolve(parse_model_uri(source))
+            except LitetrackError:
+                break
+            if not vdoc.get("source"):
+                break
+            source = vdoc["source"]
+        return source
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the files of a ``models:/`` version as a new version of ``dst_name`` (created if missing).
 
         As in MLflow, the copy's source is the version URI ``models:/NAME/VERSION``
-        even when ``src_model_uri`` names an alias, a stage or "latest".
+        even when ``src_model_uri`` names an alias, a stage or "latest", and the copy
+        keeps the version's run id, run link, description and tags.
         """
         from litetrack.store.registry.uris import parse_model_uri
 
         if isinstance(src_model_uri, str) and src_model_uri.startswith("models:/"):
             _, mdoc, vdoc = self._registry.resolve(parse_model_uri(src_model_uri))
-            src_model_uri = model_uri(mdoc["name"], vdoc["version"])
+            return self._registry.register(
+                model_uri(mdoc["name"], vdoc["version"]),
+                dst_name,
+                run_id=vdoc.get("run_id"),
+                tags=dict(vdoc.get("tags") or {}),
+                description=vdoc.get("description"),
+                run_link=vdoc.get("run_link"),
+                create_model=True,
+            )
         return self._registry.register(src_model_uri, dst_name, create_model=True)
 
     # -- aliases -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ cp "$HERE/mlflow_conftest.py" "$WORK/conftest.py"
 for f in "$@"; do
   sed -e 's/^import litetrack as mlflow/import mlflow/' \
       -e 's/^from litetrack import MlflowClient/from mlflow import MlflowClient/' \
+      -e 's/from litetrack\.entities import ModelVersion, RegisteredModel/from mlflow.entities.model_registry import ModelVersion, RegisteredModel/' \
       -e 's/from litetrack\.entities/from mlflow.entities/' \
       -e 's/from litetrack\.errors import MlflowException/from mlflow.exceptions import MlflowException/' \
       -e 's/from litetrack\.fluent/from mlflow.tracking.fluent/' \

@@ -6,8 +6,17 @@ import re
 from typing import Any
 
 from litetrack import clock
-from litetrack.errors import InvalidArgument
-from litetrack.validation import validate_key, validate_name, validate_tag_value
+from litetrack.errors import InvalidArgument, InvalidName
+from litetrack.validation import MAX_NAME_LENGTH, validate_key, validate_name
+
+#: MLflow's MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH: registry tags are longer than run tags.
+MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
+
+
+def _missing(param: str, what: str) -> InvalidName:
+    # MLflow's words first ("Missing value for required parameter 'name'"), then ours.
+    return InvalidName(f"Missing value for required parameter {param!r}: {what}")
+
 
 # Patterns, not compiled regexes: ``re`` compiles (and caches) each on first
 # use, so a process that only searches never pays ~0.15 ms compiling them.
@@ -33,12 +42,21 @@ def model_key(name: str) -> str:
     return f"{slug}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
-def validate_model_name(name: Any) -> str:
-    """Registered model names: non-blank strings without control characters, at most 500 chars."""
+def validate_model_name(name: Any, param: str = "name") -> str:
+    """Registered model names: non-blank strings without control characters, at most 500 chars.
+
+    ``param`` names the argument in the message for a missing name (``new_name`` for a rename).
+    """
+    if name is None or name == "":
+        raise _missing(
+            param,
+            f"a registered model name is a non-blank string of at most {MAX_NAME_LENGTH} "
+            f"characters, got {name!r}",
+        )
     return validate_name(name, "registered model name")
 
 
-def validate_new_model_name(name: Any) -> str:
+def validate_new_model_name(name: Any, param: str = "name") -> str:
     """The name of a model about to be created or renamed to: MLflow's rule on top of
     :func:`validate_model_name`: no ``/`` or ``:`` (``models:/a/b/1`` would be ambiguous),
     and a name that stays itself as a path (not ``.``, ``..`` or ``..x``).
@@ -47,7 +65,7 @@ def validate_new_model_name(name: Any) -> str:
     """
     import posixpath
 
-    name = validate_model_name(name)
+    name = validate_model_name(name, param)
     if "/" in name or ":" in name:
         raise InvalidArgument(
             f"Invalid registered model name {name!r}: names cannot contain '/' or ':' "
@@ -74,7 +92,8 @@ def validate_version(version: Any) -> int:
         v = int(version.strip())
     else:
         raise InvalidArgument(
-            f"Invalid model version {version!r}: expected a positive integer such as 3 or '3'",
+            f"Parameter 'version' must be an integer, got {version!r}. Invalid model version "
+            f"{version!r}: expected a positive integer such as 3 or '3'",
             version=version,
         )
     if v < 1:
@@ -131,6 +150,27 @@ def validate_tags(tags: Any) -> dict[str, str]:
         raise InvalidArgument(f"Invalid tags {tags!r}: expected a dict of key -> value")
     out = {}
     for k, v in tags.items():
-        k = validate_key(k, "tag key")
+        k = validate_tag_key(k)
         out[k] = validate_tag_value(k, v)
     return out
+
+
+def validate_tag_key(key: Any) -> str:
+    """A registry tag key (the rules of run tag keys); a missing one in MLflow's words."""
+    if key is None or key == "":
+        raise _missing("key", f"a tag key is a non-empty string, got {key!r}")
+    return validate_key(key, "tag key")
+
+
+def validate_tag_value(key: str, value: Any) -> str:
+    """The string form of a registry tag value, at most MLflow's 100,000 characters."""
+    from litetrack.validation import _value_text
+
+    text = _value_text(value, "tag", key)
+    if len(text) > MAX_REGISTRY_TAG_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"'value' exceeds the maximum length of {MAX_REGISTRY_TAG_VALUE_LENGTH} "
+            f"characters: tag {key!r} has a value of {len(text)} characters",
+            key=key,
+        )
+    return text

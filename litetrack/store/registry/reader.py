@@ -108,7 +108,8 @@ class RegistryReader:
         self.store.ensure_writable()
         os.makedirs(f"{self._dir}/.locks", exist_ok=True)
         with ExitStack() as stack:
-            for key in sorted({model_key(n) for n in names}):
+            # Checked here too: every write reaches its model through this lock.
+            for key in sorted({model_key(validate_model_name(n)) for n in names}):
                 stack.enter_context(self._lock(key))
             yield
 
@@ -137,7 +138,9 @@ class RegistryReader:
                 ", ".join(repr(n) for n in sorted(self.model_names())) or "none"
             )
         return RegisteredModelNotFound(
-            f"No registered model named {name!r} in store {str(self.store.root)!r}; {known}",
+            # MLflow's words first: code written for MLflow matches them.
+            f"Registered Model with name={name} not found: no registered model named "
+            f"{name!r} in store {str(self.store.root)!r}; {known}",
             name=name,
         )
 
@@ -171,7 +174,8 @@ class RegistryReader:
         self, mdoc: dict[str, Any], version: int, why: str = ""
     ) -> ModelVersionNotFound:
         return ModelVersionNotFound(
-            f"Registered model {mdoc['name']!r} has no version {version}{why} "
+            f"Model Version (name={mdoc['name']}, version={version}) not found: "
+            f"registered model {mdoc['name']!r} has no version {version}{why} "
             f"(versions are numbered 1 to {mdoc['latest']}"
             f"{'' if mdoc['latest'] else ', and none exists yet'})",
             name=mdoc["name"],
@@ -231,6 +235,7 @@ class RegistryReader:
             version = mdoc["aliases"].get(ref.value)
             if version is None:
                 raise AliasNotFound(
+                    f"Registered model alias {ref.value} not found. "
                     f"Registered model {ref.name!r} has no alias {ref.value!r}; aliases: "
                     + (
                         ", ".join(f"{a} -> {v}" for a, v in sorted(mdoc["aliases"].items()))
@@ -256,7 +261,8 @@ class RegistryReader:
                 if m
             )
             raise ModelVersionNotFound(
-                f"Registered model {ref.name!r} has no version in stage {stage!r}; "
+                f"No versions of model with name {ref.name!r} and stage {stage!r} found: "
+                f"registered model {ref.name!r} has no version in stage {stage!r}; "
                 f"versions in a stage: {in_use or 'none'} (move one with "
                 f"transition_model_version_stage or `python -m litetrack models stage`)",
                 name=ref.name,

@@ -157,10 +157,14 @@ class RegistryStore(RegistryWriter):
         try:
             created = docs.read_model_doc(self.model_path(model_key(name)))["creation_timestamp"]
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created / 1000))
-            when = f" (created {when})"
+            when = f" {when}"
         except (FileNotFoundError, NotADirectoryError, CorruptDocument):
             when = ""
-        return AlreadyExists(f"Registered model {name!r} already exists{when}", name=name)
+        return AlreadyExists(
+            f"Registered Model (name={name}) already exists: registered model {name!r} "
+            f"was created{when or ' before'}",
+            name=name,
+        )
 
     def _too_busy(self, name: str) -> InvalidState:
         # Unreachable: under the lock every replace succeeds at the first attempt.
@@ -184,7 +188,7 @@ class RegistryStore(RegistryWriter):
     def rename_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model (versions, stages, aliases and history follow)."""
         name = validate_model_name(name)
-        new_name = validate_new_model_name(new_name)
+        new_name = validate_new_model_name(new_name, "new_name")
         with self.locked(name, new_name):
             key, mdoc = self._read_for_write(name)
             new_key = model_key(new_name)
@@ -195,7 +199,8 @@ class RegistryStore(RegistryWriter):
                 other = None
             if other is not None or name == new_name:
                 raise AlreadyExists(
-                    f"Cannot rename {name!r} to {new_name!r}: a registered model with that name exists",
+                    f"Registered Model (name={new_name}) already exists: cannot rename {name!r} "
+                    f"to {new_name!r}",
                     name=new_name,
                 )
             if os.path.isdir(new_folder):

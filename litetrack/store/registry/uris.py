@@ -39,7 +39,9 @@ class ModelRef(NamedTuple):
 
 def _bad(uri: object, why: str) -> InvalidArgument:
     return InvalidArgument(
-        f"Invalid model URI {uri!r}: {why}. Expected models:/NAME/VERSION, models:/NAME/STAGE "
+        # MLflow's first words ("Not a proper models:/ URI"), which code may match.
+        f"Not a proper models:/ URI: invalid model URI {uri!r}: {why}. "
+        "Expected models:/NAME/VERSION, models:/NAME/STAGE "
         f"(stage one of {', '.join(ALL_STAGES)}), models:/NAME/latest or models:/NAME@ALIAS",
         uri=uri,
     )

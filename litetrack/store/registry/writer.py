@@ -51,6 +51,8 @@ from litetrack.store.registry.checks import (
     validate_description,
     validate_model_name,
     validate_new_model_name,
+    validate_tag_key,
+    validate_tag_value,
     validate_tags,
     validate_version,
 )
@@ -58,7 +60,6 @@ from litetrack.store.registry.docs import aliases_of, stage_of
 from litetrack.store.registry.reader import RegistryReader, version_entity
 from litetrack.store.registry.uris import ModelRef
 from litetrack.store.runs import current_user
-from litetrack.validation import validate_key, validate_tag_value
 
 __all__ = ["RegistryWriter", "CAS_ATTEMPTS", "new_model_doc"]
 
@@ -236,7 +237,7 @@ class RegistryWriter(RegistryReader, ABC):
 
     def set_model_tag(self, name: str, key: str, value: Any) -> None:
         """Set a tag on a registered model."""
-        key = validate_key(key, "tag key")
+        key = validate_tag_key(key)
         value = validate_tag_value(key, value)
 
         def change(_: str, mdoc: dict[str, Any], ts: int) -> Events:
@@ -257,7 +258,7 @@ class RegistryWriter(RegistryReader, ABC):
 
     def delete_model_tag(self, name: str, key: str) -> None:
         """Remove a tag from a registered model (no error if absent, as in MLflow)."""
-        key = validate_key(key, "tag key")
+        key = validate_tag_key(key)
 
         def change(_: str, mdoc: dict[str, Any], ts: int) -> Events | None:
             if key not in mdoc["tags"]:
@@ -374,7 +375,7 @@ class RegistryWriter(RegistryReader, ABC):
 
     def set_version_tag(self, name: str, version: Any, key: Any, value: Any) -> None:
         """Set a tag on a model version."""
-        key = validate_key(key, "tag key")
+        key = validate_tag_key(key)
         value = validate_tag_value(key, value)
 
         def change(mdoc: dict[str, Any], vdoc: dict[str, Any], ts: int) -> Events:
@@ -396,7 +397,7 @@ class RegistryWriter(RegistryReader, ABC):
 
     def delete_version_tag(self, name: str, version: Any, key: Any) -> None:
         """Remove a tag from a model version (no error if absent, as in MLflow)."""
-        key = validate_key(key, "tag key")
+        key = validate_tag_key(key)
 
         def change(mdoc: dict[str, Any], vdoc: dict[str, Any], ts: int) -> Events:
             if key not in vdoc["tags"]:
@@ -481,8 +482,10 @@ class RegistryWriter(RegistryReader, ABC):
             )
         if archive_existing and stage not in ACTIVE_STAGES:
             raise InvalidArgument(
-                "archive_existing_versions=True only applies to stages "
-                f"{' and '.join(ACTIVE_STAGES)}, not {stage!r}"
+                # MLflow's words first, then which stages would do.
+                "Model version transition cannot archive existing model versions because "
+                f"{stage!r} is not an Active stage: archive_existing_versions=True only "
+                f"applies to stages {' and '.join(ACTIVE_STAGES)}"
             )
         found: dict[str, Any] = {}
 
