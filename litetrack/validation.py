@@ -234,7 +234,7 @@ def validate_param_value(key: str, value: Any) -> str:
         # written for MLflow may match, then the key and the length.
         raise InvalidArgument(
             f"Param {key!r} value exceeds the maximum length of {MAX_PARAM_VALUE_LENGTH} "
-            f"characters (it has {len(text)})"
+            f"characters (it has {len(text)} characters)"
         )
     return text
 
@@ -252,7 +252,7 @@ def validate_tag_value(key: str, value: Any, limit: int = MAX_TAG_VALUE_LENGTH) 
             return cut
         raise InvalidArgument(
             f"Tag {key!r} value exceeds the maximum length of {limit} characters "
-            f"(it has {len(text)})"
+            f"(it has {len(text)} characters)"
         )
     return text
 
