@@ -90,6 +90,7 @@ class Client(RegistryClientMixin):
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
+        experiment_id = validate_experiment_id(experiment_id)  # a malformed id is invalid first
         if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
                 f"No Experiment with id={experiment_id} exists: store {str(self._store.root)!r} "

@@ -1651,3 +1651,118 @@ def test_log_inputs_fails_with_missing_inputs(client):
         with pytest.raises(MlflowException, match=message):
             client.log_inputs(run.info.run_id, [dataset_input()])
     assert client.get_run(run.info.run_id).inputs.dataset_inputs == []
+
+
+# -- experiments (tests/store/tracking/sqlalchemy_store/test_sqlalchemy_store_experiments.py)
+def test_default_experiment(client):
+    experiments = client.search_experiments()
+    assert len(experiments) == 1
+    first = experiments[0]
+    assert first.experiment_id == "0"
+    assert first.name == "Default"
+
+
+def test_raise_duplicate_experiments(client):
+    with pytest.raises(MlflowException, match=r"Experiment\(name=.+\) already exists"):
+        _create_experiments(client, ["test", "test"])
+
+
+def test_duplicate_experiment_with_artifact_location_returns_resource_already_exists(
+    client, tmp_path
+):
+    exp_name = "test_duplicate_with_artifact_location"
+    artifact_location = str(tmp_path / "test_artifacts")
+    # First creation should succeed
+    client.create_experiment(exp_name, artifact_location=artifact_location)
+    # Second creation should raise MlflowException with RESOURCE_ALREADY_EXISTS error code
+    with pytest.raises(MlflowException, match="already exists") as exc_info:
+        client.create_experiment(exp_name, artifact_location=artifact_location)
+    assert exc_info.value.error_code == "RESOURCE_ALREADY_EXISTS"
+
+
+def test_raise_experiment_dont_exist(client):
+    with pytest.raises(MlflowException, match=r"No Experiment with id=.+ exists"):
+        client.get_experiment(experiment_id="100")
+
+
+def test_delete_experiment(client):
+    experiments = _create_experiments(client, ["morty", "rick", "rick and morty"])
+    all_experiments = client.search_experiments()
+    assert len(all_experiments) == len(experiments) + 1  # default
+
+    exp_id = experiments[0]
+    exp = client.get_experiment(exp_id)
+    time.sleep(0.01)
+    client.delete_experiment(exp_id)
+
+    updated_exp = client.get_experiment(exp_id)
+    assert updated_exp.lifecycle_stage == LifecycleStage.DELETED
+    assert len(client.search_experiments()) == len(all_experiments) - 1
+    assert updated_exp.last_update_time > exp.last_update_time
+
+
+def test_delete_restore_experiment_with_runs(client):
+    experiment_id = _create_experiments(client, "test exp")
+    run1 = _run_factory(client, config=_get_run_configs(experiment_id)).info.run_id
+    run2 = _run_factory(client, config=_get_run_configs(experiment_id)).info.run_id
+    client.delete_run(run1)
+    run_ids = [run1, run2]
+
+    client.delete_experiment(experiment_id)
+
+    updated_exp = client.get_experiment(experiment_id)
+    assert updated_exp.lifecycle_stage == LifecycleStage.DELETED
+    deleted_run_list = client.search_runs(
+        experiment_ids=[experiment_id], filter_string="", run_view_type=ViewType.DELETED_ONLY
+    )
+    assert len(deleted_run_list) == 2
+    for deleted_run in deleted_run_list:
+        assert deleted_run.info.lifecycle_stage == LifecycleStage.DELETED
+        assert deleted_run.info.experiment_id == experiment_id
+        assert deleted_run.info.run_id in run_ids
+
+    client.restore_experiment(experiment_id)
+
+    updated_exp = client.get_experiment(experiment_id)
+    assert updated_exp.lifecycle_stage == LifecycleStage.ACTIVE
+    restored_run_list = client.search_runs(
+        experiment_ids=[experiment_id], filter_string="", run_view_type=ViewType.ACTIVE_ONLY
+    )
+    assert len(restored_run_list) == 2
+    for restored_run in restored_run_list:
+        assert restored_run.info.lifecycle_stage == LifecycleStage.ACTIVE
+        assert restored_run.info.experiment_id == experiment_id
+        assert restored_run.info.run_id in run_ids
+
+
+def test_get_experiment(client):
+    name = "goku"
+    experiment_id = _create_experiments(client, name)
+    actual = client.get_experiment(experiment_id)
+    assert actual.name == name
+    assert actual.experiment_id == experiment_id
+
+    actual_by_name = client.get_experiment_by_name(name)
+    assert actual_by_name.name == name
+    assert actual_by_name.experiment_id == experiment_id
+    assert client.get_experiment_by_name("idontexist") is None
+
+    client.delete_experiment(experiment_id)
+    assert client.get_experiment_by_name(name).experiment_id == experiment_id
+
+
+def test_get_experiment_invalid_id(client):
+    # MLflow's SQL store keeps integer ids and refuses another id as invalid; litetrack's ids
+    # are strings of letters, digits, '_' and '-', so "invalid_id" is one that does not exist
+    # (RESOURCE_DOES_NOT_EXIST, MLflow's "No Experiment with id=... exists"; docs/mlflow-compat.md).
+    with pytest.raises(
+        MlflowException,
+        match=r"Invalid experiment ID 'invalid_id'\. Experiment ID must be a valid integer\."
+        r"|No Experiment with id=invalid_id exists",
+    ) as e:
+        client.get_experiment("invalid_id")
+    assert e.value.error_code in (INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST)
+    # an id litetrack cannot hold either way is invalid in both
+    with pytest.raises(MlflowException) as e:
+        client.get_experiment("../1")
+    assert e.value.error_code == INVALID_PARAMETER_VALUE
