@@ -90,9 +90,10 @@ def check_max_results(
         or (limit is not None and max_results > limit)
     ):
         high = "" if limit is None else f" and at most {limit}"
+        # "a positive integer", "at most N": MLflow's words, which code may match
+        kind = "a positive integer" if low == 1 else "a non-negative integer"
         raise InvalidArgument(
-            f"Invalid value for max_results: {max_results!r}; it must be an integer "
-            f">= {low}{high}"
+            f"Invalid value for max_results: {max_results!r}; it must be {kind}{high}"
         )
     return max_results
 

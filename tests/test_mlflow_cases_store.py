@@ -1766,3 +1766,135 @@ def test_get_experiment_invalid_id(client):
     with pytest.raises(MlflowException) as e:
         client.get_experiment("../1")
     assert e.value.error_code == INVALID_PARAMETER_VALUE
+
+
+def test_search_experiments_filter_by_attribute(client):
+    _create_experiments(client, ["a", "ab", "Abc"])
+
+    def names(f):
+        return [e.name for e in client.search_experiments(filter_string=f)]
+
+    assert names("name = 'a'") == ["a"]
+    assert names("attribute.name = 'a'") == ["a"]
+    assert names("attribute.`name` = 'a'") == ["a"]
+    assert names("attribute.`name` != 'a'") == ["Abc", "ab", "Default"]
+    assert names("name LIKE 'a%'") == ["ab", "a"]
+    assert names("name ILIKE 'a%'") == ["Abc", "ab", "a"]
+    assert names("name ILIKE 'a%' AND name ILIKE '%b'") == ["ab"]
+
+
+def test_search_experiments_filter_by_tag(client):
+    experiments = [
+        ("exp1", {"key1": "value", "key2": "value"}),
+        ("exp2", {"key1": "vaLue", "key2": "vaLue"}),
+        ("exp3", {"k e y 1": "value"}),
+    ]
+    for name, tags in experiments:
+        time.sleep(0.001)
+        client.create_experiment(name, tags=tags)
+
+    def names(f):
+        return [e.name for e in client.search_experiments(filter_string=f)]
+
+    assert names("tag.key1 = 'value'") == ["exp1"]
+    assert names("tag.`k e y 1` = 'value'") == ["exp3"]
+    assert names('tag."k e y 1" = \'value\'') == ["exp3"]
+    assert names("tag.key1 != 'value'") == ["exp2"]
+    assert names("tag.key1 != 'VALUE'") == ["exp2", "exp1"]
+    assert names("tag.key1 LIKE 'val%'") == ["exp1"]
+    assert names("tag.key1 LIKE '%Lue'") == ["exp2"]
+    assert names("tag.key1 ILIKE '%alu%'") == ["exp2", "exp1"]
+    assert names("tag.key1 LIKE 'va%' AND tag.key2 LIKE '%Lue'") == ["exp2"]
+    assert names("tag.KEY = 'value'") == []
+
+
+def test_search_experiments_filter_by_tag_is_null(client):
+    experiments = [
+        ("exp1", {"key1": "value", "key2": "value"}),
+        ("exp2", {"key1": "value"}),
+        ("exp3", {}),
+    ]
+    for name, tags in experiments:
+        time.sleep(0.001)
+        client.create_experiment(name, tags=tags)
+
+    def names(f):
+        return [e.name for e in client.search_experiments(filter_string=f)]
+
+    # IS NOT NULL: experiments that have key1
+    assert names("tag.key1 IS NOT NULL") == ["exp2", "exp1"]
+    # IS NULL: experiments that don't have key2 (includes Default)
+    assert names("tag.key2 IS NULL") == ["exp3", "exp2", "Default"]
+    # Combined IS NOT NULL and IS NULL
+    assert names("tag.key1 IS NOT NULL AND tag.key2 IS NULL") == ["exp2"]
+    # Combined with value filter
+    assert names("tag.key1 = 'value' AND tag.key2 IS NULL") == ["exp2"]
+    # (MLflow then refuses "name IS NULL": "IS NULL / IS NOT NULL is only supported for
+    # tags"; litetrack accepts IS NULL on any field, docs/mlflow-compat.md "Filter strings")
+
+
+def test_search_experiments_order_by(client):
+    _create_experiments(client, ["x", "y", "z"])
+
+    def names(order_by):
+        return [e.name for e in client.search_experiments(order_by=order_by)]
+
+    assert names(["name"]) == ["Default", "x", "y", "z"]
+    assert names(["name ASC"]) == ["Default", "x", "y", "z"]
+    assert names(["name DESC"]) == ["z", "y", "x", "Default"]
+    assert names(["experiment_id DESC"]) == ["z", "y", "x", "Default"]
+    assert names(["name", "experiment_id"]) == ["Default", "x", "y", "z"]
+
+
+def test_search_experiments_max_results(client):
+    experiment_names = list(map(str, range(9)))
+    _create_experiments(client, experiment_names)
+    reversed_experiment_names = experiment_names[::-1]
+
+    experiments = client.search_experiments()
+    assert [e.name for e in experiments] == reversed_experiment_names + ["Default"]
+    experiments = client.search_experiments(max_results=3)
+    assert [e.name for e in experiments] == reversed_experiment_names[:3]
+
+
+def test_search_experiments_max_results_validation(client):
+    # MLflow 3.17: "Invalid value 0 for parameter 'max_results' supplied. It must be a
+    # positive integer" (litetrack: "Invalid value for max_results: 0; it must be a positive
+    # integer and at most 50000")
+    with pytest.raises(MlflowException, match=r"Invalid value .*max_results.*positive integer"):
+        client.search_experiments(max_results=0)
+    with pytest.raises(MlflowException, match=r"Invalid value .*max_results.*at most 50000"):
+        client.search_experiments(max_results=1_000_000)
+
+
+def test_search_experiments_pagination(client):
+    experiment_names = list(map(str, range(9)))
+    _create_experiments(client, experiment_names)
+    reversed_experiment_names = experiment_names[::-1]
+
+    experiments = client.search_experiments(max_results=4)
+    assert [e.name for e in experiments] == reversed_experiment_names[:4]
+    assert experiments.token is not None
+    experiments = client.search_experiments(max_results=4, page_token=experiments.token)
+    assert [e.name for e in experiments] == reversed_experiment_names[4:8]
+    assert experiments.token is not None
+    experiments = client.search_experiments(max_results=4, page_token=experiments.token)
+    assert [e.name for e in experiments] == reversed_experiment_names[8:] + ["Default"]
+    assert experiments.token is None
+
+
+def test_create_experiments(client):
+    assert len(client.search_experiments(view_type=ViewType.ALL)) == 1
+    time_before_create = _now()
+    experiment_id = client.create_experiment(name="test exp")
+    assert experiment_id == "1"
+    assert len(client.search_experiments(view_type=ViewType.ALL)) == 2
+
+    actual = client.get_experiment(experiment_id)
+    assert actual.experiment_id == experiment_id
+    assert actual.name == "test exp"
+    assert actual.creation_time >= time_before_create
+    assert actual.last_update_time == actual.creation_time
+
+    with pytest.raises(MlflowException, match=r"'name' exceeds the maximum length"):
+        client.create_experiment(name="x" * (MAX_EXPERIMENT_NAME_LENGTH + 1))
