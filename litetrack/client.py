@@ -19,7 +19,7 @@ from litetrack.entities import (
     RunTag,
     ViewType,
 )
-from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidState
+from litetrack.errors import ExperimentNotFound, InvalidArgument, InvalidMetricValue, InvalidState
 from litetrack.paging import PagedList
 from litetrack.payloads import dict_to_text, figure_bytes, store_image, store_table, text_bytes
 from litetrack.registry.client import RegistryClientMixin
@@ -35,6 +35,7 @@ from litetrack.store.experiments import doc_to_experiment
 from litetrack.store.location import current_store_path, path_from_uri
 from litetrack.store.runs import NOTE_TAG, PARENT_TAG
 from litetrack.validation import (
+    MAX_EXPERIMENT_TAG_VALUE_LENGTH,
     validate_experiment_id,
     validate_key,
     validate_name,
@@ -81,12 +82,15 @@ class Client(RegistryClientMixin):
     ) -> str:
         """Create an experiment and return its id; names are unique."""
         self._store.ensure_writable()
-        return self._store.experiments.create(
-            name, artifact_location, {k: str(v) for k, v in (tags or {}).items()}
-        )
+        clean = {
+            validate_key(k, "tag key"): validate_tag_value(k, v, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
+            for k, v in (tags or {}).items()
+        }
+        return self._store.experiments.create(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; :class:`ExperimentNotFound` if none."""
+        experiment_id = validate_experiment_id(experiment_id)  # a malformed id is invalid first
         if not self._store.exists() and experiment_id != "0":
             raise ExperimentNotFound(
                 f"No Experiment with id={experiment_id} exists: store {str(self._store.root)!r} "
@@ -148,7 +152,8 @@ class Client(RegistryClientMixin):
         """Set a tag on an experiment."""
         key = validate_key(key, "tag key")
         self._store.experiments.update(
-            validate_experiment_id(experiment_id), tags={key: validate_tag_value(key, value)}
+            validate_experiment_id(experiment_id),
+            tags={key: validate_tag_value(key, value, MAX_EXPERIMENT_TAG_VALUE_LENGTH)},
         )
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
@@ -260,6 +265,13 @@ class Client(RegistryClientMixin):
         **_: Any,
     ) -> None:
         """Log metrics, params and tags at once: all validated, then one write."""
+        for i, m in enumerate(metrics):
+            if getattr(m, "value", 0) is None:
+                # MLflow's words and its path to the value in the request
+                raise InvalidMetricValue(
+                    f"Missing value for required parameter 'metrics[{i}].value' (metric "
+                    f"{m.key!r}): must be a real number (NaN and +/-inf allowed), got None"
+                )
         param_map: dict[str, Any] = {}
         for p in params:
             validate_key(p.key, "param key")

@@ -378,6 +378,10 @@ class Dataset(dict):  # type: ignore[type-arg]
             return
         fields = {"name": name, "digest": digest, "source_type": source_type,
                   "source": source, "schema": schema, "profile": profile}
+        for key in ("name", "digest", "source_type", "source"):
+            if fields[key] is None:
+                # MLflow's words (its store refuses these at log_inputs)
+                raise InvalidArgument(f"Dataset {key} cannot be None: a string is expected")
         for key in ("name", "digest"):
             if not isinstance(fields[key], str):
                 raise InvalidArgument(

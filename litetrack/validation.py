@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+# MLflow 3.17's limit for experiment tags (a description often lives in one)
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 MAX_NAME_LENGTH = 500
 
 # ':' as in MLflow (keys such as "eval:loss" are common).
@@ -64,7 +66,13 @@ def validate_metric_value(key: str, value: Any) -> float:
     """
     if type(value) is float:
         return value
-    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+    if value is None:
+        # MLflow's words, which code written for MLflow may match
+        raise InvalidMetricValue(
+            f"Missing value for required parameter 'value' (metric {key!r}): must be a real "
+            "number (int or float; NaN and +/-inf allowed), got None"
+        )
+    if isinstance(value, bool) or isinstance(value, (str, bytes)):
         raise InvalidMetricValue(
             f"Invalid value {value!r} for metric {key!r}: must be a real number "
             "(int or float; NaN and +/-inf allowed), "
@@ -222,26 +230,29 @@ def validate_param_value(key: str, value: Any) -> str:
         cut = _truncated("Param", key, text, MAX_PARAM_VALUE_LENGTH)
         if cut is not None:
             return cut
+        # MLflow's words ("... exceeds the maximum length of 6000 characters"), which code
+        # written for MLflow may match, then the key and the length.
         raise InvalidArgument(
-            f"Param {key!r} value has {len(text)} characters; at most "
-            f"{MAX_PARAM_VALUE_LENGTH} are allowed"
+            f"Param {key!r} value exceeds the maximum length of {MAX_PARAM_VALUE_LENGTH} "
+            f"characters (it has {len(text)} characters)"
         )
     return text
 
 
-def validate_tag_value(key: str, value: Any) -> str:
+def validate_tag_value(key: str, value: Any, limit: int = MAX_TAG_VALUE_LENGTH) -> str:
     """Return the string form of a tag value, refusing values over the length limit.
 
     ``MLFLOW_TRUNCATE_LONG_VALUES=true`` truncates instead, as for params.
+    ``limit``: experiment tags take :data:`MAX_EXPERIMENT_TAG_VALUE_LENGTH`.
     """
     text = _value_text(value, "tag", key)
-    if len(text) > MAX_TAG_VALUE_LENGTH:
-        cut = _truncated("Tag", key, text, MAX_TAG_VALUE_LENGTH)
+    if len(text) > limit:
+        cut = _truncated("Tag", key, text, limit)
         if cut is not None:
             return cut
         raise InvalidArgument(
-            f"Tag {key!r} value has {len(text)} characters; at most "
-            f"{MAX_TAG_VALUE_LENGTH} are allowed"
+            f"Tag {key!r} value exceeds the maximum length of {limit} characters "
+            f"(it has {len(text)} characters)"
         )
     return text
 
@@ -255,7 +266,13 @@ def validate_name(name: Any, kind: str = "experiment name") -> str:
         raise InvalidName(
             f"Invalid {kind}: {shown}. Expects a string. (got {type(name).__name__})"
         )
-    if not name.strip() or len(name) > MAX_NAME_LENGTH:
+    if len(name) > MAX_NAME_LENGTH:
+        # MLflow: "'name' exceeds the maximum length of 500 characters"
+        raise InvalidName(
+            f"Invalid {kind}: {name[:40]!r}... ({len(name)} characters): 'name' exceeds the "
+            f"maximum length of {MAX_NAME_LENGTH} characters"
+        )
+    if not name.strip():
         raise InvalidName(
             f"Invalid {kind}: {name!r}. Expects a non-blank string of at most "
             f"{MAX_NAME_LENGTH} characters"

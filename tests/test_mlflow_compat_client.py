@@ -138,7 +138,7 @@ def test_dataset_entities_as_mlflow_builds_them(store_path: Path) -> None:
     assert json.loads(got.dataset.source) == {"uri": "/data/train.csv"}
     assert json.loads(got.dataset.schema) == json.loads(schema)
     assert got.context == "training"
-    with pytest.raises(MlflowException, match="digest must be a string, got None"):
+    with pytest.raises(MlflowException, match="Dataset digest cannot be None"):
         Dataset("n", None, "local", "{}")  # type: ignore[arg-type]
 
 

@@ -547,6 +547,11 @@ def input_entry(
     """The ``{"dataset": ..., "tags": ...}`` entry recorded for one input (validated)."""
     clean: dict[str, str] = {}
     for k, v in (tags or {}).items():
+        # MLflow's words for a missing key or value
+        if k is None:
+            raise InvalidArgument(f"InputTag key cannot be None (value {v!r})")
+        if v is None:
+            raise InvalidArgument(f"InputTag value cannot be None (key {k!r})")
         k = validate_key(k, "input tag key")
         clean[k] = validate_tag_value(k, v)
     if context is not None:

@@ -230,9 +230,11 @@ class ExperimentStore:
                 name = validate_name(changes["name"])
                 other = self.find_by_name(name)
                 if other is not None and other["experiment_id"] != doc["experiment_id"]:
+                    # MLflow's words first, as for create_experiment
                     raise ExperimentAlreadyExists(
-                        f"Cannot rename experiment {experiment_id!r} to {name!r}: "
-                        f"experiment {other['experiment_id']!r} already has that name",
+                        f"Experiment(name={name}) already exists (experiment "
+                        f"{other['experiment_id']!r}): cannot rename experiment "
+                        f"{experiment_id!r} to it",
                         name=name,
                     )
             tags = changes.pop("tags", None)

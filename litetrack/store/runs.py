@@ -241,11 +241,13 @@ class RunStore:
         try:
             return read_doc(path, "run")
         except FileNotFoundError:
+            # MLflow's words first ("Run with id=x not found"), which code written for
+            # MLflow may match, then where litetrack looked.
             raise RunNotFound(
-                f"No run with id {run_id!r} in store {str(self.root)!r}", run_id=run_id
+                f"Run with id={run_id} not found in store {str(self.root)!r}", run_id=run_id
             ) from None
         except NotADirectoryError:
-            raise RunNotFound(f"No run with id {run_id!r}", run_id=run_id) from None
+            raise RunNotFound(f"Run with id={run_id} not found", run_id=run_id) from None
 
     def read(self, run_id: str) -> dict[str, Any]:
         """The run document with everything logged so far folded in."""
@@ -400,7 +402,9 @@ class RunStore:
         try:
             dir_fd = lock_fd(run_dir, folder=True)
         except FileNotFoundError:
-            raise RunNotFound(f"No run with id {run_id!r} in store {str(self.root)!r}") from None
+            raise RunNotFound(
+                f"Run with id={run_id} not found in store {str(self.root)!r}", run_id=run_id
+            ) from None
         w = self._writers.get(run_id)
         doc_path = f"{run_dir}/{RUN_DOC}"
         try:
@@ -633,8 +637,11 @@ class RunWriter:
     def _check_writable(self) -> None:
         if self.deleted:
             raise InvalidState(
-                f"Cannot log to run {self.run_id!r}: it is deleted (restore it first)",
+                # MLflow's words first ("The run x must be in the 'active' state")
+                f"The run {self.run_id} must be in the 'active' state to be logged to; "
+                "it is deleted (restore it first)",
                 run_id=self.run_id,
+                error_code="INVALID_PARAMETER_VALUE",  # MLflow's code for it
             )
 
     def _write(self, data: bytes, parsed: bool = False) -> None:

@@ -321,7 +321,7 @@ def _select_runs(
         for run_id in ids:
             if not store.runs.exists(run_id):
                 raise RunNotFound(
-                    f"No run with id {run_id!r} in store {str(store.root)!r}", run_id=run_id
+                    f"Run with id={run_id} not found in store {str(store.root)!r}", run_id=run_id
                 )
     else:
         ids = sorted(store.runs.iter_ids())
