@@ -81,6 +81,13 @@ def table_text(data: Any, existing: str | None = None) -> str:
     return str(frame.to_json(orient="split", index=False, date_format="iso"))
 
 
+def _unsupported_image(image: Any) -> UnsupportedObjectType:
+    return UnsupportedObjectType(
+        f"Unsupported image object type: {type(image).__name__}; log_image takes a "
+        "numpy array (or nested lists) or a PIL image"
+    )
+
+
 def image_bytes(image: Any, artifact_file: str) -> bytes:
     """Encode a numpy array or a PIL image for ``log_image`` (format from the extension)."""
     import io
@@ -92,10 +99,7 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
         "numpy",
         "PIL",
     ):
-        raise UnsupportedObjectType(
-            f"Unsupported image object type: {type(image).__name__}; log_image takes a "
-            "numpy array (or nested lists) or a PIL image"
-        )
+        raise _unsupported_image(image)
     try:
         from PIL import Image
     except ImportError:
@@ -104,10 +108,7 @@ def image_bytes(image: Any, artifact_file: str) -> bytes:
         import numpy as np
 
         if not isinstance(image, (np.ndarray, list, tuple)):
-            raise UnsupportedObjectType(
-                f"Unsupported image object type: {type(image).__name__}; log_image takes a "
-                "numpy array (or nested lists) or a PIL image"
-            )
+            raise _unsupported_image(image)
         array = np.asarray(image)
         if array.ndim not in (2, 3):
             raise InvalidArgument(

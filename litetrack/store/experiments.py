@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from litetrack import clock
+from litetrack.clock import now_ms
 from litetrack.entities import Experiment, LifecycleStage
 from litetrack.errors import ExperimentAlreadyExists, ExperimentNotFound, InvalidState
 from litetrack.store.docs import read_doc
@@ -20,11 +20,6 @@ from litetrack.validation import validate_experiment_id, validate_name
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-
-
-def now_ms() -> int:
-    """Current time in integer milliseconds since the epoch (:func:`litetrack.clock.now_ms`)."""
-    return clock.now_ms()
 
 
 # The latest time this process stamped on an experiment (its creation or a change).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litetrack import clock
 from litetrack.errors import InvalidArgument, InvalidName
 from litetrack.validation import MAX_NAME_LENGTH, validate_key, validate_name
 
@@ -25,11 +24,6 @@ _ALIAS_RE = r"^[\w\-]+$"
 _VERSION_LIKE_ALIAS = r"^v\d+$"
 MAX_ALIAS_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 100_000
-
-
-def now_ms() -> int:
-    """Current time in integer milliseconds since the epoch (:func:`litetrack.clock.now_ms`)."""
-    return clock.now_ms()
 
 
 def model_key(name: str) -> str:

@@ -51,6 +51,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litetrack.clock import now_ms
 from litetrack.entities import RegisteredModel
 from litetrack.errors import AlreadyExists, CorruptDocument, InvalidState
 from litetrack.store.fs import remove_tree
@@ -58,7 +59,6 @@ from litetrack.store.location import remote_registry_uri
 from litetrack.store.registry import docs, history
 from litetrack.store.registry.checks import (
     model_key,
-    now_ms,
     validate_model_name,
     validate_new_model_name,
     validate_tags,

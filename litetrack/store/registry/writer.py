@@ -32,6 +32,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from litetrack.clock import now_ms
 from litetrack.entities import (
     ACTIVE_STAGES,
     STAGE_ARCHIVED,
@@ -45,7 +46,6 @@ from litetrack.paging import PagedList
 from litetrack.store.registry import docs, history, search
 from litetrack.store.registry.checks import (
     model_key,
-    now_ms,
     validate_alias,
     validate_comment,
     validate_description,
